@@ -1,0 +1,190 @@
+/**
+ * The wire format, one schema source: the server validates requests with these, the client
+ * parses responses with them. Types are inferred from the schemas, so they cannot drift.
+ */
+import * as v from 'valibot';
+import { isHlc } from './hlc.js';
+import { isFieldName, jsonProblem, type RecordData } from './json.js';
+import { LIMITS } from './version.js';
+import type { VersionVector } from './versionVector.js';
+
+/** Entity type names as declared in the server schema: they never reach SQL as identifiers. */
+export const ENTITY_TYPE_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+/** Client (device) ids: also HLC node ids and version-vector keys. */
+export const CLIENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+/** Change ids: idempotency keys, unique per user. */
+export const CHANGE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+
+export const EntityTypeSchema = v.pipe(
+  v.string(),
+  v.regex(ENTITY_TYPE_PATTERN, 'entityType must be 1-64 letters, digits or "_", starting with a letter'),
+);
+export const ClientIdSchema = v.pipe(
+  v.string(),
+  v.regex(CLIENT_ID_PATTERN, 'clientId must be 1-64 letters, digits, "_" or "-", starting with a letter or digit'),
+);
+export const ChangeIdSchema = v.pipe(
+  v.string(),
+  v.regex(CHANGE_ID_PATTERN, 'change id must be 1-128 letters, digits, "_", ".", ":" or "-"'),
+);
+export const EntityIdSchema = v.pipe(
+  v.string(),
+  v.minLength(1, 'entityId must not be empty'),
+  v.maxLength(256, 'entityId must be at most 256 characters'),
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+  v.regex(/^[^\u0000-\u001f\u007f]+$/, 'entityId must not contain control characters'),
+);
+export const HlcSchema = v.pipe(
+  v.string(),
+  v.check(isHlc, 'hlc must be a hybrid logical clock stamp WWWWWWWWWWWWWWW-CCCCCC-node'),
+);
+const Counter = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER));
+const Cursor = Counter;
+
+export const VersionVectorSchema = v.pipe(
+  v.record(ClientIdSchema, Counter),
+  v.check((value) => Object.keys(value).length <= 1000, 'version vector has too many entries'),
+) as v.GenericSchema<VersionVector>;
+
+export const RecordDataSchema = v.pipe(
+  v.record(v.string(), v.unknown()),
+  v.check(
+    (value) => Object.keys(value).every(isFieldName),
+    'field names must be 1-64 letters, digits, "_" or "$", not starting with a digit',
+  ),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const problem = jsonProblem(dataset.value, LIMITS.maxJsonDepth, 1);
+    if (problem) addIssue({ message: `data is not plain JSON: ${problem}` });
+  }),
+) as unknown as v.GenericSchema<RecordData>;
+
+export const OperationSchema = v.picklist(['CREATE', 'UPDATE', 'DELETE']);
+export type Operation = v.InferOutput<typeof OperationSchema>;
+
+/**
+ * One local write, as the client records it and pushes it.
+ * `data` is the whole record for CREATE, only the changed fields for UPDATE, null for DELETE.
+ */
+export const ChangeSchema = v.pipe(
+  v.strictObject({
+    id: ChangeIdSchema,
+    entityType: EntityTypeSchema,
+    entityId: EntityIdSchema,
+    operation: OperationSchema,
+    data: v.nullable(RecordDataSchema),
+    /** Wall-clock part of `hlc`, in ms (kept for the seed API; ordering uses `hlc`). */
+    timestamp: Counter,
+    hlc: HlcSchema,
+    /** Per-entity revision on the client that made the change (1 for a first write). */
+    version: v.pipe(Counter, v.minValue(1)),
+    /** The entity's version vector after this change: its base plus this client's increment. */
+    vector: VersionVectorSchema,
+    clientId: ClientIdSchema,
+  }),
+  v.check(
+    (change) => (change.operation === 'DELETE' ? change.data === null : change.data !== null),
+    'data must be null for DELETE and an object for CREATE and UPDATE',
+  ),
+);
+export type Change = v.InferOutput<typeof ChangeSchema>;
+
+/** An entity as the server holds it: the latest state, or a tombstone. */
+export const ServerRecordSchema = v.object({
+  entityType: EntityTypeSchema,
+  entityId: EntityIdSchema,
+  data: v.nullable(RecordDataSchema),
+  deleted: v.boolean(),
+  /** Server revision of this entity: 1 on create, +1 per applied change. */
+  version: Counter,
+  vector: VersionVectorSchema,
+  /** Stamp of the write that produced this state. */
+  hlc: HlcSchema,
+  /** Stamp of the last write of each field (drives field-level merge). */
+  fieldHlcs: v.record(v.string(), HlcSchema),
+  /** Position in the user's change sequence: the pull cursor. */
+  seq: Counter,
+  /** Who wrote this state, and with which change. */
+  clientId: ClientIdSchema,
+  changeId: ChangeIdSchema,
+});
+export type ServerRecord = v.InferOutput<typeof ServerRecordSchema>;
+
+export const PushRequestSchema = v.strictObject({
+  clientId: ClientIdSchema,
+  changes: v.pipe(
+    v.array(ChangeSchema),
+    v.minLength(1, 'a push needs at least one change'),
+    v.maxLength(LIMITS.maxChangesPerPush, `a push carries at most ${LIMITS.maxChangesPerPush} changes`),
+  ),
+});
+export type PushRequest = v.InferOutput<typeof PushRequestSchema>;
+
+export const ResultErrorSchema = v.object({ code: v.string(), message: v.string(), retryable: v.boolean() });
+
+/** What happened to one pushed change. */
+export const PushStatusSchema = v.picklist(['applied', 'duplicate', 'conflict', 'rejected']);
+export type PushStatus = v.InferOutput<typeof PushStatusSchema>;
+
+export const ChangeResultSchema = v.object({
+  changeId: ChangeIdSchema,
+  status: PushStatusSchema,
+  /** The entity's server state after the change (applied, duplicate) or as it stands (conflict). */
+  record: v.optional(v.nullable(ServerRecordSchema)),
+  /** Why a change was rejected. */
+  error: v.optional(ResultErrorSchema),
+});
+export type ChangeResult = v.InferOutput<typeof ChangeResultSchema>;
+
+export const PushResponseSchema = v.object({
+  results: v.array(ChangeResultSchema),
+  /** The user's sequence after this push. */
+  cursor: Cursor,
+  /** Server time in ms, so a client can correct a skewed clock. */
+  serverTime: Counter,
+});
+export type PushResponse = v.InferOutput<typeof PushResponseSchema>;
+
+/** Query of `GET /v1/pull`; numbers arrive as strings in a query string. */
+export const PullQuerySchema = v.strictObject({
+  cursor: v.optional(v.pipe(v.string(), v.regex(/^\d{1,16}$/, 'cursor must be a non-negative integer')), '0'),
+  limit: v.optional(
+    v.pipe(v.string(), v.regex(/^\d{1,5}$/, 'limit must be a positive integer')),
+    String(LIMITS.defaultPullLimit),
+  ),
+  types: v.optional(v.pipe(v.string(), v.maxLength(4096))),
+});
+
+export const PullResponseSchema = v.object({
+  changes: v.array(ServerRecordSchema),
+  /** Pass this back as `cursor` to continue. */
+  cursor: Cursor,
+  hasMore: v.boolean(),
+  serverTime: Counter,
+});
+export type PullResponse = v.InferOutput<typeof PullResponseSchema>;
+
+export const ErrorBodySchema = v.object({ error: ResultErrorSchema });
+
+/** `GET /v1/config`: what a client learns about the server on connect. */
+export const ServerConfigSchema = v.object({
+  protocolVersion: v.number(),
+  supportedVersions: v.array(v.number()),
+  entityTypes: v.array(EntityTypeSchema),
+  /** Conflict strategy the server uses per entity type when it arbitrates; absent means "report". */
+  conflictStrategies: v.record(v.string(), v.string()),
+  limits: v.object({ maxBodyBytes: v.number(), maxChangesPerPush: v.number(), maxPullLimit: v.number() }),
+  serverTime: Counter,
+});
+export type ServerConfig = v.InferOutput<typeof ServerConfigSchema>;
+
+/** Formats valibot issues as one readable sentence with paths. */
+export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
+  return issues
+    .slice(0, 5)
+    .map((issue) => {
+      const path = v.getDotPath(issue);
+      return path ? `${path}: ${issue.message}` : issue.message;
+    })
+    .join('; ');
+}

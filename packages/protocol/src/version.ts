@@ -1,0 +1,22 @@
+/** The protocol version this build speaks. Sent on every request in {@link PROTOCOL_HEADER}. */
+export const PROTOCOL_VERSION = 1;
+
+/** Protocol versions a server of this build accepts. */
+export const SUPPORTED_PROTOCOL_VERSIONS: readonly number[] = [1];
+
+/** Request header that carries the protocol version (HTTP header names are case-insensitive). */
+export const PROTOCOL_HEADER = 'ferry-protocol';
+
+/** Hard limits shared by server validation and client batching. */
+export const LIMITS = {
+  /** Largest request body the server reads, in bytes. */
+  maxBodyBytes: 1024 * 1024,
+  /** Most changes in one push. */
+  maxChangesPerPush: 500,
+  /** Largest page a pull may ask for. */
+  maxPullLimit: 1000,
+  /** Page size when a pull names none. */
+  defaultPullLimit: 500,
+  /** Deepest nesting of a record's JSON data. */
+  maxJsonDepth: 32,
+} as const;
