@@ -1,0 +1,46 @@
+import type { Change, PullResponse, PushRequest, PushResponse, RecordData, ServerConfig, ServerRecord } from '@ferry/protocol';
+
+/** Per-request options every transport call takes. */
+export interface RequestOptions {
+  /** Aborts the request (SyncManager.stop() uses it). */
+  signal?: AbortSignal;
+}
+
+/** Parameters of a pull. `cursor` is the server's sequence, never a wall clock. */
+export interface PullParams {
+  cursor: number;
+  limit?: number;
+  /** Narrow the pull to these entity types (partial sync). */
+  types?: readonly string[];
+}
+
+/** Result of the seed's `batchSync`: which changes of the batch failed, and why. */
+export interface BatchSyncResponse {
+  success: boolean;
+  failed: Array<{ changeId: string; error: { code: string; message: string; retryable: boolean } }>;
+}
+
+/**
+ * The server, as the engine sees it. {@link HttpRemoteAPI} speaks it over HTTP; tests and the
+ * simulator may pass any object of this shape. Every method rejects with a `SyncError`.
+ */
+export interface RemoteAPI {
+  /** `POST /v1/push`: a result per change, in order. */
+  push(request: PushRequest, options?: RequestOptions): Promise<PushResponse>;
+  /** `GET /v1/pull`: a page of the latest entity states after `cursor`. */
+  pull(params: PullParams, options?: RequestOptions): Promise<PullResponse>;
+  /** `GET /v1/config`: protocol versions, entity types, conflict strategies, limits. */
+  getConfig(options?: RequestOptions): Promise<ServerConfig>;
+  /** `POST /v1/batch`: the seed's batch call. */
+  batchSync(changes: Change[], options?: RequestOptions): Promise<BatchSyncResponse>;
+  /** `GET /v1/changes?since=`: the applied-change log after a server sequence number. */
+  getChangesSince(since: number, options?: RequestOptions): Promise<Change[]>;
+  /** `GET /v1/entities/:type`: every live record of a type (small types only). */
+  getAll(entityType: string, options?: RequestOptions): Promise<ServerRecord[]>;
+  /** `POST /v1/entities/:type`: create; `data.id` names the entity, else the server picks one. */
+  create(entityType: string, data: RecordData, options?: RequestOptions): Promise<ServerRecord>;
+  /** `PUT /v1/entities/:type/:id`: patch the named fields. */
+  update(entityType: string, entityId: string, data: RecordData, options?: RequestOptions): Promise<ServerRecord>;
+  /** `DELETE /v1/entities/:type/:id`. */
+  delete(entityType: string, entityId: string, options?: RequestOptions): Promise<void>;
+}
