@@ -5,8 +5,8 @@
  *
  * String form (sortable as plain strings):
  *
- *     000001732550000000-000000-device-a
- *     └──── wall ms ───┘ └ctr─┘ └─node─┘
+ *     001732550000000-000000-device-a
+ *     └─ wall ms ───┘ └ctr─┘ └─node─┘
  */
 export interface Hlc {
   /** Milliseconds since the epoch, as this clock believes them (may run ahead of the device). */
@@ -82,7 +82,7 @@ export interface HlcOptions {
  *
  * @example
  * const clock = new HybridLogicalClock('device-a');
- * const stamp = clock.now(); // '000001732550000000-000000-device-a'
+ * const stamp = clock.now(); // '001732550000000-000000-device-a'
  */
 export class HybridLogicalClock {
   readonly node: string;
@@ -120,6 +120,20 @@ export class HybridLogicalClock {
   /** Physical time as corrected by the learned offset. */
   physicalNow(): number {
     return Math.min(MAX_WALL, Math.max(0, Math.floor(this.#physical() + this.#offsetMs)));
+  }
+
+  /**
+   * Makes every later stamp sort after `stamp`, without the drift check of `receive()`:
+   * for this node's own stamps restored from storage after a restart.
+   */
+  advanceTo(stamp: string): void {
+    const restored = decodeHlc(stamp);
+    if (
+      restored.wallTime > this.#last.wallTime ||
+      (restored.wallTime === this.#last.wallTime && restored.counter > this.#last.counter)
+    ) {
+      this.#last = { wallTime: restored.wallTime, counter: restored.counter, node: this.node };
+    }
   }
 
   /** Stamps a local event. Strictly greater than every stamp issued or received before. */

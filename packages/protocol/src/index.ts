@@ -37,6 +37,7 @@ export {
   PushResponseSchema,
   type PushStatus,
   RecordDataSchema,
+  ResultErrorSchema,
   type ServerConfig,
   ServerConfigSchema,
   type ServerRecord,

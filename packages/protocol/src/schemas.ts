@@ -46,18 +46,26 @@ export const VersionVectorSchema = v.pipe(
   v.check((value) => Object.keys(value).length <= 1000, 'version vector has too many entries'),
 ) as v.GenericSchema<VersionVector>;
 
+// Not `v.record`: it silently drops keys such as `__proto__`, and bad input must be refused,
+// never quietly altered.
 export const RecordDataSchema = v.pipe(
-  v.record(v.string(), v.unknown()),
-  v.check(
-    (value) => Object.keys(value).every(isFieldName),
-    'field names must be 1-64 letters, digits, "_" or "$", not starting with a digit',
+  v.custom<RecordData>(
+    (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+    'data must be a JSON object',
   ),
   v.rawCheck(({ dataset, addIssue }) => {
     if (!dataset.typed) return;
+    const bad = Object.keys(dataset.value).find((field) => !isFieldName(field));
+    if (bad !== undefined) {
+      addIssue({
+        message: `field name "${bad.slice(0, 64)}" is not allowed: use 1-64 letters, digits, "_" or "$", not starting with a digit`,
+      });
+      return;
+    }
     const problem = jsonProblem(dataset.value, LIMITS.maxJsonDepth, 1);
     if (problem) addIssue({ message: `data is not plain JSON: ${problem}` });
   }),
-) as unknown as v.GenericSchema<RecordData>;
+);
 
 export const OperationSchema = v.picklist(['CREATE', 'UPDATE', 'DELETE']);
 export type Operation = v.InferOutput<typeof OperationSchema>;
@@ -81,6 +89,11 @@ export const ChangeSchema = v.pipe(
     /** The entity's version vector after this change: its base plus this client's increment. */
     vector: VersionVectorSchema,
     clientId: ClientIdSchema,
+    /**
+     * Per-field stamps, sent only when fields of `data` carry stamps other than `hlc`
+     * (a merged conflict resolution); the server keeps them as the record's field clocks.
+     */
+    fieldHlcs: v.optional(v.record(v.string(), HlcSchema)),
   }),
   v.check(
     (change) => (change.operation === 'DELETE' ? change.data === null : change.data !== null),

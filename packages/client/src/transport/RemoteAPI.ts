@@ -1,4 +1,12 @@
-import type { Change, PullResponse, PushRequest, PushResponse, RecordData, ServerConfig, ServerRecord } from '@ferry/protocol';
+import type {
+  Change,
+  PullResponse,
+  PushRequest,
+  PushResponse,
+  RecordData,
+  ServerConfig,
+  ServerRecord,
+} from '@ferry/protocol';
 
 /** Per-request options every transport call takes. */
 export interface RequestOptions {

@@ -1,0 +1,56 @@
+/**
+ * SqlDriver over better-sqlite3, for Node (tests, the simulator, server-side clients).
+ * Exposed as the subpath `@ferry/client/better-sqlite3` so apps on a phone never load it.
+ */
+import Database from 'better-sqlite3';
+import type { SqlDriver, SqlExecutor, SqlResult, SqlValue } from '../store/SqlDriver.js';
+
+/** Options of {@link createBetterSqliteDriver}. */
+export interface BetterSqliteDriverOptions {
+  /** `PRAGMA synchronous`; FULL by default so a committed write survives a power cut. */
+  synchronous?: 'OFF' | 'NORMAL' | 'FULL';
+}
+
+/**
+ * Opens (creating if needed) an SQLite file, in WAL mode.
+ *
+ * @example
+ * const store = await LocalStore.open(createBetterSqliteDriver('./app.db'));
+ */
+export function createBetterSqliteDriver(path: string, options: BetterSqliteDriverOptions = {}): SqlDriver {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+  db.pragma('busy_timeout = 5000');
+  const statements = new Map<string, Database.Statement>();
+
+  const run = (sql: string, params: readonly SqlValue[] = []): SqlResult => {
+    let statement = statements.get(sql);
+    if (!statement) {
+      statement = db.prepare(sql);
+      statements.set(sql, statement);
+    }
+    if (statement.reader) return { rows: statement.all(...params) as SqlResult['rows'], rowsAffected: 0 };
+    return { rows: [], rowsAffected: statement.run(...params).changes };
+  };
+  const executor: SqlExecutor = { execute: async (sql, params) => run(sql, params) };
+
+  return {
+    execute: executor.execute,
+    async transaction(fn) {
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(executor);
+        db.exec('COMMIT');
+        return result;
+      } catch (error) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        throw error;
+      }
+    },
+    async close() {
+      statements.clear();
+      if (db.open) db.close();
+    },
+  };
+}

@@ -1,0 +1,244 @@
+import type { Change, RecordData } from '@ferry/protocol';
+import type { SqlExecutor, SqlRow, SqlValue } from './SqlDriver.js';
+import type { DeadLetter, LocalEntity, OutboxEntry } from './types.js';
+
+const ENTITY_COLUMNS = 'entity_type, entity_id, data, deleted, version, vector, hlc, field_hlcs, server_version';
+const OUTBOX_COLUMNS =
+  'seq, change_id, entity_type, entity_id, operation, data, timestamp, hlc, version, vector, client_id, field_hlcs, held, attempts, last_error';
+
+/**
+ * Every statement the engine runs against the local database, over one executor: the
+ * store's connection for reads, or an open transaction for writes. Records what it touched
+ * so the store can notify subscribers after commit.
+ */
+export class StoreTx {
+  readonly #sql: SqlExecutor;
+  readonly touchedTypes = new Set<string>();
+  outboxTouched = false;
+
+  constructor(sql: SqlExecutor) {
+    this.#sql = sql;
+  }
+
+  execute(sql: string, params?: readonly SqlValue[]) {
+    return this.#sql.execute(sql, params);
+  }
+
+  // entities
+
+  async getEntity(entityType: string, entityId: string): Promise<LocalEntity | null> {
+    const { rows } = await this.#sql.execute(
+      `SELECT ${ENTITY_COLUMNS} FROM ferry_entities WHERE entity_type = ? AND entity_id = ?`,
+      [entityType, entityId],
+    );
+    return rows[0] ? entityFromRow(rows[0]) : null;
+  }
+
+  async putEntity(entity: LocalEntity): Promise<void> {
+    await this.#sql.execute(
+      `INSERT INTO ferry_entities (${ENTITY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (entity_type, entity_id) DO UPDATE SET data = excluded.data, deleted = excluded.deleted,
+         version = excluded.version, vector = excluded.vector, hlc = excluded.hlc,
+         field_hlcs = excluded.field_hlcs, server_version = excluded.server_version`,
+      [
+        entity.entityType,
+        entity.entityId,
+        entity.data === null ? null : JSON.stringify(entity.data),
+        entity.deleted ? 1 : 0,
+        entity.version,
+        JSON.stringify(entity.vector),
+        entity.hlc,
+        JSON.stringify(entity.fieldHlcs),
+        entity.serverVersion,
+      ],
+    );
+    this.touchedTypes.add(entity.entityType);
+  }
+
+  async removeEntity(entityType: string, entityId: string): Promise<void> {
+    await this.#sql.execute('DELETE FROM ferry_entities WHERE entity_type = ? AND entity_id = ?', [
+      entityType,
+      entityId,
+    ]);
+    this.touchedTypes.add(entityType);
+  }
+
+  /** Live (non-deleted) entities of a type, filtered and ordered in SQL. */
+  async findEntities(entityType: string, whereSql: string, params: SqlValue[], tail: string): Promise<LocalEntity[]> {
+    const { rows } = await this.#sql.execute(
+      `SELECT ${ENTITY_COLUMNS} FROM ferry_entities WHERE entity_type = ? AND deleted = 0${whereSql}${tail}`,
+      [entityType, ...params],
+    );
+    return rows.map(entityFromRow);
+  }
+
+  // outbox
+
+  async insertChange(change: Change): Promise<void> {
+    await this.#sql.execute(
+      `INSERT INTO ferry_outbox (change_id, entity_type, entity_id, operation, data, timestamp, hlc, version, vector,
+         client_id, field_hlcs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        change.id,
+        change.entityType,
+        change.entityId,
+        change.operation,
+        change.data === null ? null : JSON.stringify(change.data),
+        change.timestamp,
+        change.hlc,
+        change.version,
+        JSON.stringify(change.vector),
+        change.clientId,
+        change.fieldHlcs ? JSON.stringify(change.fieldHlcs) : null,
+      ],
+    );
+    this.outboxTouched = true;
+  }
+
+  /** Pending changes in queue order; held ones only when asked. */
+  async pendingChanges(limit: number, includeHeld = false): Promise<OutboxEntry[]> {
+    const { rows } = await this.#sql.execute(
+      `SELECT ${OUTBOX_COLUMNS} FROM ferry_outbox ${includeHeld ? '' : 'WHERE held = 0'} ORDER BY seq LIMIT ?`,
+      [limit],
+    );
+    return rows.map(outboxFromRow);
+  }
+
+  async pendingFor(entityType: string, entityId: string): Promise<OutboxEntry[]> {
+    const { rows } = await this.#sql.execute(
+      `SELECT ${OUTBOX_COLUMNS} FROM ferry_outbox WHERE entity_type = ? AND entity_id = ? ORDER BY seq`,
+      [entityType, entityId],
+    );
+    return rows.map(outboxFromRow);
+  }
+
+  async pendingSince(timestamp: number): Promise<OutboxEntry[]> {
+    const { rows } = await this.#sql.execute(
+      `SELECT ${OUTBOX_COLUMNS} FROM ferry_outbox WHERE timestamp > ? ORDER BY seq`,
+      [timestamp],
+    );
+    return rows.map(outboxFromRow);
+  }
+
+  async countPending(): Promise<number> {
+    const { rows } = await this.#sql.execute('SELECT COUNT(*) AS n FROM ferry_outbox');
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async removeChange(changeId: string): Promise<boolean> {
+    const { rowsAffected } = await this.#sql.execute('DELETE FROM ferry_outbox WHERE change_id = ?', [changeId]);
+    if (rowsAffected > 0) this.outboxTouched = true;
+    return rowsAffected > 0;
+  }
+
+  async setHeld(entityType: string, entityId: string, held: boolean): Promise<void> {
+    await this.#sql.execute('UPDATE ferry_outbox SET held = ? WHERE entity_type = ? AND entity_id = ?', [
+      held ? 1 : 0,
+      entityType,
+      entityId,
+    ]);
+    this.outboxTouched = true;
+  }
+
+  async recordAttempt(changeId: string, error: string): Promise<void> {
+    await this.#sql.execute('UPDATE ferry_outbox SET attempts = attempts + 1, last_error = ? WHERE change_id = ?', [
+      error,
+      changeId,
+    ]);
+  }
+
+  // dead letters
+
+  async addDeadLetter(change: Change, error: { code: string; message: string }, now: number): Promise<void> {
+    await this.#sql.execute(
+      `INSERT OR REPLACE INTO ferry_dead_letters (change_id, change, error, failed_at) VALUES (?, ?, ?, ?)`,
+      [change.id, JSON.stringify(stripOutbox(change)), JSON.stringify(error), now],
+    );
+  }
+
+  async deadLetters(): Promise<DeadLetter[]> {
+    const { rows } = await this.#sql.execute(
+      'SELECT change, error, failed_at FROM ferry_dead_letters ORDER BY failed_at, change_id',
+    );
+    return rows.map((row) => ({
+      change: JSON.parse(String(row.change)) as Change,
+      error: JSON.parse(String(row.error)) as DeadLetter['error'],
+      failedAt: Number(row.failed_at),
+    }));
+  }
+
+  async removeDeadLetter(changeId: string): Promise<void> {
+    await this.#sql.execute('DELETE FROM ferry_dead_letters WHERE change_id = ?', [changeId]);
+  }
+
+  // key-value
+
+  async getKv(key: string): Promise<string | null> {
+    const { rows } = await this.#sql.execute('SELECT value FROM ferry_kv WHERE key = ?', [key]);
+    return rows[0] ? String(rows[0].value) : null;
+  }
+
+  async setKv(key: string, value: string): Promise<void> {
+    await this.#sql.execute(
+      'INSERT INTO ferry_kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      [key, value],
+    );
+  }
+
+  async deleteKv(key: string): Promise<void> {
+    await this.#sql.execute('DELETE FROM ferry_kv WHERE key = ?', [key]);
+  }
+}
+
+function entityFromRow(row: SqlRow): LocalEntity {
+  return {
+    entityType: String(row.entity_type),
+    entityId: String(row.entity_id),
+    data: row.data === null ? null : (JSON.parse(String(row.data)) as RecordData),
+    deleted: row.deleted === 1,
+    version: Number(row.version),
+    vector: JSON.parse(String(row.vector)),
+    hlc: String(row.hlc),
+    fieldHlcs: JSON.parse(String(row.field_hlcs)),
+    serverVersion: Number(row.server_version),
+  };
+}
+
+function outboxFromRow(row: SqlRow): OutboxEntry {
+  const entry: OutboxEntry = {
+    seq: Number(row.seq),
+    id: String(row.change_id),
+    entityType: String(row.entity_type),
+    entityId: String(row.entity_id),
+    operation: String(row.operation) as Change['operation'],
+    data: row.data === null ? null : (JSON.parse(String(row.data)) as RecordData),
+    timestamp: Number(row.timestamp),
+    hlc: String(row.hlc),
+    version: Number(row.version),
+    vector: JSON.parse(String(row.vector)),
+    clientId: String(row.client_id),
+    held: row.held === 1,
+    attempts: Number(row.attempts),
+    lastError: row.last_error === null ? null : String(row.last_error),
+  };
+  if (row.field_hlcs !== null) entry.fieldHlcs = JSON.parse(String(row.field_hlcs));
+  return entry;
+}
+
+/** The wire change of an outbox entry (without local bookkeeping). */
+export function stripOutbox(entry: Change | OutboxEntry): Change {
+  const change: Change = {
+    id: entry.id,
+    entityType: entry.entityType,
+    entityId: entry.entityId,
+    operation: entry.operation,
+    data: entry.data,
+    timestamp: entry.timestamp,
+    hlc: entry.hlc,
+    version: entry.version,
+    vector: entry.vector,
+    clientId: entry.clientId,
+  };
+  if (entry.fieldHlcs) change.fieldHlcs = entry.fieldHlcs;
+  return change;
+}

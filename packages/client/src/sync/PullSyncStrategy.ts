@@ -1,0 +1,114 @@
+import { ENTITY_TYPE_PATTERN, LIMITS } from '@ferry/protocol';
+import { SyncError } from '../errors.js';
+import type { ChangeTracker } from '../tracking/ChangeTracker.js';
+import type { RemoteAPI } from '../transport/RemoteAPI.js';
+import { applyServerRecord, type DetectedConflict } from './reconcile.js';
+import { type ConflictResolverLike, resolveConflicts } from './resolveConflicts.js';
+
+/** Summary of a pull (the seed's `PullResult`, plus pages and conflicts). */
+export interface PullResult {
+  totalChanges: number;
+  successful: number;
+  failed: number;
+  conflicts: number;
+  pages: number;
+  cursor: number;
+}
+
+/** Options of a {@link PullSyncStrategy}. */
+export interface PullSyncOptions {
+  conflictResolver?: ConflictResolverLike;
+  /** Records per page (at most {@link LIMITS.maxPullLimit}). */
+  pageSize?: number;
+  /** Partial sync: pull only these entity types. */
+  types?: readonly string[];
+}
+
+/** Per-call options of {@link PullSyncStrategy.pullChanges}. */
+export interface PullCallOptions {
+  signal?: AbortSignal;
+  /** Overrides the strategy's resolver for this call. */
+  conflictResolver?: ConflictResolverLike;
+  onProgress?: (progress: { processed: number; total: number }) => void;
+}
+
+/** Upper bound on pages per pull, so a misbehaving server cannot spin the client forever. */
+const MAX_PAGES = 1_000_000;
+
+/**
+ * Pull phase: pages through the server's change sequence from the saved cursor. Each page
+ * and the cursor that follows it commit in ONE local transaction, so an app killed mid-pull
+ * resumes from the last page it applied and never skips one. Memory holds one page at a time.
+ */
+export class PullSyncStrategy {
+  readonly #api: RemoteAPI;
+  readonly #tracker: ChangeTracker;
+  readonly #resolver: ConflictResolverLike | undefined;
+  readonly #pageSize: number;
+  readonly #types: readonly string[] | undefined;
+  readonly #cursorKey: string;
+
+  constructor(api: RemoteAPI, changeTracker: ChangeTracker, options: PullSyncOptions = {}) {
+    this.#api = api;
+    this.#tracker = changeTracker;
+    this.#resolver = options.conflictResolver;
+    const pageSize = options.pageSize ?? LIMITS.defaultPullLimit;
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > LIMITS.maxPullLimit) {
+      throw new SyncError('VALIDATION_ERROR', `pageSize must be an integer from 1 to ${LIMITS.maxPullLimit}`);
+    }
+    this.#pageSize = pageSize;
+    if (options.types) {
+      for (const type of options.types) {
+        if (!ENTITY_TYPE_PATTERN.test(type)) throw new SyncError('VALIDATION_ERROR', `Invalid entity type "${type}"`);
+      }
+      this.#types = [...options.types].sort();
+    }
+    // A cursor belongs to the set of types it was pulled with.
+    this.#cursorKey = this.#types ? `ferry:cursor:${this.#types.join(',')}` : 'ferry:cursor';
+  }
+
+  /** The saved cursor: the server sequence this device has applied up to. */
+  async getCursor(): Promise<number> {
+    const value = await this.#tracker.store.kv.getItem(this.#cursorKey);
+    return value === null ? 0 : Number(value);
+  }
+
+  /** Pulls until the server has nothing more. Rejects when a request fails; applied pages stay applied. */
+  async pullChanges(options: PullCallOptions = {}): Promise<PullResult> {
+    const store = this.#tracker.store;
+    let cursor = await this.getCursor();
+    const result: PullResult = { totalChanges: 0, successful: 0, failed: 0, conflicts: 0, pages: 0, cursor };
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const response = await this.#api.pull(
+        { cursor, limit: this.#pageSize, ...(this.#types ? { types: this.#types } : {}) },
+        options.signal ? { signal: options.signal } : {},
+      );
+      if (response.cursor < cursor || (response.hasMore && response.cursor === cursor)) {
+        throw new SyncError('PROTOCOL_ERROR', `The server's cursor did not advance (${cursor} → ${response.cursor})`);
+      }
+      const conflicts: DetectedConflict[] = [];
+      await store.write(async (tx) => {
+        await this.#tracker.restoreClock(tx);
+        for (const record of response.changes) {
+          const conflict = await applyServerRecord(tx, record, this.#tracker.clock);
+          if (conflict) conflicts.push(conflict);
+        }
+        await tx.setKv(this.#cursorKey, String(response.cursor));
+      });
+      cursor = response.cursor;
+      result.pages++;
+      result.totalChanges += response.changes.length;
+      result.successful += response.changes.length - conflicts.length;
+      result.conflicts += conflicts.length;
+      result.cursor = cursor;
+      const resolver = options.conflictResolver ?? this.#resolver;
+      if (conflicts.length > 0 && resolver) await resolveConflicts(store, this.#tracker, resolver, conflicts);
+      options.onProgress?.({
+        processed: result.totalChanges,
+        total: result.totalChanges + (response.hasMore ? this.#pageSize : 0),
+      });
+      if (!response.hasMore) break;
+    }
+    return result;
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * Where server state meets local state. Used by push (a result's record) and by pull (a
+ * page's records); both decide with version vectors, never with wall clocks:
+ *
+ *   no pending local change  → adopt the server record (unless ours is strictly newer)
+ *   server vector ⊒ local    → the server has seen our pending changes (a lost ack): adopt;
+ *                              the pending changes will come back as duplicates
+ *   local vector ⊐ server    → a stale record: keep ours, the push will bring it over
+ *   concurrent               → a true conflict: resolved outside the transaction
+ */
+import {
+  ClockDriftError,
+  compareHlc,
+  compareVersions,
+  decodeHlc,
+  type HybridLogicalClock,
+  incrementVector,
+  mergeVersionVectors,
+  type ServerRecord,
+} from '@ferry/protocol';
+import type { ConflictInfo, Resolution, VersionedState } from '../conflicts/types.js';
+import type { StoreTx } from '../store/StoreTx.js';
+import type { LocalEntity } from '../store/types.js';
+import type { ChangeTracker } from '../tracking/ChangeTracker.js';
+
+/** A conflict found inside a transaction, to be resolved after it commits. */
+export interface DetectedConflict {
+  info: ConflictInfo;
+  record: ServerRecord;
+  /** The local state the conflict was detected on; a resolution applies only if it still holds. */
+  localHlc: string;
+  pendingIds: string[];
+}
+
+/** The local entity that mirrors a server record. */
+export function entityFromRecord(record: ServerRecord, local: LocalEntity | null): LocalEntity {
+  return {
+    entityType: record.entityType,
+    entityId: record.entityId,
+    data: record.deleted ? null : record.data,
+    deleted: record.deleted,
+    version: Math.max(local?.version ?? 0, record.version),
+    vector: record.vector,
+    hlc: record.hlc,
+    fieldHlcs: record.fieldHlcs,
+    serverVersion: record.version,
+  };
+}
+
+/** Folds a server stamp into the device clock; a stamp from a far-future clock is not adopted. */
+export function observeStamp(clock: HybridLogicalClock, hlc: string): void {
+  try {
+    clock.receive(hlc);
+  } catch (error) {
+    if (!(error instanceof ClockDriftError)) throw error;
+  }
+}
+
+/**
+ * Applies one server record to the local store inside `tx`. Returns the conflict when the
+ * record and the local pending changes are concurrent; the local state is then left as is.
+ */
+export async function applyServerRecord(
+  tx: StoreTx,
+  record: ServerRecord,
+  clock: HybridLogicalClock,
+): Promise<DetectedConflict | null> {
+  observeStamp(clock, record.hlc);
+  const local = await tx.getEntity(record.entityType, record.entityId);
+  const pending = await tx.pendingFor(record.entityType, record.entityId);
+  if (!local) {
+    await tx.putEntity(entityFromRecord(record, null));
+    return null;
+  }
+  const comparison = compareVersions(record.vector, local.vector);
+  if (comparison === 'equal' || comparison === 'v1_newer') {
+    await tx.putEntity(entityFromRecord(record, local));
+    return null;
+  }
+  if (comparison === 'v2_newer') {
+    if (record.version > local.serverVersion) await tx.putEntity({ ...local, serverVersion: record.version });
+    return null;
+  }
+  if (pending.length === 0) {
+    // Concurrent with nothing pending: our copy holds an unpushed-but-dropped write (a dead
+    // letter) or a resolution already superseded. The server is the authority.
+    await tx.putEntity(entityFromRecord(record, local));
+    return null;
+  }
+  if (local.deleted && record.deleted) {
+    // Delete-delete is no conflict: both sides agree the entity is gone.
+    for (const change of pending) await tx.removeChange(change.id);
+    await tx.putEntity(entityFromRecord(record, local));
+    return null;
+  }
+  return {
+    info: conflictInfo(local, record),
+    record,
+    localHlc: local.hlc,
+    pendingIds: pending.map((change) => change.id),
+  };
+}
+
+function conflictInfo(local: LocalEntity, record: ServerRecord): ConflictInfo {
+  const localVersion = stateOfEntity(local);
+  const serverVersion = stateOfEntity(entityFromRecord(record, null), record.clientId);
+  const conflictType = local.deleted ? 'delete-update' : record.deleted ? 'update-delete' : 'update-update';
+  return {
+    entityType: local.entityType,
+    entityId: local.entityId,
+    localVersion,
+    serverVersion,
+    conflictType,
+    conflictingFields: conflictType === 'update-update' ? differingFields(local.data, record.data) : [],
+  };
+}
+
+function stateOfEntity(entity: LocalEntity, clientId?: string): VersionedState {
+  const state: VersionedState = {
+    data: entity.data,
+    deleted: entity.deleted,
+    hlc: entity.hlc,
+    timestamp: decodeHlc(entity.hlc).wallTime,
+    vector: entity.vector,
+    fieldHlcs: entity.fieldHlcs,
+    // No `operation`: these are whole states, not the patch an UPDATE change carries.
+  };
+  if (clientId !== undefined) state.clientId = clientId;
+  return state;
+}
+
+/** Fields whose JSON differs between two records. */
+export function differingFields(a: Record<string, unknown> | null, b: Record<string, unknown> | null): string[] {
+  const fields = new Set([...Object.keys(a ?? {}), ...Object.keys(b ?? {})]);
+  return [...fields].filter((field) => JSON.stringify(a?.[field]) !== JSON.stringify(b?.[field])).sort();
+}
+
+/** What applying a resolution did. */
+export type ResolutionOutcome = 'adopted-server' | 'queued-local' | 'parked' | 'stale';
+
+/**
+ * Applies a resolution inside `tx`, if the local state is still the one the conflict was
+ * found on (otherwise `stale`: the next push meets the conflict again, with fresh data).
+ *
+ * A local or merged winner becomes ONE new pending change carrying the whole resolved state
+ * (CREATE replaces the record, DELETE removes it) with a vector that dominates both sides,
+ * so the server applies it without another conflict. Its stamp is the winning write's, not
+ * a new one, so a third device's later write still beats it.
+ */
+export async function applyResolution(
+  tx: StoreTx,
+  tracker: ChangeTracker,
+  conflict: DetectedConflict,
+  resolution: Resolution,
+): Promise<ResolutionOutcome> {
+  const { record } = conflict;
+  const local = await tx.getEntity(record.entityType, record.entityId);
+  const pending = await tx.pendingFor(record.entityType, record.entityId);
+  const pendingIds = pending.map((change) => change.id);
+  if (!local || local.hlc !== conflict.localHlc || pendingIds.join('\n') !== conflict.pendingIds.join('\n')) {
+    return 'stale';
+  }
+  if (resolution.winner === 'deferred') {
+    await tx.execute(
+      `INSERT INTO ferry_conflicts (id, entity_type, entity_id, conflict, created_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET conflict = excluded.conflict, created_at = excluded.created_at`,
+      [
+        `${record.entityType}:${record.entityId}`,
+        record.entityType,
+        record.entityId,
+        JSON.stringify({ info: conflict.info, record }),
+        tracker.clock.physicalNow(),
+      ],
+    );
+    await tx.setHeld(record.entityType, record.entityId, true);
+    return 'parked';
+  }
+  const resolvedDeleted = resolution.deleted;
+  const resolvedData = resolvedDeleted ? null : (resolution.resolvedData ?? {});
+  for (const id of pendingIds) await tx.removeChange(id);
+  const sameAsServer =
+    resolvedDeleted === record.deleted && (resolvedDeleted || differingFields(resolvedData, record.data).length === 0);
+  if (resolution.winner === 'server' || sameAsServer) {
+    await tx.putEntity(entityFromRecord(record, local));
+    return 'adopted-server';
+  }
+  await tracker.restoreClock(tx);
+  const hlc = resolution.hlc ?? (compareHlc(local.hlc, record.hlc) > 0 ? local.hlc : record.hlc);
+  const vector = incrementVector(mergeVersionVectors(local.vector, record.vector), tracker.clientId);
+  const fieldHlcs = resolution.fieldHlcs ?? (resolvedDeleted ? local.fieldHlcs : fieldStamps(resolvedData, hlc));
+  const version = Math.max(local.version, record.version) + 1;
+  const change = {
+    id: tracker.newChangeId(),
+    entityType: record.entityType,
+    entityId: record.entityId,
+    operation: resolvedDeleted ? ('DELETE' as const) : ('CREATE' as const),
+    data: resolvedData,
+    timestamp: decodeHlc(hlc).wallTime,
+    hlc,
+    version,
+    vector,
+    clientId: tracker.clientId,
+    ...(resolvedDeleted ? {} : { fieldHlcs }),
+  };
+  await tx.putEntity({
+    entityType: record.entityType,
+    entityId: record.entityId,
+    data: resolvedData,
+    deleted: resolvedDeleted,
+    version,
+    vector,
+    hlc,
+    fieldHlcs,
+    serverVersion: record.version,
+  });
+  await tx.insertChange(change);
+  return 'queued-local';
+}
+
+function fieldStamps(data: Record<string, unknown> | null, hlc: string): Record<string, string> {
+  return Object.fromEntries(Object.keys(data ?? {}).map((field) => [field, hlc]));
+}

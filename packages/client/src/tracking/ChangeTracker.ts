@@ -1,0 +1,170 @@
+import {
+  type Change,
+  ChangeSchema,
+  describeIssues,
+  HybridLogicalClock,
+  incrementVector,
+  type Operation,
+  type RecordData,
+} from '@ferry/protocol';
+import * as v from 'valibot';
+import { SyncError } from '../errors.js';
+import type { LocalStore } from '../store/LocalStore.js';
+import type { StoreTx } from '../store/StoreTx.js';
+import { stripOutbox } from '../store/StoreTx.js';
+import type { LocalEntity, OutboxEntry } from '../store/types.js';
+
+/** Key under which the clock's last stamp is kept, so a restart never reissues one. */
+const CLOCK_KEY = 'ferry:hlc';
+
+/** Options of a {@link ChangeTracker}. */
+export interface ChangeTrackerOptions {
+  /** The device's clock; share one between tracker and sync engine. */
+  clock?: HybridLogicalClock;
+  /** Random source for change-id suffixes; injectable for deterministic runs. */
+  random?: () => number;
+}
+
+/**
+ * Records local writes. The entity write and its outbox entry commit in ONE transaction:
+ * an app killed at any instant keeps both or neither.
+ *
+ * @example
+ * const tracker = new ChangeTracker(store, 'device-a');
+ * await tracker.trackChange('todos', 'todo-1', 'CREATE', { title: 'Milk' });
+ */
+export class ChangeTracker {
+  readonly clientId: string;
+  readonly clock: HybridLogicalClock;
+  readonly #store: LocalStore;
+  readonly #random: () => number;
+  #clockRestored = false;
+
+  constructor(db: LocalStore, clientId: string, options: ChangeTrackerOptions = {}) {
+    this.#store = db;
+    this.clientId = clientId;
+    this.clock = options.clock ?? new HybridLogicalClock(clientId);
+    if (this.clock.node !== clientId) {
+      throw new Error(`The clock's node "${this.clock.node}" must be the client id "${clientId}"`);
+    }
+    this.#random = options.random ?? Math.random;
+  }
+
+  /** The store this tracker writes to. */
+  get store(): LocalStore {
+    return this.#store;
+  }
+
+  /**
+   * Applies a local write and queues it for push, atomically. `data` is the whole record
+   * for CREATE, the changed fields for UPDATE, and ignored for DELETE. Bad input throws a
+   * `SyncError('VALIDATION_ERROR')` and changes nothing.
+   */
+  async trackChange(
+    entityType: string,
+    entityId: string,
+    operation: Operation,
+    data: RecordData | null | undefined,
+  ): Promise<Change> {
+    return this.#store.write((tx) => this.trackChangeIn(tx, entityType, entityId, operation, data));
+  }
+
+  /** {@link trackChange} inside a transaction the caller already holds. */
+  async trackChangeIn(
+    tx: StoreTx,
+    entityType: string,
+    entityId: string,
+    operation: Operation,
+    data: RecordData | null | undefined,
+  ): Promise<Change> {
+    await this.restoreClock(tx);
+    const existing = await tx.getEntity(entityType, entityId);
+    const hlc = this.clock.now();
+    const change: Change = {
+      id: this.#changeId(hlc),
+      entityType,
+      entityId,
+      operation,
+      data: operation === 'DELETE' ? null : (data ?? {}),
+      timestamp: this.clock.physicalNow(),
+      hlc,
+      version: (existing?.version ?? 0) + 1,
+      vector: incrementVector(existing?.vector ?? {}, this.clientId),
+      clientId: this.clientId,
+    };
+    const parsed = v.safeParse(ChangeSchema, change);
+    if (!parsed.success) {
+      throw new SyncError(
+        'VALIDATION_ERROR',
+        `Invalid ${operation} of ${entityType}: ${describeIssues(parsed.issues)}`,
+      );
+    }
+    await tx.putEntity(applyLocalChange(existing, change));
+    await tx.insertChange(change);
+    await tx.setKv(CLOCK_KEY, hlc);
+    return change;
+  }
+
+  /** Loads the clock's last stamp once per tracker (call inside a transaction). */
+  async restoreClock(tx: StoreTx): Promise<void> {
+    if (this.#clockRestored) return;
+    const last = await tx.getKv(CLOCK_KEY);
+    if (last) this.clock.advanceTo(last);
+    this.#clockRestored = true;
+  }
+
+  /** Pending changes in the order they were made (held ones, awaiting a manual resolution, excluded). */
+  async getPendingChanges(limit = -1): Promise<OutboxEntry[]> {
+    return this.#store.read((tx) => tx.pendingChanges(limit));
+  }
+
+  /** Removes a pushed change from the outbox. Unknown ids are ignored (a replayed ack). */
+  async markAsSynced(changeId: string | readonly string[]): Promise<void> {
+    const ids = typeof changeId === 'string' ? [changeId] : changeId;
+    await this.#store.write(async (tx) => {
+      for (const id of ids) await tx.removeChange(id);
+    });
+  }
+
+  /** Pending changes made after `timestamp` (ms). */
+  async getChangesSince(timestamp: number): Promise<Change[]> {
+    const entries = await this.#store.read((tx) => tx.pendingSince(timestamp));
+    return entries.map(stripOutbox);
+  }
+
+  /** A fresh change id (for changes the engine makes, such as conflict resolutions). */
+  newChangeId(): string {
+    return this.#changeId(this.clock.now());
+  }
+
+  #changeId(hlc: string): string {
+    // The stamp is unique per client; the suffix guards against two installs sharing an id.
+    const suffix = Math.floor(this.#random() * 36 ** 6)
+      .toString(36)
+      .padStart(6, '0');
+    return `${hlc}.${suffix}`;
+  }
+}
+
+/** The entity after a local change is applied to it. */
+export function applyLocalChange(existing: LocalEntity | null, change: Change): LocalEntity {
+  const fieldHlcs: Record<string, string> = change.operation === 'CREATE' ? {} : { ...(existing?.fieldHlcs ?? {}) };
+  for (const field of Object.keys(change.data ?? {})) fieldHlcs[field] = change.fieldHlcs?.[field] ?? change.hlc;
+  const data =
+    change.operation === 'DELETE'
+      ? null
+      : change.operation === 'CREATE'
+        ? { ...(change.data ?? {}) }
+        : { ...(existing?.deleted ? {} : (existing?.data ?? {})), ...(change.data ?? {}) };
+  return {
+    entityType: change.entityType,
+    entityId: change.entityId,
+    data,
+    deleted: change.operation === 'DELETE',
+    version: change.version,
+    vector: change.vector,
+    hlc: change.hlc,
+    fieldHlcs,
+    serverVersion: existing?.serverVersion ?? 0,
+  };
+}

@@ -1,0 +1,354 @@
+import {
+  type Change,
+  ChangeSchema,
+  describeIssues,
+  ErrorBodySchema,
+  PROTOCOL_HEADER,
+  PROTOCOL_VERSION,
+  type PullResponse,
+  PullResponseSchema,
+  type PushRequest,
+  type PushResponse,
+  PushResponseSchema,
+  type RecordData,
+  type ServerConfig,
+  ServerConfigSchema,
+  type ServerRecord,
+  ServerRecordSchema,
+} from '@ferry/protocol';
+import * as v from 'valibot';
+import { HttpError, NetworkError, SyncError, SyncErrorCode, TimeoutError } from '../errors.js';
+import { AbortError } from './AbortError.js';
+import type { BatchSyncResponse, PullParams, RemoteAPI, RequestOptions } from './RemoteAPI.js';
+import { parseRetryAfter } from '../retry/parseRetryAfter.js';
+
+/** Gives the bearer token for the next request; `null`/`undefined` sends none. May refresh it. */
+export type TokenProvider = () => string | null | undefined | Promise<string | null | undefined>;
+
+/** Options of an {@link HttpRemoteAPI}. */
+export interface HttpRemoteAPIOptions {
+  /** Where the Ferry server lives, e.g. `https://sync.example.com` (a path prefix is kept). */
+  baseUrl: string;
+  /** Called before every request, so a refreshed token is picked up without rebuilding the API. */
+  getToken?: TokenProvider;
+  /** The fetch to use; the simulator and tests inject one. Defaults to the global fetch. */
+  fetch?: typeof fetch;
+  /** Per-request limit in ms, covering the response body too. Defaults to {@link DEFAULT_TIMEOUT_MS}. */
+  timeoutMs?: number;
+  /** Extra headers sent on every request (the protocol and content headers always win). */
+  headers?: Record<string, string>;
+  /** Wall clock in ms, used to turn an HTTP-date `Retry-After` into a delay. */
+  now?: () => number;
+}
+
+/** Default per-request timeout: long enough for a slow mobile link, short enough to notice a dead one. */
+export const DEFAULT_TIMEOUT_MS = 15_000;
+
+// `ResultErrorSchema` is not in the protocol barrel; the error body schema carries the same shape.
+const BatchSyncResponseSchema = v.object({
+  success: v.boolean(),
+  failed: v.array(v.object({ changeId: v.string(), error: ErrorBodySchema.entries.error })),
+});
+
+// The server adds `seq` to each logged change; ChangeSchema is strict, so `seq` is split off first.
+const ChangesPageSchema = v.object({
+  changes: v.array(v.looseObject({ seq: v.pipe(v.number(), v.integer(), v.minValue(0)) })),
+  cursor: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  hasMore: v.boolean(),
+});
+
+const RecordsSchema = v.object({ records: v.array(ServerRecordSchema) });
+
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+interface Call {
+  method: Method;
+  /** Path under the base URL, segments already encoded. */
+  path: string;
+  query?: Record<string, string | undefined>;
+  body?: unknown;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * The {@link RemoteAPI} over HTTP + JSON, as documented in `docs/protocol.md`.
+ *
+ * Every request carries the protocol version and the bearer token, runs under a timeout, and
+ * every response is validated against the protocol schemas before the engine sees it. Failures
+ * are typed: {@link HttpError} (the server answered non-2xx; `code`, `serverCode`, `retryable`,
+ * `retryAfterMs` come from the status, body and headers), {@link NetworkError} (no answer),
+ * {@link TimeoutError}, {@link AbortError} (cancelled by the caller), and a `SyncError` with
+ * code `PROTOCOL_ERROR` (an answer that does not match the protocol, or HTTP 426).
+ *
+ * @example
+ * const api = new HttpRemoteAPI({
+ *   baseUrl: 'https://sync.example.com',
+ *   getToken: () => auth.currentToken(),
+ * });
+ * const { changes, cursor, hasMore } = await api.pull({ cursor: 0, limit: 500 });
+ */
+export class HttpRemoteAPI implements RemoteAPI {
+  readonly #baseUrl: string;
+  readonly #getToken: TokenProvider | undefined;
+  readonly #fetch: typeof fetch;
+  readonly #timeoutMs: number;
+  readonly #headers: Record<string, string>;
+  readonly #now: () => number;
+
+  constructor(options: HttpRemoteAPIOptions) {
+    if (!/^https?:\/\//i.test(options.baseUrl)) {
+      throw new TypeError(`HttpRemoteAPI: baseUrl must start with http:// or https://, got "${options.baseUrl}"`);
+    }
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
+      throw new TypeError(`HttpRemoteAPI: timeoutMs must be a positive number of ms, got ${timeoutMs}`);
+    }
+    const fetchFn = options.fetch ?? globalThis.fetch;
+    if (typeof fetchFn !== 'function') {
+      throw new TypeError('HttpRemoteAPI: no global fetch on this platform; pass `fetch` in the options');
+    }
+    this.#baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.#getToken = options.getToken;
+    // Unbound, the platform fetch throws "Illegal invocation" in browsers.
+    this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.#timeoutMs = timeoutMs;
+    this.#headers = Object.fromEntries(
+      Object.entries(options.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
+    );
+    this.#now = options.now ?? Date.now;
+  }
+
+  async push(request: PushRequest, options?: RequestOptions): Promise<PushResponse> {
+    const text = await this.#send({ method: 'POST', path: '/v1/push', body: request, signal: options?.signal });
+    return this.#parse('POST /v1/push', text, PushResponseSchema);
+  }
+
+  /** An empty `types` list means no narrowing, the same as leaving it out. */
+  async pull(params: PullParams, options?: RequestOptions): Promise<PullResponse> {
+    const query = {
+      cursor: String(params.cursor),
+      limit: params.limit === undefined ? undefined : String(params.limit),
+      types: params.types && params.types.length > 0 ? params.types.join(',') : undefined,
+    };
+    const text = await this.#send({ method: 'GET', path: '/v1/pull', query, signal: options?.signal });
+    return this.#parse('GET /v1/pull', text, PullResponseSchema);
+  }
+
+  async getConfig(options?: RequestOptions): Promise<ServerConfig> {
+    const text = await this.#send({ method: 'GET', path: '/v1/config', signal: options?.signal });
+    return this.#parse('GET /v1/config', text, ServerConfigSchema);
+  }
+
+  /** An empty batch succeeds without a request. All changes must share one `clientId`. */
+  async batchSync(changes: Change[], options?: RequestOptions): Promise<BatchSyncResponse> {
+    const first = changes[0];
+    if (!first) return { success: true, failed: [] };
+    const body = { clientId: first.clientId, changes };
+    const text = await this.#send({ method: 'POST', path: '/v1/batch', body, signal: options?.signal });
+    return this.#parse('POST /v1/batch', text, BatchSyncResponseSchema);
+  }
+
+  /**
+   * Every logged change after server sequence `since`, following the server's pages until
+   * `hasMore` is false: a silently truncated list would skip changes, which a cursor must never do.
+   */
+  async getChangesSince(since: number, options?: RequestOptions): Promise<Change[]> {
+    const all: Change[] = [];
+    let cursor = since;
+    for (;;) {
+      const query = { since: String(cursor) };
+      const text = await this.#send({ method: 'GET', path: '/v1/changes', query, signal: options?.signal });
+      const page = this.#parse('GET /v1/changes', text, ChangesPageSchema);
+      for (const [index, { seq: _seq, ...change }] of page.changes.entries()) {
+        const parsed = v.safeParse(ChangeSchema, change);
+        if (!parsed.success) {
+          throw protocolError('GET /v1/changes', `changes.${index}: ${describeIssues(parsed.issues)}`);
+        }
+        all.push(parsed.output);
+      }
+      if (!page.hasMore) return all;
+      // A server that says "more" without moving its cursor would loop us forever.
+      if (page.cursor <= cursor) {
+        throw protocolError('GET /v1/changes', `hasMore is true but the cursor did not advance past ${cursor}`);
+      }
+      cursor = page.cursor;
+    }
+  }
+
+  /** One page of live records (the server's first page): meant for small reference types. */
+  async getAll(entityType: string, options?: RequestOptions): Promise<ServerRecord[]> {
+    const path = `/v1/entities/${encodeURIComponent(entityType)}`;
+    const text = await this.#send({ method: 'GET', path, signal: options?.signal });
+    return this.#parse(`GET ${path}`, text, RecordsSchema).records;
+  }
+
+  async create(entityType: string, data: RecordData, options?: RequestOptions): Promise<ServerRecord> {
+    const path = `/v1/entities/${encodeURIComponent(entityType)}`;
+    const text = await this.#send({ method: 'POST', path, body: data, signal: options?.signal });
+    return this.#parse(`POST ${path}`, text, ServerRecordSchema);
+  }
+
+  async update(
+    entityType: string,
+    entityId: string,
+    data: RecordData,
+    options?: RequestOptions,
+  ): Promise<ServerRecord> {
+    const path = `/v1/entities/${encodeURIComponent(entityType)}/${encodeURIComponent(entityId)}`;
+    const text = await this.#send({ method: 'PUT', path, body: data, signal: options?.signal });
+    return this.#parse(`PUT ${path}`, text, ServerRecordSchema);
+  }
+
+  async delete(entityType: string, entityId: string, options?: RequestOptions): Promise<void> {
+    const path = `/v1/entities/${encodeURIComponent(entityType)}/${encodeURIComponent(entityId)}`;
+    await this.#send({ method: 'DELETE', path, signal: options?.signal });
+  }
+
+  /** Sends one request and returns the body text of a 2xx answer; throws a typed error otherwise. */
+  async #send(call: Call): Promise<string> {
+    const target = `${call.method} ${call.path}`;
+    const external = call.signal;
+    if (external?.aborted) throw cancelled(target, external);
+    const headers = await this.#requestHeaders(call.body !== undefined);
+    // A token refresh can take a while; the caller may have given up meanwhile.
+    if (external?.aborted) throw cancelled(target, external);
+
+    const controller = new AbortController();
+    let stoppedBy: 'timeout' | 'caller' | undefined;
+    const timer = setTimeout(() => {
+      stoppedBy ??= 'timeout';
+      controller.abort();
+    }, this.#timeoutMs);
+    const onCallerAbort = () => {
+      stoppedBy ??= 'caller';
+      controller.abort();
+    };
+    external?.addEventListener('abort', onCallerAbort);
+    try {
+      const response = await this.#fetch(this.#url(call), {
+        method: call.method,
+        headers,
+        body: call.body === undefined ? undefined : JSON.stringify(call.body),
+        signal: controller.signal,
+      });
+      // The body is read under the same timer: headers followed by a stalled body is just as dead.
+      const text = await response.text();
+      if (!response.ok) throw this.#httpError(target, response, text);
+      return text;
+    } catch (error) {
+      if (error instanceof SyncError) throw error;
+      if (stoppedBy === 'timeout') {
+        throw new TimeoutError(`${target} timed out after ${this.#timeoutMs} ms without a complete response`, {
+          cause: error,
+        });
+      }
+      if (stoppedBy === 'caller') throw cancelled(target, external, error);
+      // fetch rejects only when no response arrived: refused, reset, DNS, offline, TLS.
+      throw new NetworkError(`${target} could not reach the server at ${this.#baseUrl}: ${describeCause(error)}`, {
+        cause: error,
+      });
+    } finally {
+      clearTimeout(timer);
+      external?.removeEventListener('abort', onCallerAbort);
+    }
+  }
+
+  async #requestHeaders(hasBody: boolean): Promise<Record<string, string>> {
+    const headers: Record<string, string> = { accept: 'application/json', ...this.#headers };
+    headers[PROTOCOL_HEADER] = String(PROTOCOL_VERSION);
+    const token = await this.#token();
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (hasBody) headers['content-type'] = 'application/json';
+    return headers;
+  }
+
+  async #token(): Promise<string | null | undefined> {
+    if (!this.#getToken) return undefined;
+    try {
+      return await this.#getToken();
+    } catch (error) {
+      if (error instanceof SyncError) throw error;
+      throw new SyncError(
+        SyncErrorCode.AUTH_ERROR,
+        `getToken() failed, so no request was sent: ${describeCause(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  #url(call: Call): string {
+    // Built by hand: React Native's URLSearchParams polyfill lacks most of the standard API.
+    const pairs = Object.entries(call.query ?? {}).filter((pair): pair is [string, string] => pair[1] !== undefined);
+    const query = pairs.map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(value)}`).join('&');
+    return `${this.#baseUrl}${call.path}${query ? `?${query}` : ''}`;
+  }
+
+  #httpError(target: string, response: Response, text: string): HttpError {
+    const { status } = response;
+    const body = v.safeParse(ErrorBodySchema, parseJson(text));
+    const server = body.success ? body.output.error : undefined;
+    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), this.#now());
+    const detail = server ? server.message : describeBody(response.statusText, text);
+    const message =
+      status === 426
+        ? `The server does not accept Ferry protocol version ${PROTOCOL_VERSION} (${target}: ${detail}). ` +
+          'Upgrade the Ferry client or the server so both speak a common protocol version.'
+        : `${target} failed with HTTP ${status}: ${detail}`;
+    return new HttpError(status, message, {
+      ...(server && { serverCode: server.code, retryable: server.retryable }),
+      ...(retryAfterMs !== undefined && { retryAfterMs }),
+    });
+  }
+
+  #parse<S extends v.GenericSchema>(target: string, text: string, schema: S): v.InferOutput<S> {
+    const json = parseJson(text);
+    if (json === undefined) {
+      throw protocolError(target, `the response is not JSON: ${snippet(text) || '(empty body)'}`);
+    }
+    const result = v.safeParse(schema, json);
+    if (!result.success) throw protocolError(target, describeIssues(result.issues));
+    return result.output;
+  }
+}
+
+function protocolError(target: string, problem: string): SyncError {
+  return new SyncError(
+    SyncErrorCode.PROTOCOL_ERROR,
+    `${target} returned a response that does not match the Ferry protocol (${problem}). ` +
+      'Check that baseUrl points at a Ferry server of a compatible version.',
+  );
+}
+
+function cancelled(target: string, signal: AbortSignal | undefined, cause?: unknown): AbortError {
+  return new AbortError(`${target} was cancelled by the caller`, { cause: cause ?? signal?.reason });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function describeBody(statusText: string, text: string): string {
+  const body = snippet(text);
+  if (statusText && body) return `${statusText}: ${body}`;
+  return statusText || body || '(empty body)';
+}
+
+function snippet(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
+}
+
+// Node's fetch hides the useful part ("ECONNREFUSED") in `cause`; React Native's says
+// "Network request failed" and has none.
+function describeCause(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const inner = error.cause;
+  const code = inner && typeof inner === 'object' && 'code' in inner ? String(inner.code) : undefined;
+  return code ? `${error.message} (${code})` : error.message;
+}
