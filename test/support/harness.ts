@@ -1,0 +1,137 @@
+/**
+ * Real parts for end-to-end tests: a Ferry server on a temp SQLite file listening on
+ * 127.0.0.1, and devices, each a full sync system on its own SQLite file.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSyncSystem, HttpRemoteAPI, type RemoteAPI, type SyncSystem, type SyncSystemConfig } from '@ferry/client';
+import { createBetterSqliteDriver } from '@ferry/client/better-sqlite3';
+import { createServer, defaultSchema, type FerryServer, signDevToken } from '@ferry/server';
+
+export const SECRET = 'integration-secret-long-enough-for-hs256';
+
+export interface Harness {
+  dir: string;
+  server: FerryServer;
+  url: string;
+  token(user: string): Promise<string>;
+  device(name: string, options?: DeviceOptions): Promise<Device>;
+  /** Stops the server and starts a new one on the same database file (and port). */
+  restartServer(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DeviceOptions {
+  user?: string;
+  /** Wraps the device's transport (fault injection). */
+  wrapApi?: (api: RemoteAPI) => RemoteAPI;
+  config?: Partial<SyncSystemConfig>;
+}
+
+export interface Device {
+  name: string;
+  system: SyncSystem;
+  dbPath: string;
+  /** Closes the app and opens it again from its database file. */
+  restart(): Promise<Device>;
+  /** Every live todo, sorted by id, without sync metadata. */
+  todos(): Promise<Array<Record<string, unknown>>>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-it-'));
+  const dbPath = join(dir, 'server.db');
+  let server = await createServer({ dbPath, schema: defaultSchema, auth: { secret: SECRET } });
+  const { url } = await server.listen({ port: 0, host: '127.0.0.1' });
+  const port = Number(new URL(url).port);
+  const devices: Device[] = [];
+  const token = (user: string) => signDevToken(SECRET, user, { expiresIn: '1h' });
+
+  const open = async (name: string, options: DeviceOptions, devicePath: string): Promise<Device> => {
+    const user = options.user ?? 'alice';
+    const bearer = await token(user);
+    const http = new HttpRemoteAPI({ baseUrl: url, getToken: () => bearer, timeoutMs: 5000 });
+    const system = await createSyncSystem({
+      remoteAPI: options.wrapApi ? options.wrapApi(http) : http,
+      driver: createBetterSqliteDriver(devicePath),
+      clientId: name,
+      autoStart: false,
+      syncInterval: 0,
+      writeDebounceMs: -1,
+      ...options.config,
+    });
+    const device: Device = {
+      name,
+      system,
+      dbPath: devicePath,
+      async restart() {
+        await device.close();
+        return open(name, options, devicePath);
+      },
+      async todos() {
+        return system.localStore.find('todos');
+      },
+      async close() {
+        const index = devices.indexOf(device);
+        if (index >= 0) devices.splice(index, 1);
+        if (!system.localStore.closed) await system.close();
+      },
+    };
+    devices.push(device);
+    return device;
+  };
+
+  const harness: Harness = {
+    dir,
+    server,
+    url,
+    token,
+    device: (name, options = {}) => open(name, options, join(dir, `${name}.db`)),
+    async restartServer() {
+      await server.close();
+      server = await createServer({ dbPath, schema: defaultSchema, auth: { secret: SECRET } });
+      await server.listen({ port, host: '127.0.0.1' });
+      harness.server = server;
+    },
+    async close() {
+      for (const device of [...devices]) await device.close();
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return harness;
+}
+
+/** Syncs every device round-robin until a full round changes nothing (bounded). */
+export async function syncAll(devices: readonly Device[], maxRounds = 10): Promise<void> {
+  for (let round = 0; round < maxRounds; round++) {
+    let moved = 0;
+    for (const device of devices) {
+      const result = await device.system.forceSync();
+      moved += result.push.totalChanges + result.pull.totalChanges;
+    }
+    if (moved === 0) return;
+  }
+  throw new Error(`Devices did not settle within ${maxRounds} rounds`);
+}
+
+/** A RemoteAPI that behaves like `api` except for the given methods (fault injection). */
+export function withOverrides(api: RemoteAPI, overrides: Partial<RemoteAPI>): RemoteAPI {
+  const wrapped = {} as Record<string, unknown>;
+  for (const method of [
+    'push',
+    'pull',
+    'getConfig',
+    'batchSync',
+    'getChangesSince',
+    'getAll',
+    'create',
+    'update',
+    'delete',
+  ] as const) {
+    wrapped[method] = overrides[method] ?? api[method].bind(api);
+  }
+  return wrapped as unknown as RemoteAPI;
+}
