@@ -1,0 +1,165 @@
+import fc from 'fast-check';
+import * as v from 'valibot';
+import { describe, expect, it } from 'vitest';
+import { encodeHlc } from './hlc.js';
+import { ChangeSchema, ClientIdSchema, describeIssues, ServerRecordSchema, VersionVectorSchema } from './schemas.js';
+import { LIMITS } from './version.js';
+
+const HLC = encodeHlc({ wallTime: 1_732_550_000_000, counter: 0, node: 'device-a' });
+
+function validChange(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id: 'device-a:1',
+    entityType: 'todos',
+    entityId: 'todo-1',
+    operation: 'UPDATE',
+    data: { title: 'Buy milk', done: false, tags: ['a'], meta: { n: 1 } },
+    timestamp: 1_732_550_000_000,
+    hlc: HLC,
+    version: 2,
+    vector: { 'device-a': 2, server: 1 },
+    clientId: 'device-a',
+    ...overrides,
+  };
+}
+
+function problems(input: unknown): string | undefined {
+  const result = v.safeParse(ChangeSchema, input);
+  return result.success ? undefined : describeIssues(result.issues);
+}
+
+/** Data whose objects nest `levels` deep, the data object itself being level 1. */
+function nested(levels: number): Record<string, unknown> {
+  let value: Record<string, unknown> = { leaf: true };
+  for (let level = 1; level < levels; level += 1) value = { child: value };
+  return value;
+}
+
+describe('ChangeSchema', () => {
+  it('accepts a valid change of each operation', () => {
+    expect(problems(validChange())).toBeUndefined();
+    expect(problems(validChange({ operation: 'CREATE', version: 1, vector: { 'device-a': 1 } }))).toBeUndefined();
+    expect(problems(validChange({ operation: 'DELETE', data: null }))).toBeUndefined();
+    expect(problems(validChange({ fieldHlcs: { title: HLC } }))).toBeUndefined();
+  });
+
+  it('accepts what arrives as JSON text', () => {
+    expect(problems(JSON.parse(JSON.stringify(validChange())))).toBeUndefined();
+  });
+
+  it.each([
+    ['timestamp as a string', { timestamp: '1732550000000' }, /timestamp/],
+    ['a fractional timestamp', { timestamp: 1.5 }, /timestamp/],
+    ['a negative timestamp', { timestamp: -1 }, /timestamp/],
+    ['NaN as a timestamp', { timestamp: Number.NaN }, /timestamp/],
+    ['version 0', { version: 0 }, /version/],
+    ['an unknown operation', { operation: 'PATCH' }, /operation/],
+    ['an entity type that is no identifier', { entityType: 'todos; DROP TABLE x' }, /entityType/],
+    ['an empty entity id', { entityId: '' }, /entityId/],
+    ['a control character in the entity id', { entityId: 'a\nb' }, /entityId/],
+    ['a wall-clock date as hlc', { hlc: '2024-11-25T00:00:00Z' }, /hlc/],
+    ['a client id with a space', { clientId: 'device a' }, /clientId/],
+    ['a negative vector entry', { vector: { 'device-a': -1 } }, /vector/],
+    ['data as an array', { data: [1, 2] }, /data/],
+    ['data as a string', { data: 'x' }, /data/],
+  ])('rejects %s', (_name, overrides, path) => {
+    expect(problems(validChange(overrides))).toMatch(path);
+  });
+
+  it('rejects unknown keys', () => {
+    expect(problems(validChange({ userId: 'someone-else' }))).toMatch(/userId/);
+  });
+
+  it('rejects DELETE with data, and CREATE or UPDATE without', () => {
+    expect(problems(validChange({ operation: 'DELETE' }))).toMatch(/data must be null for DELETE/);
+    expect(problems(validChange({ operation: 'CREATE', data: null }))).toMatch(/data must be null for DELETE/);
+  });
+
+  it.each(['__proto__', 'constructor', 'prototype'])('rejects a "%s" field rather than dropping it', (field) => {
+    const text = JSON.stringify(validChange()).replace('"title":', `"${field}":{"polluted":true},"title":`);
+    const input = JSON.parse(text);
+    expect(Object.hasOwn(input.data, field)).toBe(true);
+    expect(problems(input)).toMatch(/data/);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('rejects a prototype key nested anywhere in the data', () => {
+    const input = JSON.parse(JSON.stringify(validChange()).replace('"n":1', '"__proto__":{"x":1}'));
+    expect(problems(input)).toMatch(/key "__proto__" is not allowed/);
+  });
+
+  it('rejects field names that are not plain identifiers', () => {
+    expect(problems(validChange({ data: { 'a.b': 1 } }))).toMatch(/field name "/);
+    expect(problems(validChange({ data: { "x'); --": 1 } }))).toMatch(/field name "/);
+  });
+
+  it(`accepts data nested ${LIMITS.maxJsonDepth} levels deep and rejects one level more`, () => {
+    expect(problems(validChange({ data: nested(LIMITS.maxJsonDepth) }))).toBeUndefined();
+    expect(problems(validChange({ data: nested(LIMITS.maxJsonDepth + 1) }))).toMatch(/nesting deeper than/);
+  });
+
+  it('rejects numbers JSON cannot carry', () => {
+    expect(problems(validChange({ data: { n: Number.NaN } }))).toMatch(/numbers must be finite/);
+    expect(problems(validChange({ data: { n: [Number.POSITIVE_INFINITY] } }))).toMatch(/numbers must be finite/);
+  });
+
+  it('rejects values that are not plain JSON', () => {
+    expect(problems(validChange({ data: { when: new Date(0) } }))).toMatch(/only plain objects/);
+    expect(problems(validChange({ data: { f: () => 1 } }))).toMatch(/not a JSON value/);
+  });
+
+  it('never throws, whatever it is given', () => {
+    fc.assert(
+      fc.property(fc.anything({ withNullPrototype: true, withObjectString: true }), (anything) => {
+        expect(() => v.safeParse(ChangeSchema, anything)).not.toThrow();
+        expect(() => v.safeParse(ChangeSchema, validChange({ data: anything }))).not.toThrow();
+      }),
+    );
+  });
+});
+
+describe('ClientIdSchema', () => {
+  it('refuses ids that are Object.prototype keys a version vector could not hold', () => {
+    expect(v.safeParse(ClientIdSchema, 'device-a').success).toBe(true);
+    expect(v.safeParse(ClientIdSchema, 'toString').success).toBe(true);
+    expect(v.safeParse(ClientIdSchema, 'constructor').success).toBe(false);
+    expect(v.safeParse(ClientIdSchema, 'prototype').success).toBe(false);
+    expect(v.safeParse(ClientIdSchema, 'constructor2').success).toBe(true);
+  });
+});
+
+describe('VersionVectorSchema', () => {
+  it('keeps every entry of a valid vector', () => {
+    const vector = { 'device-a': 3, toString: 1, server: 0 };
+    expect(v.parse(VersionVectorSchema, vector)).toEqual(vector);
+  });
+
+  it('rejects a prototype key rather than dropping it', () => {
+    const result = v.safeParse(VersionVectorSchema, JSON.parse('{"device-a":1,"constructor":2}'));
+    expect(result.success).toBe(false);
+  });
+
+  it('rejects a vector with too many entries', () => {
+    const big = Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`n${i}`, 1]));
+    expect(v.safeParse(VersionVectorSchema, big).success).toBe(false);
+  });
+});
+
+describe('ServerRecordSchema', () => {
+  it('accepts a tombstone', () => {
+    const tombstone = {
+      entityType: 'todos',
+      entityId: 'todo-1',
+      data: null,
+      deleted: true,
+      version: 3,
+      vector: { 'device-a': 2 },
+      hlc: HLC,
+      fieldHlcs: {},
+      seq: 9,
+      clientId: 'device-a',
+      changeId: 'device-a:3',
+    };
+    expect(v.safeParse(ServerRecordSchema, tombstone).success).toBe(true);
+  });
+});

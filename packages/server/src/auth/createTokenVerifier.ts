@@ -1,0 +1,56 @@
+import { jwtVerify } from 'jose';
+import { HttpError } from '../errors.js';
+import { secretKey } from './secretKey.js';
+
+/** How the server checks bearer tokens. */
+export interface AuthOptions {
+  /** HS256 secret shared with whoever issues the tokens. */
+  secret: string | Uint8Array;
+  /** Required `iss`, when set. */
+  issuer?: string;
+  /** Required `aud`, when set. */
+  audience?: string;
+  /** Allowed skew on `exp`/`nbf`, in seconds. Default 30. */
+  clockToleranceSec?: number;
+}
+
+/** Longest `sub` accepted; it becomes the scope key of every row the user writes. */
+const MAX_SUBJECT_LENGTH = 256;
+
+/**
+ * Builds the check for an `Authorization` header. It resolves to the scope (the token's `sub`)
+ * or throws a 401 `HttpError`; the reason is logged through `cause`, and the message stays
+ * generic enough not to help an attacker.
+ */
+export function createTokenVerifier(
+  auth: AuthOptions,
+  now: () => number,
+): (header: string | undefined) => Promise<string> {
+  const key = secretKey(auth.secret);
+  const clockTolerance = auth.clockToleranceSec ?? 30;
+  return async (header) => {
+    const match = header === undefined ? null : /^Bearer ([A-Za-z0-9_.-]+)$/.exec(header.trim());
+    if (!match) {
+      throw HttpError.of('UNAUTHORIZED', 'Missing bearer token: send "Authorization: Bearer <jwt>"');
+    }
+    let subject: unknown;
+    try {
+      const { payload } = await jwtVerify(match[1] as string, key, {
+        // Pinned: a token must never pick its own algorithm (alg: none, or RS/HS confusion).
+        algorithms: ['HS256'],
+        issuer: auth.issuer,
+        audience: auth.audience,
+        clockTolerance,
+        currentDate: new Date(now()),
+      });
+      subject = payload.sub;
+    } catch (error) {
+      const expired = (error as { code?: string }).code === 'ERR_JWT_EXPIRED';
+      throw HttpError.of('UNAUTHORIZED', expired ? 'Token expired; sign in again' : 'Invalid token', error);
+    }
+    if (typeof subject !== 'string' || subject.length === 0 || subject.length > MAX_SUBJECT_LENGTH) {
+      throw HttpError.of('UNAUTHORIZED', 'Token has no usable "sub" claim');
+    }
+    return subject;
+  };
+}

@@ -1,0 +1,38 @@
+import { SignJWT } from 'jose';
+import { secretKey } from './secretKey.js';
+
+/** Issuer and audience of dev tokens; a dev server pins both. */
+export const DEV_TOKEN_ISSUER = 'ferry-dev';
+export const DEV_TOKEN_AUDIENCE = 'ferry';
+
+/** Options of {@link signDevToken}. */
+export interface DevTokenOptions {
+  /** jose duration (`'12h'`, `'7d'`) or seconds from `now`. Default `'7d'`. */
+  expiresIn?: string | number;
+  /** Issue time in ms; injectable so tests can make expired tokens without sleeping. */
+  now?: number;
+}
+
+/**
+ * Signs an HS256 token whose `sub` is `userId`, for development and tests only: real apps
+ * get tokens from their own identity provider, signed with the secret the server verifies.
+ *
+ * @example
+ * const token = await signDevToken(secret, 'alice', { expiresIn: '1h' });
+ */
+export async function signDevToken(
+  secret: string | Uint8Array,
+  userId: string,
+  options: DevTokenOptions = {},
+): Promise<string> {
+  const issuedAt = Math.floor((options.now ?? Date.now()) / 1000);
+  const expiresIn = options.expiresIn ?? '7d';
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(userId)
+    .setIssuer(DEV_TOKEN_ISSUER)
+    .setAudience(DEV_TOKEN_AUDIENCE)
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(typeof expiresIn === 'number' ? issuedAt + expiresIn : expiresIn)
+    .sign(secretKey(secret));
+}

@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type Change,
+  decodeHlc,
+  incrementVector,
+  type Operation,
+  type RecordData,
+  type ServerRecord,
+} from '@ferry/protocol';
+import { HttpError } from '../errors.js';
+import type { ApplyDeps } from './applyPush.js';
+import { decideChange } from './decideChange.js';
+import { SERVER_CLIENT_ID } from './parsePushRequest.js';
+
+/** A write made through the REST routes rather than pushed by a device. */
+export interface ServerWrite {
+  entityType: string;
+  entityId: string;
+  operation: Operation;
+  data: RecordData | null;
+}
+
+/**
+ * Applies a REST write through the same path as a push, as a change made by the server. Its
+ * vector is built from the current record INSIDE the transaction (current + 1 for `server`),
+ * so it always dominates and applies; UPDATE and DELETE of a missing or deleted entity are 404.
+ */
+export async function applyServerWrite(deps: ApplyDeps, scope: string, write: ServerWrite): Promise<ServerRecord> {
+  const hlc = deps.decide.clock.now();
+  const draft: Change = {
+    id: `srv-${randomUUID()}`,
+    entityType: write.entityType,
+    entityId: write.entityId,
+    operation: write.operation,
+    data: write.data,
+    timestamp: decodeHlc(hlc).wallTime,
+    hlc,
+    version: 1,
+    vector: {},
+    clientId: SERVER_CLIENT_ID,
+  };
+  let missing = false;
+  const outcome = await deps.storage.applyChanges(scope, [draft], ({ current, alreadyApplied }) => {
+    if (write.operation !== 'CREATE' && (current === null || current.deleted)) {
+      missing = true;
+      return { kind: 'skip', result: { changeId: draft.id, status: 'rejected' } };
+    }
+    const change = {
+      ...draft,
+      version: (current?.version ?? 0) + 1,
+      vector: incrementVector(current?.vector ?? {}, SERVER_CLIENT_ID),
+    };
+    return decideChange({ change, current, alreadyApplied }, deps.decide);
+  });
+  if (missing) throw HttpError.of('NOT_FOUND', `${write.entityType} "${write.entityId}" does not exist`);
+  const result = outcome.results[0];
+  if (result?.status === 'rejected' && result.error) throw HttpError.of('VALIDATION_ERROR', result.error.message);
+  if (result?.status !== 'applied' || !result.record) {
+    throw new Error(`Server write ${draft.id} was not applied (${result?.status ?? 'no result'})`);
+  }
+  return result.record;
+}

@@ -1,0 +1,137 @@
+import {
+  type Change,
+  ClockDriftError,
+  dominates,
+  ERROR_META,
+  type HybridLogicalClock,
+  mergeVersionVectors,
+  type RecordData,
+  type ServerRecord,
+} from '@ferry/protocol';
+import type { ServerSchema } from '../schema/parseSchema.js';
+import { validateFields } from '../schema/validateFields.js';
+import type { DecideInput, Decision, UnsequencedRecord } from '../storage/ServerStorage.js';
+
+/** A change whose vector does not dominate the entity's current vector. */
+export interface ConflictInput {
+  change: Change;
+  current: ServerRecord;
+}
+
+/**
+ * Server-side arbitration hook. Return `null` to report the conflict to the client (the
+ * default), or a change to apply instead (for example a field-level merge); the returned
+ * change must dominate `current.vector`, else the conflict is still reported. It is logged
+ * under the pushed change's id and client id.
+ */
+export type ConflictArbiter = (conflict: ConflictInput) => Change | null;
+
+/** The default {@link ConflictArbiter}: the server never decides, the client resolves. */
+export const reportConflict: ConflictArbiter = () => null;
+
+/** What {@link decideChange} needs besides the change and the current record. */
+export interface DecideContext {
+  schema: ServerSchema;
+  /** The server's own clock; only ever moved forward by applied changes. */
+  clock: HybridLogicalClock;
+  arbitrate?: ConflictArbiter;
+}
+
+/**
+ * The apply algorithm for one change, free of I/O so every storage backend shares it:
+ *
+ *     logged already? ── yes ─▶ duplicate (the current record)
+ *           │ no
+ *     fields fit schema? ─ no ─▶ rejected VALIDATION_ERROR
+ *           │ yes
+ *     current exists and change.vector does not dominate it? ─ yes ─▶ arbitrate ─ null ─▶ conflict
+ *           │ no                                                          │ change
+ *           ▼                                                             ▼
+ *        write: CREATE replaces, UPDATE patches, DELETE tombstones; vectors merge; version + 1
+ *
+ * Only a `write` is logged, so a conflict or a rejection is evaluated afresh when pushed again.
+ */
+export function decideChange(input: DecideInput, context: DecideContext): Decision {
+  const { change, current, alreadyApplied } = input;
+  if (alreadyApplied) return { kind: 'skip', result: { changeId: change.id, status: 'duplicate', record: current } };
+
+  const entity = context.schema.entities.get(change.entityType);
+  const problem =
+    entity === undefined
+      ? `Entity type "${change.entityType}" is not declared in the server schema`
+      : change.data === null
+        ? undefined
+        : validateFields(change.entityType, entity, change.data);
+  if (problem !== undefined) {
+    return {
+      kind: 'skip',
+      result: {
+        changeId: change.id,
+        status: 'rejected',
+        error: { code: 'VALIDATION_ERROR', message: problem, retryable: ERROR_META.VALIDATION_ERROR.retryable },
+      },
+    };
+  }
+
+  let applied = change;
+  if (current !== null && !dominates(change.vector, current.vector)) {
+    const arbitrated = (context.arbitrate ?? reportConflict)({ change, current });
+    if (arbitrated === null || !dominates(arbitrated.vector, current.vector)) {
+      return { kind: 'skip', result: { changeId: change.id, status: 'conflict', record: current } };
+    }
+    // Keep the pushed id and author, so a replay of this change dedupes against the log.
+    applied = { ...arbitrated, id: change.id, clientId: change.clientId };
+  }
+  return { kind: 'write', record: nextRecord(applied, current, context.clock), change: applied };
+}
+
+/** The server's stamp for an applied change: the client's, unless its clock runs too far ahead. */
+function stampFor(change: Change, clock: HybridLogicalClock): string {
+  try {
+    clock.receive(change.hlc);
+    return change.hlc;
+  } catch (error) {
+    // A phone whose clock is days ahead would otherwise win every last-write-wins forever.
+    if (error instanceof ClockDriftError) return clock.now();
+    throw error;
+  }
+}
+
+function nextRecord(change: Change, current: ServerRecord | null, clock: HybridLogicalClock): UnsequencedRecord {
+  const hlc = stampFor(change, clock);
+  const live = current !== null && !current.deleted ? current : null;
+  let data: RecordData | null;
+  let fieldHlcs: Record<string, string>;
+  switch (change.operation) {
+    case 'CREATE':
+      data = { ...(change.data ?? {}) };
+      fieldHlcs = stampFields({}, data, hlc);
+      break;
+    case 'UPDATE':
+      data = { ...(live?.data ?? {}), ...(change.data ?? {}) };
+      fieldHlcs = stampFields(current?.fieldHlcs ?? {}, change.data ?? {}, hlc);
+      break;
+    case 'DELETE':
+      data = null;
+      fieldHlcs = { ...(current?.fieldHlcs ?? {}) };
+      break;
+  }
+  return {
+    entityType: change.entityType,
+    entityId: change.entityId,
+    data,
+    deleted: change.operation === 'DELETE',
+    version: (current?.version ?? 0) + 1,
+    vector: mergeVersionVectors(current?.vector ?? {}, change.vector),
+    hlc,
+    fieldHlcs,
+    clientId: change.clientId,
+    changeId: change.id,
+  };
+}
+
+function stampFields(base: Record<string, string>, written: RecordData, hlc: string): Record<string, string> {
+  const stamped = { ...base };
+  for (const field of Object.keys(written)) stamped[field] = hlc;
+  return stamped;
+}

@@ -1,0 +1,15 @@
+import type { ApplyDeps } from '../push/applyPush.js';
+import type { ServerSchema } from '../schema/parseSchema.js';
+import type { ServerStorage } from '../storage/ServerStorage.js';
+
+/** What every route handler may use; built once by `createServer`. */
+export interface RouteContext {
+  schema: ServerSchema;
+  storage: ServerStorage;
+  apply: ApplyDeps;
+  now: () => number;
+  /** Resolves an `Authorization` header to a scope, or throws a 401. */
+  verify: (header: string | undefined) => Promise<string>;
+  /** Signs dev tokens; present only when dev mode is on. */
+  signToken: ((userId: string) => Promise<string>) | null;
+}

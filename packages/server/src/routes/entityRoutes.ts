@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import { EntityIdSchema, LIMITS, type RecordData, RecordDataSchema } from '@ferry/protocol';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import * as v from 'valibot';
+import { requestScope } from '../auth/requestScope.js';
+import { HttpError } from '../errors.js';
+import { applyServerWrite } from '../push/applyServerWrite.js';
+import { parseInput, queryInt, requireEntityType } from './parseInput.js';
+import type { RouteContext } from './RouteContext.js';
+
+const ListQuerySchema = v.strictObject({
+  after: v.optional(EntityIdSchema),
+  limit: v.optional(queryInt('limit', 1, LIMITS.maxPullLimit), String(LIMITS.defaultPullLimit)),
+});
+const TypeParamsSchema = v.strictObject({ type: v.string() });
+const EntityParamsSchema = v.strictObject({ type: v.string(), id: EntityIdSchema });
+
+function bodyData(request: FastifyRequest): RecordData {
+  if (typeof request.body !== 'object' || request.body === null || Array.isArray(request.body)) {
+    throw HttpError.of('BAD_REQUEST', 'Request body must be a JSON object of fields');
+  }
+  return parseInput(RecordDataSchema, request.body);
+}
+
+/**
+ * The seed's REST surface (`getAll`, `create`, `update`, `delete`). Every write is a change
+ * made by the server and goes through the push apply path, so it lands in the pull feed and
+ * the change log like any device's write.
+ */
+export function registerEntityRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  app.get('/entities/:type', async (request) => {
+    const { type } = parseInput(TypeParamsSchema, request.params);
+    requireEntityType(ctx.schema, type);
+    const query = parseInput(ListQuerySchema, request.query);
+    const page = await ctx.storage.listRecords(requestScope(request), type, query);
+    return { records: page.items, hasMore: page.hasMore };
+  });
+
+  app.post('/entities/:type', async (request, reply) => {
+    const { type } = parseInput(TypeParamsSchema, request.params);
+    requireEntityType(ctx.schema, type);
+    const data = bodyData(request);
+    if (data.id !== undefined && typeof data.id !== 'string') {
+      throw HttpError.of(
+        'VALIDATION_ERROR',
+        'id must be a string (it names the entity); omit it to get a generated id',
+      );
+    }
+    const entityId = data.id === undefined ? randomUUID() : parseInput(EntityIdSchema, data.id);
+    const record = await applyServerWrite(ctx.apply, requestScope(request), {
+      entityType: type,
+      entityId,
+      operation: 'CREATE',
+      data,
+    });
+    return reply.status(201).send(record);
+  });
+
+  app.put('/entities/:type/:id', async (request) => {
+    const { type, id } = parseInput(EntityParamsSchema, request.params);
+    requireEntityType(ctx.schema, type);
+    const data = bodyData(request);
+    return applyServerWrite(ctx.apply, requestScope(request), {
+      entityType: type,
+      entityId: id,
+      operation: 'UPDATE',
+      data,
+    });
+  });
+
+  app.delete('/entities/:type/:id', async (request, reply) => {
+    const { type, id } = parseInput(EntityParamsSchema, request.params);
+    requireEntityType(ctx.schema, type);
+    await applyServerWrite(ctx.apply, requestScope(request), {
+      entityType: type,
+      entityId: id,
+      operation: 'DELETE',
+      data: null,
+    });
+    return reply.status(204).send();
+  });
+}

@@ -1,0 +1,241 @@
+import {
+  encodeHlc,
+  PullResponseSchema,
+  PushResponseSchema,
+  ServerConfigSchema,
+  type ServerRecord,
+} from '@ferry/protocol';
+import * as v from 'valibot';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { makeChange, pushBody, startTestServer, T0, type TestServer } from '../testing/testServer.js';
+
+let t: TestServer;
+beforeEach(async () => {
+  t = await startTestServer();
+});
+afterEach(async () => {
+  await t.close();
+});
+
+async function push(changes: Parameters<typeof pushBody>[0], as = 'alice') {
+  const response = await t.call('POST', '/v1/push', { as, body: pushBody(changes) });
+  expect(response.statusCode).toBe(200);
+  return v.parse(PushResponseSchema, response.json());
+}
+
+async function pullAll(as: string, limit: number, types?: string) {
+  const records: ServerRecord[] = [];
+  let cursor = 0;
+  let pages = 0;
+  for (;;) {
+    const query = `cursor=${cursor}&limit=${limit}${types ? `&types=${types}` : ''}`;
+    const response = await t.call('GET', `/v1/pull?${query}`, { as });
+    expect(response.statusCode).toBe(200);
+    const page = v.parse(PullResponseSchema, response.json());
+    pages += 1;
+    records.push(...page.changes);
+    cursor = page.cursor;
+    if (!page.hasMore) return { records, pages, cursor };
+  }
+}
+
+describe('GET /health and /v1/config', () => {
+  it('answers health without auth or protocol header', async () => {
+    const response = await t.server.app.inject({ method: 'GET', url: '/health' });
+    expect(response.json()).toEqual({ status: 'ok' });
+  });
+
+  it('describes the server without a token', async () => {
+    const response = await t.call('GET', '/v1/config', { as: null });
+    expect(response.statusCode).toBe(200);
+    const config = v.parse(ServerConfigSchema, response.json());
+    expect(config).toMatchObject({
+      protocolVersion: 1,
+      supportedVersions: [1],
+      entityTypes: ['todos', 'notes'],
+      conflictStrategies: {},
+      limits: { maxBodyBytes: 1_048_576, maxChangesPerPush: 500, maxPullLimit: 1000 },
+      serverTime: T0,
+    });
+  });
+});
+
+describe('POST /v1/push', () => {
+  it('applies changes in order and returns a result per change and the cursor', async () => {
+    const response = await push([
+      makeChange({ entityId: 't1', data: { title: 'milk', completed: false } }),
+      makeChange({ entityId: 't2', data: { title: 'eggs' } }),
+    ]);
+    expect(response.results.map((result) => [result.status, result.record?.seq])).toEqual([
+      ['applied', 1],
+      ['applied', 2],
+    ]);
+    expect(response).toMatchObject({ cursor: 2, serverTime: T0 });
+    expect(response.results[0]?.record).toMatchObject({
+      entityType: 'todos',
+      entityId: 't1',
+      data: { title: 'milk', completed: false },
+      deleted: false,
+      version: 1,
+      vector: { 'device-a': 1 },
+      clientId: 'device-a',
+    });
+  });
+
+  it('applies a replayed change once (same change id twice)', async () => {
+    const create = makeChange({ entityId: 't1' });
+    await push([create]);
+    const replay = await push([create]);
+    expect(replay.results[0]).toMatchObject({ status: 'duplicate', record: { seq: 1, version: 1 } });
+    expect(replay.cursor).toBe(1);
+    const log = (await t.call('GET', '/v1/changes?since=0')).json();
+    expect(log.changes).toHaveLength(1);
+  });
+
+  it('answers a stale-vector push with a conflict carrying the current record', async () => {
+    await push([makeChange({ entityId: 't1', data: { title: 'v1' } })]);
+    const fromB = makeChange({
+      entityId: 't1',
+      operation: 'UPDATE',
+      data: { title: 'from b' },
+      clientId: 'device-b',
+      vector: { 'device-a': 1, 'device-b': 1 },
+    });
+    const applied = await t.call('POST', '/v1/push', { body: pushBody([fromB], 'device-b') });
+    expect(applied.json().results[0].status).toBe('applied');
+    // device-a edits its copy of v1 without having seen device-b's edit: concurrent.
+    const stale = await push([
+      makeChange({ entityId: 't1', operation: 'UPDATE', data: { title: 'stale' }, vector: { 'device-a': 2 } }),
+    ]);
+    expect(stale.results[0]).toMatchObject({
+      status: 'conflict',
+      record: { data: { title: 'from b' }, vector: { 'device-a': 1, 'device-b': 1 }, version: 2 },
+    });
+    expect(stale.cursor).toBe(2);
+    const pulled = (await t.call('GET', '/v1/pull')).json().changes;
+    expect(pulled.map((record: ServerRecord) => record.data?.title)).toEqual(['from b']);
+  });
+
+  it('patches UPDATE fields, stamps field clocks, and tombstones DELETE', async () => {
+    const a = makeChange({ entityId: 't1', data: { title: 'a', completed: false } });
+    const u = makeChange({ entityId: 't1', operation: 'UPDATE', data: { completed: true }, vector: { 'device-a': 2 } });
+    const d = makeChange({ entityId: 't1', operation: 'DELETE', vector: { 'device-a': 3 } });
+    const [, updated] = (await push([a, u])).results;
+    expect(updated?.record).toMatchObject({ data: { title: 'a', completed: true }, version: 2 });
+    expect(updated?.record?.fieldHlcs).toEqual({ title: a.hlc, completed: u.hlc });
+    const deleted = (await push([d])).results[0];
+    expect(deleted?.record).toMatchObject({ data: null, deleted: true, version: 3, seq: 3 });
+  });
+
+  it('rejects one badly typed change and applies the others', async () => {
+    const response = await push([
+      makeChange({ entityId: 't1' }),
+      makeChange({ entityId: 't2', data: { title: 7 } }),
+      makeChange({ entityId: 't3' }),
+    ]);
+    expect(response.results.map((result) => result.status)).toEqual(['applied', 'rejected', 'applied']);
+    expect(response.results[1]?.error).toEqual({
+      code: 'VALIDATION_ERROR',
+      message: 'todos.title must be a string, got number',
+      retryable: false,
+    });
+    expect(response.cursor).toBe(2);
+  });
+
+  it('re-stamps a change from a clock far in the future with the server clock', async () => {
+    const future = T0 + 24 * 60 * 60 * 1000;
+    const change = makeChange({
+      entityId: 't1',
+      timestamp: future,
+      hlc: encodeHlc({ wallTime: future, counter: 0, node: 'device-a' }),
+    });
+    const record = (await push([change])).results[0]?.record;
+    expect(record?.hlc).toMatch(/-server$/);
+    expect((record?.hlc ?? '') < change.hlc).toBe(true);
+    expect(record?.fieldHlcs.title).toBe(record?.hlc);
+  });
+
+  it("confines a push to the token user: bob writing alice's id writes bob's own entity", async () => {
+    await push([makeChange({ entityId: 'shared', data: { title: 'alice' } })], 'alice');
+    const hashBefore = t.hashDb();
+    const bob = await push(
+      [makeChange({ entityId: 'shared', operation: 'UPDATE', data: { title: 'bob' }, vector: { 'device-a': 9 } })],
+      'bob',
+    );
+    expect(bob.results[0]).toMatchObject({ status: 'applied', record: { data: { title: 'bob' }, version: 1, seq: 1 } });
+    expect(t.hashDb()).not.toBe(hashBefore);
+    const alice = (await pullAll('alice', 10)).records;
+    expect(alice).toHaveLength(1);
+    expect(alice[0]).toMatchObject({ data: { title: 'alice' }, version: 1 });
+  });
+});
+
+describe('GET /v1/pull', () => {
+  it('returns every record exactly once, in seq order, over more than 3 pages, tombstones included', async () => {
+    const changes = Array.from({ length: 23 }, (_, i) => makeChange({ entityId: `t${String(i).padStart(2, '0')}` }));
+    await push(changes.slice(0, 12));
+    await push(changes.slice(12));
+    await push([makeChange({ entityId: 't05', operation: 'DELETE', vector: { 'device-a': 2 } })]);
+    const { records, pages, cursor } = await pullAll('alice', 5);
+    expect(pages).toBe(5);
+    expect(cursor).toBe(24);
+    expect(records.map((record) => record.seq)).toEqual(
+      Array.from({ length: 24 }, (_, i) => i + 1).filter((seq) => seq !== 6),
+    );
+    expect(new Set(records.map((record) => record.entityId)).size).toBe(23);
+    expect(records.at(-1)).toMatchObject({ entityId: 't05', deleted: true, data: null });
+  });
+
+  it('keeps the request cursor when nothing is new, and filters by types', async () => {
+    await push([
+      makeChange({ entityId: 'n1', entityType: 'notes', data: { body: 'hi' } }),
+      makeChange({ entityId: 't1' }),
+    ]);
+    const empty = (await t.call('GET', '/v1/pull?cursor=2')).json();
+    expect(empty).toEqual({ changes: [], cursor: 2, hasMore: false, serverTime: T0 });
+    const notes = await pullAll('alice', 10, 'notes');
+    expect(notes.records.map((record) => record.entityId)).toEqual(['n1']);
+  });
+});
+
+describe('GET /v1/changes', () => {
+  it('returns the applied-change log after a seq, with seqs', async () => {
+    const a = makeChange({ entityId: 't1' });
+    const b = makeChange({ entityId: 't2' });
+    await push([a, b]);
+    const all = (await t.call('GET', '/v1/changes?since=0&limit=1')).json();
+    expect(all).toEqual({ changes: [{ ...a, seq: 1 }], cursor: 1, hasMore: true });
+    const rest = (await t.call('GET', '/v1/changes?since=1')).json();
+    expect(rest).toEqual({ changes: [{ ...b, seq: 2 }], cursor: 2, hasMore: false });
+  });
+});
+
+describe('POST /v1/batch', () => {
+  it('lists conflicts and rejections in failed, and applies the rest', async () => {
+    await push([makeChange({ entityId: 't1', vector: { 'device-a': 5 } })]);
+    const stale = makeChange({ entityId: 't1', operation: 'UPDATE', data: { title: 'x' }, vector: { 'device-a': 4 } });
+    const bad = makeChange({ entityId: 't2', data: { completed: 'yes' } });
+    const good = makeChange({ entityId: 't3' });
+    const response = await t.call('POST', '/v1/batch', { body: pushBody([stale, bad, good]) });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({
+      success: false,
+      failed: [
+        {
+          changeId: stale.id,
+          error: { code: 'CONFLICT', message: expect.stringContaining('stale'), retryable: false },
+        },
+        {
+          changeId: bad.id,
+          error: {
+            code: 'VALIDATION_ERROR',
+            message: 'todos.completed must be a boolean, got string',
+            retryable: false,
+          },
+        },
+      ],
+    });
+    const ok = await t.call('POST', '/v1/batch', { body: pushBody([good, makeChange({ entityId: 't4' })]) });
+    expect(ok.json()).toEqual({ success: true, failed: [] });
+  });
+});

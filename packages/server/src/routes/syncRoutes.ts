@@ -1,0 +1,85 @@
+import {
+  LIMITS,
+  PROTOCOL_VERSION,
+  PullQuerySchema,
+  type PullResponse,
+  type ServerConfig,
+  SUPPORTED_PROTOCOL_VERSIONS,
+} from '@ferry/protocol';
+import type { FastifyInstance } from 'fastify';
+import * as v from 'valibot';
+import { requestScope } from '../auth/requestScope.js';
+import { HttpError } from '../errors.js';
+import { applyPush } from '../push/applyPush.js';
+import { parsePushRequest } from '../push/parsePushRequest.js';
+import { parseInput, queryInt, requireEntityType } from './parseInput.js';
+import type { RouteContext } from './RouteContext.js';
+
+const ChangesQuerySchema = v.strictObject({
+  since: v.optional(queryInt('since', 0, Number.MAX_SAFE_INTEGER), '0'),
+  limit: v.optional(queryInt('limit', 1, LIMITS.maxPullLimit), String(LIMITS.defaultPullLimit)),
+});
+
+/** The body of `GET /v1/config`: what a client learns on connect. Needs no token. */
+export function serverConfig(ctx: RouteContext): ServerConfig {
+  return {
+    protocolVersion: PROTOCOL_VERSION,
+    supportedVersions: [...SUPPORTED_PROTOCOL_VERSIONS],
+    entityTypes: [...ctx.schema.entities.keys()],
+    conflictStrategies: {},
+    limits: {
+      maxBodyBytes: LIMITS.maxBodyBytes,
+      maxChangesPerPush: LIMITS.maxChangesPerPush,
+      maxPullLimit: LIMITS.maxPullLimit,
+    },
+    serverTime: ctx.now(),
+  };
+}
+
+/** The authenticated sync routes: `POST /v1/push`, `GET /v1/pull`, `GET /v1/changes`, `POST /v1/batch`. */
+export function registerSyncRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  app.post('/push', async (request) => {
+    const push = parsePushRequest(request.body, ctx.schema);
+    return applyPush(ctx.apply, requestScope(request), push.changes);
+  });
+
+  app.post('/batch', async (request) => {
+    const push = parsePushRequest(request.body, ctx.schema);
+    const response = await applyPush(ctx.apply, requestScope(request), push.changes);
+    const failed = response.results.flatMap((result) => {
+      if (result.status === 'rejected' && result.error) return [{ changeId: result.changeId, error: result.error }];
+      if (result.status === 'conflict') {
+        const message = `Change ${result.changeId} was made on a stale copy of the entity; pull and resolve`;
+        return [{ changeId: result.changeId, error: { code: 'CONFLICT', message, retryable: false } }];
+      }
+      return [];
+    });
+    return { success: failed.length === 0, failed };
+  });
+
+  app.get('/pull', async (request): Promise<PullResponse> => {
+    const query = parseInput(PullQuerySchema, request.query);
+    const cursor = Number(query.cursor);
+    const limit = Number(query.limit);
+    if (limit < 1 || limit > LIMITS.maxPullLimit) {
+      throw HttpError.of('VALIDATION_ERROR', `limit must be between 1 and ${LIMITS.maxPullLimit}`);
+    }
+    let types: string[] | undefined;
+    if (query.types !== undefined) {
+      types = query.types.split(',').map((type) => type.trim());
+      if (types.some((type) => type === '')) {
+        throw HttpError.of('VALIDATION_ERROR', 'types must be a comma-separated list of entity types');
+      }
+      for (const type of types) requireEntityType(ctx.schema, type);
+    }
+    const page = await ctx.storage.pull(requestScope(request), { cursor, limit, types });
+    const last = page.items.at(-1);
+    return { changes: page.items, cursor: last?.seq ?? cursor, hasMore: page.hasMore, serverTime: ctx.now() };
+  });
+
+  app.get('/changes', async (request) => {
+    const query = parseInput(ChangesQuerySchema, request.query);
+    const page = await ctx.storage.changesSince(requestScope(request), { since: query.since, limit: query.limit });
+    return { changes: page.items, cursor: page.items.at(-1)?.seq ?? query.since, hasMore: page.hasMore };
+  });
+}

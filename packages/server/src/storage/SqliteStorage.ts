@@ -1,0 +1,295 @@
+import type { Change, ChangeResult, ServerRecord } from '@ferry/protocol';
+import Database from 'better-sqlite3';
+import type {
+  ApplyOutcome,
+  ChangeDecider,
+  LoggedChange,
+  Page,
+  ServerStorage,
+  UnsequencedRecord,
+} from './ServerStorage.js';
+
+/**
+ * Ordered migrations; index + 1 is the schema version. Entity types are data in a column,
+ * never identifiers, so a new entity type never needs a migration.
+ */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE scopes (
+     scope TEXT PRIMARY KEY,
+     seq INTEGER NOT NULL
+   ) STRICT;
+   CREATE TABLE records (
+     scope TEXT NOT NULL,
+     entity_type TEXT NOT NULL,
+     entity_id TEXT NOT NULL,
+     data TEXT,
+     deleted INTEGER NOT NULL,
+     version INTEGER NOT NULL,
+     vector TEXT NOT NULL,
+     hlc TEXT NOT NULL,
+     field_hlcs TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     client_id TEXT NOT NULL,
+     change_id TEXT NOT NULL,
+     PRIMARY KEY (scope, entity_type, entity_id)
+   ) STRICT;
+   CREATE INDEX records_scope_seq ON records (scope, seq);
+   CREATE TABLE change_log (
+     scope TEXT NOT NULL,
+     change_id TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     client_id TEXT NOT NULL,
+     entity_type TEXT NOT NULL,
+     entity_id TEXT NOT NULL,
+     change TEXT NOT NULL,
+     PRIMARY KEY (scope, change_id)
+   ) STRICT;
+   CREATE UNIQUE INDEX change_log_scope_seq ON change_log (scope, seq);`,
+];
+
+interface RecordRow {
+  entity_type: string;
+  entity_id: string;
+  data: string | null;
+  deleted: number;
+  version: number;
+  vector: string;
+  hlc: string;
+  field_hlcs: string;
+  seq: number;
+  client_id: string;
+  change_id: string;
+}
+
+const RECORD_COLUMNS =
+  'entity_type, entity_id, data, deleted, version, vector, hlc, field_hlcs, seq, client_id, change_id';
+
+function toRecord(row: RecordRow): ServerRecord {
+  return {
+    entityType: row.entity_type,
+    entityId: row.entity_id,
+    data: row.data === null ? null : JSON.parse(row.data),
+    deleted: row.deleted === 1,
+    version: row.version,
+    vector: JSON.parse(row.vector),
+    hlc: row.hlc,
+    fieldHlcs: JSON.parse(row.field_hlcs),
+    seq: row.seq,
+    clientId: row.client_id,
+    changeId: row.change_id,
+  };
+}
+
+function page<T>(rows: T[], limit: number): Page<T> {
+  return rows.length > limit ? { items: rows.slice(0, limit), hasMore: true } : { items: rows, hasMore: false };
+}
+
+/** Prepared once; statement text never contains data. */
+function prepareStatements(db: Database.Database) {
+  return {
+    nextSeq: db.prepare<[string], { seq: number }>(
+      `INSERT INTO scopes (scope, seq) VALUES (?, 1)
+       ON CONFLICT (scope) DO UPDATE SET seq = seq + 1 RETURNING seq`,
+    ),
+    currentSeq: db.prepare<[string], { seq: number }>('SELECT seq FROM scopes WHERE scope = ?'),
+    isLogged: db.prepare<[string, string], { one: number }>(
+      'SELECT 1 AS one FROM change_log WHERE scope = ? AND change_id = ?',
+    ),
+    getRecord: db.prepare<[string, string, string], RecordRow>(
+      `SELECT ${RECORD_COLUMNS} FROM records WHERE scope = ? AND entity_type = ? AND entity_id = ?`,
+    ),
+    upsertRecord: db.prepare(
+      `INSERT INTO records (scope, ${RECORD_COLUMNS})
+       VALUES (@scope, @entity_type, @entity_id, @data, @deleted, @version, @vector, @hlc, @field_hlcs, @seq, @client_id, @change_id)
+       ON CONFLICT (scope, entity_type, entity_id) DO UPDATE SET
+         data = excluded.data, deleted = excluded.deleted, version = excluded.version, vector = excluded.vector,
+         hlc = excluded.hlc, field_hlcs = excluded.field_hlcs, seq = excluded.seq,
+         client_id = excluded.client_id, change_id = excluded.change_id`,
+    ),
+    logChange: db.prepare(
+      `INSERT INTO change_log (scope, change_id, seq, client_id, entity_type, entity_id, change)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    pull: db.prepare<[string, number, number], RecordRow>(
+      `SELECT ${RECORD_COLUMNS} FROM records WHERE scope = ? AND seq > ? ORDER BY seq LIMIT ?`,
+    ),
+    // The type list travels as one JSON parameter, so the statement stays prepared and typed.
+    pullTypes: db.prepare<[string, number, string, number], RecordRow>(
+      `SELECT ${RECORD_COLUMNS} FROM records
+       WHERE scope = ? AND seq > ? AND entity_type IN (SELECT value FROM json_each(?))
+       ORDER BY seq LIMIT ?`,
+    ),
+    changesSince: db.prepare<[string, number, number], { seq: number; change: string }>(
+      'SELECT seq, change FROM change_log WHERE scope = ? AND seq > ? ORDER BY seq LIMIT ?',
+    ),
+    listRecords: db.prepare<[string, string, string, number], RecordRow>(
+      `SELECT ${RECORD_COLUMNS} FROM records
+       WHERE scope = ? AND entity_type = ? AND entity_id > ? AND deleted = 0
+       ORDER BY entity_id LIMIT ?`,
+    ),
+  };
+}
+
+type Statements = ReturnType<typeof prepareStatements>;
+
+/**
+ * {@link ServerStorage} on one SQLite file (better-sqlite3). WAL so readers never block the
+ * writer; `synchronous = FULL` so an acknowledged push survives power loss, not only a crash.
+ *
+ * Gap-free sequences: every push runs in a `BEGIN IMMEDIATE` transaction, and SQLite admits one
+ * writer at a time, so seq values are taken and committed in the same order. (Several processes
+ * on one file stay correct for the same reason; `busy_timeout` makes them wait, not fail.)
+ *
+ * @example
+ * const storage = new SqliteStorage('./data/ferry.db');
+ */
+export class SqliteStorage implements ServerStorage {
+  readonly path: string;
+  #db: Database.Database;
+  #statements: Statements;
+  #apply: (scope: string, changes: readonly Change[], decide: ChangeDecider) => ApplyOutcome;
+
+  /** Opens (creating if needed) the database at `path`; `':memory:'` for a throwaway one. */
+  constructor(path = ':memory:', options: { busyTimeoutMs?: number } = {}) {
+    this.path = path;
+    this.#db = new Database(path);
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = FULL');
+    this.#db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+    this.#db.pragma('foreign_keys = ON');
+    this.#migrate();
+    this.#statements = prepareStatements(this.#db);
+    const run = (scope: string, changes: readonly Change[], decide: ChangeDecider) =>
+      this.#applySync(scope, changes, decide);
+    this.#apply = this.#db.transaction(run).immediate;
+  }
+
+  /** The schema version this file is at. */
+  get schemaVersion(): number {
+    const row = this.#db.prepare('SELECT max(version) AS version FROM schema_version').get() as {
+      version: number | null;
+    };
+    return row.version ?? 0;
+  }
+
+  #migrate(): void {
+    this.#db.exec(
+      'CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)',
+    );
+    const current = this.schemaVersion;
+    if (current > MIGRATIONS.length) {
+      throw new Error(
+        `Database ${this.path} is at schema version ${current}, newer than this server (${MIGRATIONS.length}); upgrade the server`,
+      );
+    }
+    this.#db
+      .transaction(() => {
+        MIGRATIONS.slice(current).forEach((sql, index) => {
+          this.#db.exec(sql);
+          this.#db
+            .prepare('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)')
+            .run(current + index + 1, Date.now());
+        });
+      })
+      .immediate();
+  }
+
+  #getRecord(scope: string, entityType: string, entityId: string): ServerRecord | null {
+    const row = this.#statements.getRecord.get(scope, entityType, entityId);
+    return row ? toRecord(row) : null;
+  }
+
+  #applySync(scope: string, changes: readonly Change[], decide: ChangeDecider): ApplyOutcome {
+    const s = this.#statements;
+    const results: ChangeResult[] = [];
+    for (const change of changes) {
+      const current = this.#getRecord(scope, change.entityType, change.entityId);
+      const alreadyApplied = s.isLogged.get(scope, change.id) !== undefined;
+      const decision = decide({ change, current, alreadyApplied });
+      if (decision.kind === 'skip') {
+        results.push(decision.result);
+        continue;
+      }
+      const seq = (s.nextSeq.get(scope) as { seq: number }).seq;
+      const record = this.#write(scope, decision.record, seq);
+      const logged = decision.change;
+      s.logChange.run(
+        scope,
+        logged.id,
+        seq,
+        logged.clientId,
+        record.entityType,
+        record.entityId,
+        JSON.stringify(logged),
+      );
+      results.push({ changeId: change.id, status: 'applied', record });
+    }
+    return { results, cursor: s.currentSeq.get(scope)?.seq ?? 0 };
+  }
+
+  #write(scope: string, record: UnsequencedRecord, seq: number): ServerRecord {
+    this.#statements.upsertRecord.run({
+      scope,
+      entity_type: record.entityType,
+      entity_id: record.entityId,
+      data: record.data === null ? null : JSON.stringify(record.data),
+      deleted: record.deleted ? 1 : 0,
+      version: record.version,
+      vector: JSON.stringify(record.vector),
+      hlc: record.hlc,
+      field_hlcs: JSON.stringify(record.fieldHlcs),
+      seq,
+      client_id: record.clientId,
+      change_id: record.changeId,
+    });
+    return { ...record, seq };
+  }
+
+  async applyChanges(scope: string, changes: readonly Change[], decide: ChangeDecider): Promise<ApplyOutcome> {
+    return this.#apply(scope, changes, decide);
+  }
+
+  async getRecord(scope: string, entityType: string, entityId: string): Promise<ServerRecord | null> {
+    return this.#getRecord(scope, entityType, entityId);
+  }
+
+  async pull(
+    scope: string,
+    options: { cursor: number; limit: number; types?: readonly string[] | undefined },
+  ): Promise<Page<ServerRecord>> {
+    const { cursor, limit, types } = options;
+    const rows =
+      types === undefined
+        ? this.#statements.pull.all(scope, cursor, limit + 1)
+        : this.#statements.pullTypes.all(scope, cursor, JSON.stringify(types), limit + 1);
+    return page(rows.map(toRecord), limit);
+  }
+
+  async changesSince(scope: string, options: { since: number; limit: number }): Promise<Page<LoggedChange>> {
+    const rows = this.#statements.changesSince.all(scope, options.since, options.limit + 1);
+    return page(
+      rows.map((row) => ({ ...(JSON.parse(row.change) as Change), seq: row.seq })),
+      options.limit,
+    );
+  }
+
+  async listRecords(
+    scope: string,
+    entityType: string,
+    options: { after?: string | undefined; limit: number },
+  ): Promise<Page<ServerRecord>> {
+    const rows = this.#statements.listRecords.all(scope, entityType, options.after ?? '', options.limit + 1);
+    return page(rows.map(toRecord), options.limit);
+  }
+
+  async currentSeq(scope: string): Promise<number> {
+    return this.#statements.currentSeq.get(scope)?.seq ?? 0;
+  }
+
+  async close(): Promise<void> {
+    if (!this.#db.open) return;
+    // Fold the WAL back into the main file so a copied .db file is complete on its own.
+    this.#db.pragma('wal_checkpoint(TRUNCATE)');
+    this.#db.close();
+  }
+}
