@@ -93,6 +93,7 @@ export {
   type SyncState,
 } from './sync/SyncManager.js';
 export { type TwoWaySyncResult, TwoWaySyncStrategy } from './sync/TwoWaySyncStrategy.js';
+export { type VectorEntity, type VectorSyncResult, VersionVectorSync } from './sync/VersionVectorSync.js';
 export { ChangeTracker, type ChangeTrackerOptions } from './tracking/ChangeTracker.js';
 export { type DirtyEntity, DirtyFlagTracker } from './tracking/DirtyFlagTracker.js';
 export { AbortError } from './transport/AbortError.js';

@@ -11,7 +11,7 @@ import type { VersionVector } from './versionVector.js';
 /** Entity type names as declared in the server schema: they never reach SQL as identifiers. */
 export const ENTITY_TYPE_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 /** Client (device) ids: also HLC node ids and version-vector keys. */
-export const CLIENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+export const CLIENT_ID_PATTERN = /^(?!(?:constructor|prototype)$)[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 /** Change ids: idempotency keys, unique per user. */
 export const CHANGE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 
@@ -21,7 +21,10 @@ export const EntityTypeSchema = v.pipe(
 );
 export const ClientIdSchema = v.pipe(
   v.string(),
-  v.regex(CLIENT_ID_PATTERN, 'clientId must be 1-64 letters, digits, "_" or "-", starting with a letter or digit'),
+  v.regex(
+    CLIENT_ID_PATTERN,
+    'clientId must be 1-64 letters, digits, "_" or "-", starting with a letter or digit (not "constructor" or "prototype")',
+  ),
 );
 export const ChangeIdSchema = v.pipe(
   v.string(),
@@ -41,9 +44,18 @@ export const HlcSchema = v.pipe(
 const Counter = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER));
 const Cursor = Counter;
 
+// The key checks come before `v.record`, which would silently drop a "constructor" key.
 export const VersionVectorSchema = v.pipe(
-  v.record(ClientIdSchema, Counter),
+  v.custom<Record<string, unknown>>(
+    (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+    'version vector must be an object',
+  ),
+  v.check(
+    (value) => !['__proto__', 'constructor', 'prototype'].some((key) => Object.hasOwn(value, key)),
+    'version vector keys must be client ids',
+  ),
   v.check((value) => Object.keys(value).length <= 1000, 'version vector has too many entries'),
+  v.record(ClientIdSchema, Counter),
 ) as v.GenericSchema<VersionVector>;
 
 // Not `v.record`: it silently drops keys such as `__proto__`, and bad input must be refused,
@@ -62,7 +74,8 @@ export const RecordDataSchema = v.pipe(
       });
       return;
     }
-    const problem = jsonProblem(dataset.value, LIMITS.maxJsonDepth, 1);
+    // Depth 0 is the data object itself, so data may nest exactly maxJsonDepth levels.
+    const problem = jsonProblem(dataset.value, LIMITS.maxJsonDepth);
     if (problem) addIssue({ message: `data is not plain JSON: ${problem}` });
   }),
 );

@@ -42,12 +42,17 @@ export function dominates(v1: VersionVector, v2: VersionVector): boolean {
 export function mergeVersionVectors(v1: VersionVector, v2: VersionVector): VersionVector {
   const merged: VersionVector = { ...v1 };
   for (const [node, version] of Object.entries(v2)) {
-    merged[node] = Math.max(merged[node] ?? 0, version);
+    merged[node] = Math.max(countOf(merged, node), version);
   }
   return merged;
 }
 
 /** A copy of `vector` with `node`'s counter advanced by one. */
 export function incrementVector(vector: VersionVector, node: string): VersionVector {
-  return { ...vector, [node]: (vector[node] ?? 0) + 1 };
+  return { ...vector, [node]: countOf(vector, node) + 1 };
+}
+
+// hasOwn: client ids such as "constructor" or "toString" are valid and must not read Object.prototype.
+function countOf(vector: VersionVector, node: string): number {
+  return Object.hasOwn(vector, node) ? (vector[node] ?? 0) : 0;
 }

@@ -88,41 +88,6 @@ describe('ConflictResolver: every strategy × conflict type', () => {
 });
 
 describe('ConflictResolver', () => {
-  it('passes the seed test: last-write-wins on timestamps when there is no hlc', async () => {
-    const localChange = {
-      id: 'change-1',
-      entityType: 'todos',
-      entityId: 'todo-1',
-      operation: 'UPDATE' as const,
-      data: { title: 'Local update' },
-      timestamp: 1000,
-      version: 2,
-      clientId: 'client-1',
-    };
-    const serverChange = {
-      id: 'change-2',
-      entityType: 'todos',
-      entityId: 'todo-1',
-      operation: 'UPDATE' as const,
-      data: { title: 'Server update' },
-      timestamp: 2000,
-      version: 2,
-    };
-
-    const resolver = new ConflictResolver('last-write-wins');
-    const resolution = await resolver.resolve({
-      localVersion: localChange,
-      serverVersion: serverChange,
-      entityType: 'todos',
-      entityId: 'todo-1',
-      conflictType: 'update-update',
-      conflictingFields: ['title'],
-    });
-
-    expect(resolution.winner).toBe('server');
-    expect(resolution.resolvedData?.title).toBe('Server update');
-  });
-
   it('orders by hlc, not by a skewed wall-clock timestamp', async () => {
     // The device's clock ran a day ahead, but its hlc was corrected by the server's.
     const skewed = { ...localUpdate, timestamp: 86_400_000 + 3000, hlc: h(1500, 'device-a') };

@@ -298,12 +298,33 @@ export class SyncManager {
     return result!;
   }
 
-  /** The push phase alone. */
-  async pushChanges(): Promise<PushResult> {
-    const { push } = await this.#ready;
-    const result = await push.pushChanges();
-    await this.#refreshPending();
-    return result;
+  /**
+   * The push phase alone. A failed request does not reject: its changes count as `failed`
+   * and the categorised error is in `error` (they stay queued for the next sync).
+   */
+  async pushChanges(): Promise<PushResult & { error?: SyncError }> {
+    const { push, tracker } = await this.#ready;
+    try {
+      return await push.pushChanges();
+    } catch (caught) {
+      const error = this.errorHandler.categorizeError(caught);
+      const pending = await tracker.getPendingChanges(this.#config.batchSize ?? 50);
+      return {
+        totalChanges: pending.length,
+        successful: 0,
+        failed: pending.length,
+        conflicts: 0,
+        results: pending.map((change) => ({
+          changeId: change.id,
+          success: false,
+          status: 'rejected' as const,
+          error: { code: error.code, message: error.message, retryable: error.retryable },
+        })),
+        error,
+      };
+    } finally {
+      await this.#refreshPending();
+    }
   }
 
   /** The pull phase alone. */

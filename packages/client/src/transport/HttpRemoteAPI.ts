@@ -18,9 +18,9 @@ import {
 } from '@ferry/protocol';
 import * as v from 'valibot';
 import { HttpError, NetworkError, SyncError, SyncErrorCode, TimeoutError } from '../errors.js';
+import { parseRetryAfter } from '../retry/parseRetryAfter.js';
 import { AbortError } from './AbortError.js';
 import type { BatchSyncResponse, PullParams, RemoteAPI, RequestOptions } from './RemoteAPI.js';
-import { parseRetryAfter } from '../retry/parseRetryAfter.js';
 
 /** Gives the bearer token for the next request; `null`/`undefined` sends none. May refresh it. */
 export type TokenProvider = () => string | null | undefined | Promise<string | null | undefined>;
