@@ -87,6 +87,39 @@ describe('ConflictResolver: every strategy × conflict type', () => {
   });
 });
 
+// The same conflicts with the server's write the later one: the time-ordered strategies flip.
+const serverLater: VersionedState = {
+  ...serverUpdate,
+  hlc: h(4000, 'server'),
+  fieldHlcs: { title: h(4000, 'server'), done: h(4000, 'server'), note: h(4000, 'server') },
+  timestamp: 4000,
+};
+const serverDeleteLater: VersionedState = { ...serverDelete, hlc: h(4000, 'server'), timestamp: 4000 };
+const laterCases: Record<ConflictType, [VersionedState, VersionedState]> = {
+  'update-update': [localUpdate, serverLater],
+  'update-delete': [localUpdate, serverDeleteLater],
+  'delete-update': [localDelete, serverLater],
+};
+const laterTable: Array<[ResolutionStrategy, ConflictType, Expected]> = [
+  ['last-write-wins', 'update-update', { winner: 'server', resolvedData: serverData, deleted: false }],
+  ['last-write-wins', 'update-delete', { winner: 'server', resolvedData: null, deleted: true }],
+  ['last-write-wins', 'delete-update', { winner: 'server', resolvedData: serverData, deleted: false }],
+  ['first-write-wins', 'update-update', { winner: 'local', resolvedData: localOverServer, deleted: false }],
+  ['first-write-wins', 'update-delete', { winner: 'local', resolvedData: localAlone, deleted: false }],
+  ['first-write-wins', 'delete-update', { winner: 'local', resolvedData: null, deleted: true }],
+  ['merge', 'update-update', { winner: 'merged', resolvedData: serverData, deleted: false }],
+  ['merge', 'update-delete', { winner: 'server', resolvedData: null, deleted: true }],
+  ['merge', 'delete-update', { winner: 'server', resolvedData: serverData, deleted: false }],
+];
+
+describe('ConflictResolver: time-ordered strategies when the server wrote later', () => {
+  it.each(laterTable)('%s on %s', async (strategy, type, expected) => {
+    const [local, server] = laterCases[type];
+    const resolution = await new ConflictResolver(strategy).resolve(conflict(local, server, type));
+    expect(resolution).toMatchObject({ ...expected, strategy });
+  });
+});
+
 describe('ConflictResolver', () => {
   it('orders by hlc, not by a skewed wall-clock timestamp', async () => {
     // The device's clock ran a day ahead, but its hlc was corrected by the server's.

@@ -1,5 +1,6 @@
 /**
- * Conflict resolution: what each strategy makes of each kind of conflict.
+ * Conflict resolution: what each strategy makes of each kind of conflict. The automatic
+ * strategies are `resolveStates` from `@ferry/protocol`, which the server arbitrates with too.
  *
  * "Later"/"earlier" compare HLC strings (a total order, node id breaks ties). A side without
  * an HLC is placed by `(timestamp, clientId)`. On an exact tie (only possible without HLCs,
@@ -24,11 +25,10 @@
  * `server-wins` converges because the server's copy is the reference; `client-wins` lets
  * the last client to push win at the server.
  */
-import { mergeStates } from './mergeStates.js';
+import { resolveStates } from '@ferry/protocol';
 import {
   type ConflictInfo,
   isDeletedState,
-  isPatchState,
   isResolutionStrategy,
   type ManualResolutionCallback,
   RESOLUTION_STRATEGIES,
@@ -36,7 +36,6 @@ import {
   type ResolutionStrategy,
   type VersionedState,
 } from './types.js';
-import { compareClocks, compareTiedStates, fieldClock, recordClock } from './writeClock.js';
 
 const WINNERS: ReadonlySet<string> = new Set(['local', 'server', 'merged', 'deferred']);
 
@@ -60,6 +59,8 @@ function checkStrategy(strategy: unknown): ResolutionStrategy {
 export class ConflictResolver {
   #defaultStrategy: ResolutionStrategy;
   #overrides = new Map<string, ResolutionStrategy>();
+  /** Learned from the server's `GET /v1/config`; an app's own `setStrategyForEntity` beats them. */
+  #serverStrategies = new Map<string, ResolutionStrategy>();
   #manualCallback: ManualResolutionCallback | undefined;
 
   constructor(defaultStrategy: ResolutionStrategy = 'last-write-wins') {
@@ -71,9 +72,22 @@ export class ConflictResolver {
     this.#overrides.set(entityType, checkStrategy(strategy));
   }
 
-  /** The strategy that applies to `entityType`. */
+  /** The strategy that applies to `entityType`: the app's, else the server's, else the default. */
   getStrategy(entityType: string): ResolutionStrategy {
-    return this.#overrides.get(entityType) ?? this.#defaultStrategy;
+    return this.#overrides.get(entityType) ?? this.#serverStrategies.get(entityType) ?? this.#defaultStrategy;
+  }
+
+  /**
+   * Adopts the strategies the server arbitrates with (`ServerConfig.conflictStrategies`), so
+   * that conflicts this device settles itself end as the server's would. They replace what
+   * was adopted before; types the app set with `setStrategyForEntity` keep the app's choice.
+   * Names this build does not know are skipped (a newer server), never thrown on.
+   */
+  adoptServerStrategies(strategies: Readonly<Record<string, string>>): void {
+    this.#serverStrategies.clear();
+    for (const [type, strategy] of Object.entries(strategies)) {
+      if (isResolutionStrategy(strategy)) this.#serverStrategies.set(type, strategy);
+    }
   }
 
   /** Decides `manual` conflicts; without one (or when it returns `undefined`) they are `deferred`. */
@@ -86,59 +100,13 @@ export class ConflictResolver {
     const strategy = this.getStrategy(conflict.entityType);
     const local = conflict.localVersion;
     const server = conflict.serverVersion;
-    switch (strategy) {
-      case 'last-write-wins':
-      case 'first-write-wins': {
-        const c = compareClocks(recordClock(local), recordClock(server));
-        const localLater = c === 0 ? compareTiedStates(local, server) >= 0 : c > 0;
-        // On a tie both strategies keep the side compareTiedStates prefers.
-        const localWins = c === 0 || strategy === 'last-write-wins' ? localLater : !localLater;
-        return localWins ? pick('local', local, server, strategy) : pick('server', server, local, strategy);
-      }
-      case 'server-wins':
-        return pick('server', server, local, strategy);
-      case 'client-wins':
-        return pick('local', local, server, strategy);
-      case 'merge': {
-        const merged = mergeStates(local, server);
-        const winner = merged.source === 'a' ? 'local' : merged.source === 'b' ? 'server' : 'merged';
-        const resolution: Resolution = { winner, resolvedData: merged.data, deleted: merged.deleted, strategy };
-        if (merged.fieldHlcs) resolution.fieldHlcs = merged.fieldHlcs;
-        if (merged.hlc !== undefined) resolution.hlc = merged.hlc;
-        return resolution;
-      }
-      case 'manual': {
-        const decided = this.#manualCallback ? await this.#manualCallback(conflict) : undefined;
-        return decided === undefined ? deferred(local) : checkManual(decided);
-      }
+    if (strategy === 'manual') {
+      const decided = this.#manualCallback ? await this.#manualCallback(conflict) : undefined;
+      return decided === undefined ? deferred(local) : checkManual(decided);
     }
+    // The same pure function the server arbitrates with: both sides settle a conflict alike.
+    return { ...resolveStates(strategy, local, server), strategy };
   }
-}
-
-/** The winner's state, with a winning patch applied over a live loser. */
-function pick(
-  winner: 'local' | 'server',
-  won: VersionedState,
-  lost: VersionedState,
-  strategy: ResolutionStrategy,
-): Resolution {
-  if (isDeletedState(won)) {
-    const resolution: Resolution = { winner, resolvedData: null, deleted: true, strategy };
-    if (won.hlc !== undefined) resolution.hlc = won.hlc;
-    return resolution;
-  }
-  const overlay = isPatchState(won) && !isDeletedState(lost);
-  const data = overlay ? { ...lost.data, ...won.data } : { ...won.data };
-  const stamps: Array<[string, string]> = [];
-  for (const field of Object.keys(data)) {
-    const from = won.data && Object.hasOwn(won.data, field) ? won : lost;
-    const stamp = fieldClock(from, field).hlc;
-    if (stamp !== undefined) stamps.push([field, stamp]);
-  }
-  const resolution: Resolution = { winner, resolvedData: data, deleted: false, strategy };
-  if (stamps.length > 0) resolution.fieldHlcs = Object.fromEntries(stamps);
-  if (won.hlc !== undefined) resolution.hlc = won.hlc;
-  return resolution;
 }
 
 /** A manual conflict nobody has decided: the device keeps its own state meanwhile. */

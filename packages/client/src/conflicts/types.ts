@@ -1,28 +1,13 @@
-import type { Operation, RecordData, VersionVector } from '@ferry/protocol';
+import type { RecordData, ResolutionStrategy, VersionedState } from '@ferry/protocol';
 
-/**
- * One side of a conflict: what a replica believes an entity is. A protocol `Change` is one
- * as it stands; a `ServerRecord` becomes one through `stateFromRecord`.
- *
- * `data` is a whole record, except for an `UPDATE` change, whose `data` holds only the fields
- * it wrote (a patch): strategies that pick a whole side apply a winning patch over the loser.
- */
-export interface VersionedState {
-  data: RecordData | null;
-  /** True for a tombstone; an `operation` of `DELETE` means the same. */
-  deleted?: boolean;
-  /** Stamp of the write that produced this state: the order that decides. */
-  hlc?: string;
-  /** Wall-clock ms of the write; only consulted when `hlc` is missing. */
-  timestamp: number;
-  /** Version vector of the entity; with both sides' vectors a stale copy is told from a conflict. */
-  vector?: VersionVector;
-  /** Stamp of the last write of each field; a missing field falls back to `hlc`. */
-  fieldHlcs?: Record<string, string>;
-  operation?: Operation;
-  /** Who wrote it; breaks `timestamp` ties when `hlc` is missing. */
-  clientId?: string;
-}
+export {
+  isDeletedState,
+  isPatchState,
+  isResolutionStrategy,
+  RESOLUTION_STRATEGIES,
+  type ResolutionStrategy,
+  type VersionedState,
+} from '@ferry/protocol';
 
 /** A {@link VersionedState} that names its entity: what `ConflictDetector` matches on. */
 export interface VersionedEntity extends VersionedState {
@@ -44,24 +29,6 @@ export interface ConflictInfo {
   conflictingFields: string[];
 }
 
-/** Every strategy a `ConflictResolver` knows, in the seed's spelling. */
-export const RESOLUTION_STRATEGIES = [
-  'last-write-wins',
-  'first-write-wins',
-  'server-wins',
-  'client-wins',
-  'merge',
-  'manual',
-] as const;
-
-/** How a `ConflictResolver` settles a conflict. */
-export type ResolutionStrategy = (typeof RESOLUTION_STRATEGIES)[number];
-
-/** True when `value` names a {@link ResolutionStrategy}. */
-export function isResolutionStrategy(value: unknown): value is ResolutionStrategy {
-  return typeof value === 'string' && (RESOLUTION_STRATEGIES as readonly string[]).includes(value);
-}
-
 /** Which side won; `deferred` is a manual conflict nobody has decided yet (it waits in the inbox). */
 export type ResolutionWinner = 'local' | 'server' | 'merged' | 'deferred';
 
@@ -80,13 +47,3 @@ export interface Resolution {
 
 /** Decides a `manual` conflict; resolving to `undefined` leaves it `deferred`. */
 export type ManualResolutionCallback = (conflict: ConflictInfo) => Promise<Resolution | undefined>;
-
-/** True when the state is a tombstone. */
-export function isDeletedState(state: VersionedState): boolean {
-  return state.deleted === true || state.operation === 'DELETE';
-}
-
-/** True when `data` holds only the fields an `UPDATE` wrote, not the whole record. */
-export function isPatchState(state: VersionedState): boolean {
-  return state.operation === 'UPDATE' && !isDeletedState(state);
-}

@@ -65,10 +65,12 @@ export class VersionVectorSync {
     return { ...entity, versionVector: incrementVector(entity.versionVector, this.#clientId) };
   }
 
+  /** `equal`, `v1_newer`, `v2_newer`, or `concurrent` (a true conflict). */
   compareVersions(v1: VersionVector, v2: VersionVector): VersionComparison {
     return compareVersions(v1, v2);
   }
 
+  /** The element-wise maximum: the least vector that has seen both. */
   mergeVersionVectors(v1: VersionVector, v2: VersionVector): VersionVector {
     return mergeVersionVectors(v1, v2);
   }

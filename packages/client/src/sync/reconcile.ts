@@ -18,6 +18,7 @@ import {
   mergeVersionVectors,
   type ServerRecord,
 } from '@ferry/protocol';
+import { ConflictDetector } from '../conflicts/ConflictDetector.js';
 import type { ConflictInfo, Resolution, VersionedState } from '../conflicts/types.js';
 import type { StoreTx } from '../store/StoreTx.js';
 import type { LocalEntity } from '../store/types.js';
@@ -101,21 +102,31 @@ export async function applyServerRecord(
   };
 }
 
+const detector = new ConflictDetector();
+
+/** The conflict, as `ConflictDetector` describes it (its field comparison, its types). */
 function conflictInfo(local: LocalEntity, record: ServerRecord): ConflictInfo {
   const localVersion = stateOfEntity(local);
   const serverVersion = stateOfEntity(entityFromRecord(record, null), record.clientId);
+  const detected = detector.detectConflict(
+    { ...localVersion, entityType: local.entityType, entityId: local.entityId },
+    serverVersion,
+  );
   const conflictType = local.deleted ? 'delete-update' : record.deleted ? 'update-delete' : 'update-update';
+  // The caller has established the vectors are concurrent; the detector agrees unless the
+  // states carry the same stamp, which only a replayed write can.
   return {
     entityType: local.entityType,
     entityId: local.entityId,
     localVersion,
     serverVersion,
     conflictType,
-    conflictingFields: conflictType === 'update-update' ? differingFields(local.data, record.data) : [],
+    conflictingFields: detected?.conflictingFields ?? [],
   };
 }
 
-function stateOfEntity(entity: LocalEntity, clientId?: string): VersionedState {
+/** A local entity as one side of a conflict (a whole state, not a patch). */
+export function stateOfEntity(entity: LocalEntity, clientId?: string): VersionedState {
   const state: VersionedState = {
     data: entity.data,
     deleted: entity.deleted,
@@ -177,6 +188,11 @@ export async function applyResolution(
   }
   const resolvedDeleted = resolution.deleted;
   const resolvedData = resolvedDeleted ? null : (resolution.resolvedData ?? {});
+  // Decided: an earlier parked conflict of this entity is settled with it, and its held changes go.
+  await tx.execute('DELETE FROM ferry_conflicts WHERE entity_type = ? AND entity_id = ?', [
+    record.entityType,
+    record.entityId,
+  ]);
   for (const id of pendingIds) await tx.removeChange(id);
   const sameAsServer =
     resolvedDeleted === record.deleted && (resolvedDeleted || differingFields(resolvedData, record.data).length === 0);

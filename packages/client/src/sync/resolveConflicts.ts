@@ -2,6 +2,7 @@ import type { ConflictResolver } from '../conflicts/ConflictResolver.js';
 import type { Resolution } from '../conflicts/types.js';
 import type { LocalStore } from '../store/LocalStore.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
+import { notifyConflictsChanged } from './ConflictInbox.js';
 import { applyResolution, type DetectedConflict, type ResolutionOutcome } from './reconcile.js';
 
 /** The part of a resolver the engine needs. */
@@ -43,5 +44,7 @@ export async function resolveConflicts(
       if (outcome === 'queued-local') outcomes.queued++;
     }
   }
+  // A parked conflict enters the inbox; a decided one may have settled a parked one.
+  if (outcomes.parked > 0 || outcomes.resolved > 0) notifyConflictsChanged(store);
   return outcomes;
 }

@@ -1,6 +1,8 @@
 import {
   type Change,
   ClockDriftError,
+  compareHlc,
+  decodeHlc,
   dominates,
   ERROR_META,
   type HybridLogicalClock,
@@ -75,7 +77,9 @@ export function decideChange(input: DecideInput, context: DecideContext): Decisi
 
   let applied = change;
   if (current !== null && !dominates(change.vector, current.vector)) {
-    const arbitrated = (context.arbitrate ?? reportConflict)({ change, current });
+    // Arbitrate on the stamp the change would be written with, so a far-future clock cannot
+    // win a last-write-wins here that it could not win once re-stamped.
+    const arbitrated = (context.arbitrate ?? reportConflict)({ change: withinDrift(change, context.clock), current });
     if (arbitrated === null || !dominates(arbitrated.vector, current.vector)) {
       return { kind: 'skip', result: { changeId: change.id, status: 'conflict', record: current } };
     }
@@ -97,6 +101,27 @@ function stampFor(change: Change, clock: HybridLogicalClock): string {
   }
 }
 
+/** `change` with its stamps pulled back to the server's clock when that clock would refuse them. */
+function withinDrift(change: Change, clock: HybridLogicalClock): Change {
+  try {
+    clock.receive(change.hlc);
+    return change;
+  } catch (error) {
+    if (!(error instanceof ClockDriftError)) throw error;
+    const hlc = clock.now();
+    const clamped: Change = { ...change, hlc, timestamp: decodeHlc(hlc).wallTime };
+    if (change.fieldHlcs) clamped.fieldHlcs = clampStamps(change.fieldHlcs, hlc);
+    return clamped;
+  }
+}
+
+/** Field stamps no later than the record's own stamp (a re-stamped record drags its fields back too). */
+function clampStamps(stamps: Record<string, string>, hlc: string): Record<string, string> {
+  const clamped: Record<string, string> = {};
+  for (const [field, stamp] of Object.entries(stamps)) clamped[field] = compareHlc(stamp, hlc) > 0 ? hlc : stamp;
+  return clamped;
+}
+
 function nextRecord(change: Change, current: ServerRecord | null, clock: HybridLogicalClock): UnsequencedRecord {
   const hlc = stampFor(change, clock);
   const live = current !== null && !current.deleted ? current : null;
@@ -105,11 +130,11 @@ function nextRecord(change: Change, current: ServerRecord | null, clock: HybridL
   switch (change.operation) {
     case 'CREATE':
       data = { ...(change.data ?? {}) };
-      fieldHlcs = stampFields({}, data, hlc);
+      fieldHlcs = stampFields({}, data, hlc, change.fieldHlcs);
       break;
     case 'UPDATE':
       data = { ...(live?.data ?? {}), ...(change.data ?? {}) };
-      fieldHlcs = stampFields(current?.fieldHlcs ?? {}, change.data ?? {}, hlc);
+      fieldHlcs = stampFields(current?.fieldHlcs ?? {}, change.data ?? {}, hlc, change.fieldHlcs);
       break;
     case 'DELETE':
       data = null;
@@ -130,8 +155,22 @@ function nextRecord(change: Change, current: ServerRecord | null, clock: HybridL
   };
 }
 
-function stampFields(base: Record<string, string>, written: RecordData, hlc: string): Record<string, string> {
+/**
+ * The record's field clocks after a write: each written field takes the change's own stamp
+ * for it (a merged resolution carries the stamps of the writes it kept), else the record's.
+ * A field stamp never passes the record's stamp, which the server may have pulled back from
+ * a far-future device clock.
+ */
+function stampFields(
+  base: Record<string, string>,
+  written: RecordData,
+  hlc: string,
+  own: Record<string, string> | undefined,
+): Record<string, string> {
   const stamped = { ...base };
-  for (const field of Object.keys(written)) stamped[field] = hlc;
+  for (const field of Object.keys(written)) {
+    const stamp = own && Object.hasOwn(own, field) ? own[field] : undefined;
+    stamped[field] = stamp !== undefined && compareHlc(stamp, hlc) <= 0 ? stamp : hlc;
+  }
   return stamped;
 }

@@ -1,4 +1,5 @@
 import type { ApplyDeps } from '../push/applyPush.js';
+import type { ConflictStrategies } from '../push/strategyArbiter.js';
 import type { ServerSchema } from '../schema/parseSchema.js';
 import type { ServerStorage } from '../storage/ServerStorage.js';
 
@@ -6,6 +7,8 @@ import type { ServerStorage } from '../storage/ServerStorage.js';
 export interface RouteContext {
   schema: ServerSchema;
   storage: ServerStorage;
+  /** The server's conflict strategy per entity type, served by `GET /v1/config`. */
+  conflictStrategies: ConflictStrategies;
   apply: ApplyDeps;
   now: () => number;
   /** Resolves an `Authorization` header to a scope, or throws a 401. */
