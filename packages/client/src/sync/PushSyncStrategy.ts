@@ -83,7 +83,7 @@ export class PushSyncStrategy {
   async pushChanges(options: PushCallOptions = {}): Promise<PushResult> {
     const store = this.#tracker.store;
     const summary: PushResult = { totalChanges: 0, successful: 0, failed: 0, conflicts: 0, results: [] };
-    const total = await store.read(async (tx) => (await tx.pendingChanges(-1)).length);
+    const total = await store.read((tx) => tx.countPending(false));
     // Changes that failed retryably in this run are not re-sent until the next sync.
     const skip = new Set<string>();
     let processed = 0;

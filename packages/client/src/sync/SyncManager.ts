@@ -10,92 +10,42 @@
  *   │                                          (retryable: backoff timer) │
  *   └─────────────────────────────────────────────────────────────────────┘
  *
- * Offline or backgrounded: triggers are ignored; coming back online or to the foreground
- * triggers a sync.
+ * Offline or backgrounded: triggers are ignored and the live channel is closed; coming back
+ * online or to the foreground triggers a sync.
+ *
+ * Auth (a 401/403 is never retried on a timer):
+ *
+ *   ok ──AUTH_ERROR──▶ probing ──one immediate attempt; the transport asks getToken({ forceRefresh: true })
+ *    ▲                  │  ▲ fails again
+ *    │ any sync works   │  └──────────── paused ◀─┘  (no automatic syncs; `paused: 'auth'`)
+ *    └──────────────────┘        resume(), back online or to the foreground → probing
  */
 import { LIMITS } from '@ferry/protocol';
-import type { SyncError } from '../errors.js';
+import { type SyncError, SyncErrorCode } from '../errors.js';
 import { SyncErrorHandler } from '../retry/SyncErrorHandler.js';
 import { defaultTimers, Signal, type Timers } from '../signals.js';
 import type { LocalStore } from '../store/LocalStore.js';
+import type { DeadLetter } from '../store/types.js';
 import { ChangeTracker } from '../tracking/ChangeTracker.js';
-import type { RemoteAPI } from '../transport/RemoteAPI.js';
+import { type ConflictDecision, ConflictInbox, type StoredConflict, watchConflicts } from './ConflictInbox.js';
 import { getOrCreateClientId } from './clientId.js';
+import { DeadLetterQueue } from './DeadLetterQueue.js';
 import { type PullResult, PullSyncStrategy } from './PullSyncStrategy.js';
 import { type PushResult, PushSyncStrategy } from './PushSyncStrategy.js';
-import type { ConflictResolverLike } from './resolveConflicts.js';
+import { failedPush, runSyncCycle } from './runSyncCycle.js';
+import { SyncTriggers } from './SyncTriggers.js';
+import type { SyncConfig, SyncErrorRecord, SyncPause, SyncProgressState, SyncResult, SyncState } from './syncTypes.js';
 
-/** One recorded sync failure (the seed's `SyncError` record in `SyncState`). */
-export interface SyncErrorRecord {
-  changeId?: string;
-  errorCode: string;
-  message: string;
-  retryCount: number;
-  lastRetryTimestamp: number;
-}
-
-/**
- * The manager's state (the seed's `SyncState`). `pendingChanges` is a COUNT, not the list:
- * the outbox may hold more changes than fit in memory, and the UI only needs the number.
- */
-export interface SyncState {
-  lastSyncTimestamp: number;
-  pendingChanges: number;
-  syncInProgress: boolean;
-  syncErrors: SyncErrorRecord[];
-  /** Server sequence this device has pulled up to. */
-  cursor: number;
-  isOnline: boolean;
-}
-
-/** Phases of the progress feed behind `<SyncProgress>`. */
-export type SyncPhase = 'idle' | 'preparing' | 'uploading' | 'downloading' | 'complete' | 'error';
-
-/** What `subscribeToProgress` listeners receive (the seed's `SyncProgressState`). */
-export interface SyncProgressState {
-  phase: SyncPhase;
-  totalItems: number;
-  processedItems: number;
-  currentItem?: string;
-  error?: string;
-}
-
-/** Result of a full sync. */
-export interface SyncResult {
-  push: PushResult;
-  pull: PullResult;
-}
-
-/** Configuration of a {@link SyncManager} (the seed's `SyncConfig`, plus the pluggable parts). */
-export interface SyncConfig {
-  localStore: LocalStore;
-  remoteAPI: RemoteAPI;
-  conflictResolver?: ConflictResolverLike;
-  /** Periodic sync, in ms; 0 turns it off. Default 60 000. */
-  syncInterval?: number;
-  /** Changes per push request. Default 50. */
-  batchSize?: number;
-  /** Records per pull page. Default 500. */
-  pageSize?: number;
-  /** Partial sync: pull only these entity types. */
-  pullTypes?: readonly string[];
-  changeTracker?: ChangeTracker;
-  /** The device id; read from (or created in) the store when absent. */
-  clientId?: string;
-  errorHandler?: SyncErrorHandler;
-  /** Network availability; a platform package feeds it (NetInfo). */
-  online?: Signal<boolean>;
-  /** Foreground state; a platform package feeds it (AppState). */
-  appActive?: Signal<boolean>;
-  /** Delay between a local write and the sync it triggers, coalescing bursts. Default 300 ms; -1 off. */
-  writeDebounceMs?: number;
-  /** How long `complete` shows before the feed returns to `idle`. Default 1500 ms. */
-  completeDisplayMs?: number;
-  timers?: Timers;
-  now?: () => number;
-  /** Start listening to triggers at once. Default true. */
-  autoStart?: boolean;
-}
+export type {
+  LiveChannel,
+  SyncConfig,
+  SyncErrorRecord,
+  SyncPause,
+  SyncPhase,
+  SyncProgressState,
+  SyncResult,
+  SyncState,
+} from './syncTypes.js';
 
 const STATE_KEY = 'ferry:syncState';
 
@@ -123,12 +73,13 @@ export class SyncManager {
   #running: Promise<void> | null = null;
   #followUp = false;
   #abort: AbortController | null = null;
-  #cleanups: Array<() => void> = [];
-  #intervalTimer: unknown = null;
-  #debounceTimer: unknown = null;
+  readonly #triggers: SyncTriggers;
   #retryTimer: unknown = null;
   #idleTimer: unknown = null;
+  #probeTimer: unknown = null;
   #consecutiveFailures = 0;
+  #auth: 'ok' | 'probing' | 'paused' = 'ok';
+  readonly #deadLetters: DeadLetterQueue;
   #started = false;
   #stopped = false;
 
@@ -147,7 +98,28 @@ export class SyncManager {
       syncErrors: [],
       cursor: 0,
       isOnline: this.online.get(),
+      paused: null,
     };
+    this.#state.paused = this.#pause();
+    this.#deadLetters = new DeadLetterQueue(this.#store);
+    this.#triggers = new SyncTriggers(
+      {
+        timers: this.#timers,
+        online: this.online,
+        appActive: this.appActive,
+        store: this.#store,
+        live: config.live,
+        syncInterval: config.syncInterval ?? 60_000,
+        writeDebounceMs: config.writeDebounceMs ?? 300,
+        cursor: () => this.#state.cursor,
+      },
+      {
+        trigger: () => void this.triggerSync(),
+        wake: () => void this.#wake(),
+        signalsChanged: () => this.#setState({ isOnline: this.online.get(), paused: this.#pause() }),
+        outboxChanged: () => void this.#refreshPending(),
+      },
+    );
     this.#ready = this.#initialize();
     // Surface init failures through the state, not as an unhandled rejection.
     this.#ready.catch((error) => this.#recordError(error));
@@ -185,47 +157,32 @@ export class SyncManager {
     return (await this.#ready).tracker;
   }
 
-  /** Listens to triggers: connectivity, foreground, interval, local writes. Idempotent. */
+  /** Listens to triggers: connectivity, foreground, interval, local writes, pokes. Idempotent. */
   start(): void {
     if (this.#started || this.#stopped) return;
     this.#started = true;
-    this.#cleanups.push(
-      this.online.subscribe((online) => {
-        this.#setState({ isOnline: online });
-        if (online) void this.triggerSync();
-      }),
-      this.appActive.subscribe((active) => {
-        if (active) void this.triggerSync();
-      }),
-      this.#store.subscribe((event) => {
-        if (!event.outbox) return;
-        void this.#refreshPending();
-        const debounce = this.#config.writeDebounceMs ?? 300;
-        if (debounce < 0) return;
-        if (this.#debounceTimer !== null) this.#timers.clearTimeout(this.#debounceTimer);
-        this.#debounceTimer = this.#timers.setTimeout(() => {
-          this.#debounceTimer = null;
-          void this.triggerSync();
-        }, debounce);
-      }),
-    );
-    this.#scheduleInterval();
+    this.#triggers.start();
   }
 
-  #scheduleInterval(): void {
-    const interval = this.#config.syncInterval ?? 60_000;
-    if (interval <= 0 || this.#stopped) return;
-    this.#intervalTimer = this.#timers.setTimeout(() => {
-      void this.triggerSync();
-      this.#scheduleInterval();
-    }, interval);
+  /** Coming back online or to the foreground: an auth pause gets one more probe. */
+  #wake(): Promise<void> {
+    return this.#auth === 'ok' ? this.triggerSync() : this.resume();
+  }
+
+  /**
+   * Leaves the auth pause (call it after the user signs in again) and syncs at once; the
+   * transport asks the token provider for a fresh token. Without a pause it is `triggerSync()`.
+   */
+  resume(): Promise<void> {
+    if (this.#auth !== 'ok') this.#auth = 'probing';
+    return this.#run();
   }
 
   /** Stops every trigger and timer and cancels in-flight requests. Waits for the running sync to end. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    for (const cleanup of this.#cleanups.splice(0)) cleanup();
-    for (const timer of [this.#intervalTimer, this.#debounceTimer, this.#retryTimer, this.#idleTimer]) {
+    this.#triggers.stop();
+    for (const timer of [this.#retryTimer, this.#idleTimer, this.#probeTimer]) {
       if (timer !== null) this.#timers.clearTimeout(timer);
     }
     this.#abort?.abort();
@@ -254,11 +211,42 @@ export class SyncManager {
     };
   }
 
+  /** Changes the server rejected for good, oldest first. */
+  listDeadLetters(): Promise<DeadLetter[]> {
+    return this.#deadLetters.list();
+  }
+
+  /** Sends a dead change again (same id) and syncs; false when there is no such dead letter. */
+  async retryDeadLetter(changeId: string): Promise<boolean> {
+    const found = await this.#deadLetters.retry(changeId);
+    if (found) {
+      await this.#refreshPending();
+      void this.triggerSync();
+    }
+    return found;
+  }
+
+  /** Forgets a dead change; false when there is no such dead letter. */
+  discardDeadLetter(changeId: string): Promise<boolean> {
+    return this.#deadLetters.discard(changeId);
+  }
+
+  /** Hears the dead-letter list now and whenever it changes; returns unsubscribe. */
+  subscribeToDeadLetters(listener: (deadLetters: DeadLetter[]) => void): () => void {
+    return this.#deadLetters.subscribe(listener);
+  }
+
   /**
    * Starts a sync unless one is running (then one follow-up is queued), the device is
-   * offline, or the app is in the background. Never rejects: failures land in the state.
+   * offline, the app is in the background, or syncing is paused for auth. Never rejects:
+   * failures land in the state.
    */
   triggerSync(): Promise<void> {
+    if (this.#auth !== 'ok' && !this.#running) return Promise.resolve();
+    return this.#run();
+  }
+
+  #run(): Promise<void> {
     if (this.#stopped) return Promise.resolve();
     if (this.#running) {
       this.#followUp = true;
@@ -280,7 +268,7 @@ export class SyncManager {
         // Recorded in the state by #performSync; a failed sync does not run the follow-up.
         this.#followUp = false;
       }
-    } while (this.#followUp && !this.#stopped && this.online.get());
+    } while (this.#followUp && !this.#stopped && this.#auth === 'ok' && this.#state.paused === null);
   }
 
   /**
@@ -308,20 +296,7 @@ export class SyncManager {
       return await push.pushChanges();
     } catch (caught) {
       const error = this.errorHandler.categorizeError(caught);
-      const pending = await tracker.getPendingChanges(this.#config.batchSize ?? 50);
-      return {
-        totalChanges: pending.length,
-        successful: 0,
-        failed: pending.length,
-        conflicts: 0,
-        results: pending.map((change) => ({
-          changeId: change.id,
-          success: false,
-          status: 'rejected' as const,
-          error: { code: error.code, message: error.message, retryable: error.retryable },
-        })),
-        error,
-      };
+      return failedPush(error, await tracker.getPendingChanges(this.#config.batchSize ?? 50));
     } finally {
       await this.#refreshPending();
     }
@@ -334,6 +309,35 @@ export class SyncManager {
     this.#setState({ cursor: result.cursor });
     return result;
   }
+
+  // ── conflict inbox (owned by the conflicts work; thin delegation to ConflictInbox) ──────────
+  #conflictInbox: Promise<ConflictInbox> | undefined;
+
+  #inbox(): Promise<ConflictInbox> {
+    this.#conflictInbox ??= this.ready().then(
+      (tracker) => new ConflictInbox(tracker, { onResolved: () => void this.triggerSync() }),
+    );
+    return this.#conflictInbox;
+  }
+
+  /** Manual conflicts waiting for a decision (persisted: they survive a restart), oldest first. */
+  async listConflicts(): Promise<StoredConflict[]> {
+    return (await this.#inbox()).list();
+  }
+
+  /**
+   * Decides a parked conflict: it becomes one new change that syncs, the entity's held
+   * changes are released, and a sync is triggered. An unknown id throws and changes nothing.
+   */
+  async resolveConflict(id: string, resolution: ConflictDecision): Promise<void> {
+    await (await this.#inbox()).resolve(id, resolution);
+  }
+
+  /** Calls `listener` after every change of the conflict inbox; returns the unsubscribe function. */
+  subscribeToConflicts(listener: () => void): () => void {
+    return watchConflicts(this.#store, listener);
+  }
+  // ── end of conflict inbox ─────────────────────────────────────────────────────────────────
 
   async #performSync(): Promise<SyncResult> {
     const { push, pull } = await this.#ready;
@@ -350,22 +354,10 @@ export class SyncManager {
     this.#setState({ syncInProgress: true });
     this.#setProgress({ phase: 'preparing', totalItems: 0, processedItems: 0 });
     try {
-      const pushResult = await push.pushChanges({
+      const { push: pushResult, pull: pullResult } = await runSyncCycle(push, pull, {
         signal: abort.signal,
-        onProgress: ({ processed, total, currentItem }) =>
-          this.#setProgress({
-            phase: 'uploading',
-            totalItems: total,
-            processedItems: processed,
-            ...(currentItem ? { currentItem } : {}),
-          }),
-      });
-      await this.#refreshPending();
-      this.#setProgress({ phase: 'downloading', totalItems: 0, processedItems: 0 });
-      const pullResult = await pull.pullChanges({
-        signal: abort.signal,
-        onProgress: ({ processed, total }) =>
-          this.#setProgress({ phase: 'downloading', totalItems: total, processedItems: processed }),
+        onProgress: (progress) => this.#setProgress(progress),
+        afterPush: () => this.#refreshPending(),
       });
       // Conflicts resolved during the pull may have queued changes: push them in a follow-up.
       const pending = await this.#store.countPending();
@@ -380,11 +372,14 @@ export class SyncManager {
           retryCount: 0,
           lastRetryTimestamp: this.#now(),
         }));
+      // Any sync that gets through proves the token works again.
+      this.#auth = 'ok';
       this.#setState({
         lastSyncTimestamp: this.#now(),
         syncErrors: changeErrors,
         pendingChanges: pending,
         cursor: pullResult.cursor,
+        paused: this.#pause(),
       });
       this.#setProgress({
         phase: 'complete',
@@ -394,13 +389,21 @@ export class SyncManager {
       this.#scheduleIdle();
       return { push: pushResult, pull: pullResult };
     } catch (caught) {
+      if (this.#stopped) {
+        // Cancelled by stop(): not a failure worth showing or retrying.
+        this.#setProgress({ phase: 'idle', totalItems: 0, processedItems: 0 });
+        throw this.errorHandler.categorizeError(caught);
+      }
       const error = this.#recordError(caught);
-      if (error.retryable && !this.#stopped) this.#scheduleRetry(error);
+      if (error.code === SyncErrorCode.AUTH_ERROR) this.#onAuthError();
+      else if (error.retryable) this.#scheduleRetry(error);
       throw error;
     } finally {
       this.#abort = null;
-      this.#setState({ syncInProgress: false });
       await this.#persist();
+      // Also after a failed pull: the push before it may have dead-lettered changes.
+      await this.#deadLetters.refresh().catch(() => undefined);
+      this.#setState({ syncInProgress: false });
     }
   }
 
@@ -419,12 +422,42 @@ export class SyncManager {
     return error;
   }
 
+  /** First auth failure: one probe at once (with a refreshed token); a failed probe pauses. */
+  #onAuthError(): void {
+    if (this.#auth === 'ok') {
+      this.#auth = 'probing';
+      this.#probeTimer = this.#timers.setTimeout(() => {
+        this.#probeTimer = null;
+        void this.#afterRunning(() => (this.#auth === 'probing' ? this.#run() : undefined));
+      }, 0);
+    } else {
+      this.#auth = 'paused';
+    }
+    this.#setState({ paused: this.#pause() });
+  }
+
+  #pause(): SyncPause | null {
+    if (this.#auth !== 'ok') return 'auth';
+    if (!this.online.get()) return 'offline';
+    if (!this.appActive.get()) return 'background';
+    return null;
+  }
+
   #scheduleRetry(error: SyncError): void {
     const delay = this.errorHandler.calculateDelay(this.#consecutiveFailures, error);
     this.#retryTimer = this.#timers.setTimeout(() => {
       this.#retryTimer = null;
-      void this.triggerSync();
+      void this.#afterRunning(() => this.triggerSync());
     }, delay);
+  }
+
+  /**
+   * Runs `fn` once the current run has ended. A timer set by a failed sync can fire while that
+   * run is still winding down, and a failed run drops follow-ups (the timer is the follow-up).
+   */
+  async #afterRunning(fn: () => Promise<void> | undefined): Promise<void> {
+    await this.#running?.catch(() => undefined);
+    await fn();
   }
 
   #scheduleIdle(): void {

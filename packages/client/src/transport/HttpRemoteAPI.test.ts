@@ -169,6 +169,27 @@ describe('HttpRemoteAPI requests', () => {
     expect(server.requests[0]?.headers[PROTOCOL_HEADER]).toBe(String(PROTOCOL_VERSION));
   });
 
+  it('asks getToken for a forced refresh once, on the request after a 401', async () => {
+    let calls = 0;
+    const server = await startServer(() =>
+      calls++ === 0
+        ? { status: 401, json: errorJson('UNAUTHORIZED', 'Token expired', false) }
+        : { json: { records: [] } },
+    );
+    const asked: boolean[] = [];
+    const client = api(server, {
+      getToken: ({ forceRefresh }) => {
+        asked.push(forceRefresh);
+        return forceRefresh ? 'fresh' : 'stale';
+      },
+    });
+    expect((await rejection(client.getAll('todos'))).code).toBe('AUTH_ERROR');
+    await client.getAll('todos');
+    await client.getAll('todos');
+    expect(asked).toEqual([false, true, false]);
+    expect(server.requests[1]?.headers.authorization).toBe('Bearer fresh');
+  });
+
   it('fails with AUTH_ERROR and sends nothing when getToken throws', async () => {
     const server = await startServer(() => ({ json: { records: [] } }));
     const getToken = () => {

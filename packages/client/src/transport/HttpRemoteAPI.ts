@@ -22,8 +22,24 @@ import { parseRetryAfter } from '../retry/parseRetryAfter.js';
 import { AbortError } from './AbortError.js';
 import type { BatchSyncResponse, PullParams, RemoteAPI, RequestOptions } from './RemoteAPI.js';
 
-/** Gives the bearer token for the next request; `null`/`undefined` sends none. May refresh it. */
-export type TokenProvider = () => string | null | undefined | Promise<string | null | undefined>;
+/** What a {@link TokenProvider} is asked for. */
+export interface TokenRequest {
+  /**
+   * True when the server has just refused the token (HTTP 401/403, or the live channel closed
+   * for an expired token): return a NEW token (refresh it, or sign in), not the cached one.
+   */
+  forceRefresh: boolean;
+}
+
+/**
+ * Gives the bearer token for the next request; `null`/`undefined` sends none. Called before
+ * every request; after an auth failure it is asked with `{ forceRefresh: true }` once.
+ *
+ * @example
+ * const getToken: TokenProvider = async ({ forceRefresh }) =>
+ *   forceRefresh ? (await auth.refresh()).accessToken : auth.accessToken;
+ */
+export type TokenProvider = (request: TokenRequest) => string | null | undefined | Promise<string | null | undefined>;
 
 /** Options of an {@link HttpRemoteAPI}. */
 export interface HttpRemoteAPIOptions {
@@ -94,6 +110,8 @@ export class HttpRemoteAPI implements RemoteAPI {
   readonly #timeoutMs: number;
   readonly #headers: Record<string, string>;
   readonly #now: () => number;
+  /** Set by a 401/403 answer: the next request asks the provider for a fresh token. */
+  #forceRefresh = false;
 
   constructor(options: HttpRemoteAPIOptions) {
     if (!/^https?:\/\//i.test(options.baseUrl)) {
@@ -129,6 +147,7 @@ export class HttpRemoteAPI implements RemoteAPI {
       cursor: String(params.cursor),
       limit: params.limit === undefined ? undefined : String(params.limit),
       types: params.types && params.types.length > 0 ? params.types.join(',') : undefined,
+      snapshot: params.snapshot ? '1' : undefined,
     };
     const text = await this.#send({ method: 'GET', path: '/v1/pull', query, signal: options?.signal });
     return this.#parse('GET /v1/pull', text, PullResponseSchema);
@@ -264,8 +283,10 @@ export class HttpRemoteAPI implements RemoteAPI {
 
   async #token(): Promise<string | null | undefined> {
     if (!this.#getToken) return undefined;
+    const forceRefresh = this.#forceRefresh;
+    this.#forceRefresh = false;
     try {
-      return await this.#getToken();
+      return await this.#getToken({ forceRefresh });
     } catch (error) {
       if (error instanceof SyncError) throw error;
       throw new SyncError(
@@ -287,6 +308,7 @@ export class HttpRemoteAPI implements RemoteAPI {
 
   #httpError(target: string, response: Response, text: string): HttpError {
     const { status } = response;
+    if (status === 401 || status === 403) this.#forceRefresh = true;
     const body = v.safeParse(ErrorBodySchema, parseJson(text));
     const server = body.success ? body.output.error : undefined;
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), this.#now());

@@ -20,6 +20,8 @@ export interface PullParams {
   limit?: number;
   /** Narrow the pull to these entity types (partial sync). */
   types?: readonly string[];
+  /** Set while re-syncing from a snapshot after `RESET_REQUIRED` (cursor 0 and the pages that follow). */
+  snapshot?: boolean;
 }
 
 /** Result of the seed's `batchSync`: which changes of the batch failed, and why. */

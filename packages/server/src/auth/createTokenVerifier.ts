@@ -26,6 +26,25 @@ export function createTokenVerifier(
   auth: AuthOptions,
   now: () => number,
 ): (header: string | undefined) => Promise<string> {
+  const check = createTokenChecker(auth, now);
+  return async (header) => (await check(header)).scope;
+}
+
+/** A verified token: its scope, and when it stops being accepted (ms, tolerance included). */
+export interface VerifiedToken {
+  scope: string;
+  /** Null when the token has no `exp`. */
+  expiresAt: number | null;
+}
+
+/**
+ * Like {@link createTokenVerifier}, but also tells when the token expires, so a long-lived
+ * connection (the live channel) can re-check it at that moment.
+ */
+export function createTokenChecker(
+  auth: AuthOptions,
+  now: () => number,
+): (header: string | undefined) => Promise<VerifiedToken> {
   const key = secretKey(auth.secret);
   const clockTolerance = auth.clockToleranceSec ?? 30;
   return async (header) => {
@@ -34,6 +53,7 @@ export function createTokenVerifier(
       throw HttpError.of('UNAUTHORIZED', 'Missing bearer token: send "Authorization: Bearer <jwt>"');
     }
     let subject: unknown;
+    let exp: unknown;
     try {
       const { payload } = await jwtVerify(match[1] as string, key, {
         // Pinned: a token must never pick its own algorithm (alg: none, or RS/HS confusion).
@@ -44,6 +64,7 @@ export function createTokenVerifier(
         currentDate: new Date(now()),
       });
       subject = payload.sub;
+      exp = payload.exp;
     } catch (error) {
       const expired = (error as { code?: string }).code === 'ERR_JWT_EXPIRED';
       throw HttpError.of('UNAUTHORIZED', expired ? 'Token expired; sign in again' : 'Invalid token', error);
@@ -51,6 +72,7 @@ export function createTokenVerifier(
     if (typeof subject !== 'string' || subject.length === 0 || subject.length > MAX_SUBJECT_LENGTH) {
       throw HttpError.of('UNAUTHORIZED', 'Token has no usable "sub" claim');
     }
-    return subject;
+    const expiresAt = typeof exp === 'number' ? (exp + clockTolerance) * 1000 : null;
+    return { scope: subject, expiresAt };
   };
 }

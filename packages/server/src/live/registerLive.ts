@@ -1,0 +1,115 @@
+import fastifyWebsocket from '@fastify/websocket';
+import { LIVE_CLOSE, LIVE_MAX_PAYLOAD, parseLiveHello, SUPPORTED_PROTOCOL_VERSIONS } from '@ferry/protocol';
+import type { FastifyInstance } from 'fastify';
+import type { RawData, WebSocket } from 'ws';
+import type { VerifiedToken } from '../auth/createTokenVerifier.js';
+import type { ServerStorage } from '../storage/ServerStorage.js';
+import { LiveHub } from './LiveHub.js';
+
+/** Tuning of the live channel; every value has a safe default. */
+export interface LiveOptions {
+  /** Ping (and heartbeat message) period; a peer silent for two periods is dropped. Default 30 000 ms. */
+  heartbeatMs?: number;
+  /** How long a new connection may take to send its hello. Default 10 000 ms. */
+  helloTimeoutMs?: number;
+  /** Largest incoming message, in bytes. Default {@link LIVE_MAX_PAYLOAD}. */
+  maxPayload?: number;
+}
+
+/** What the live channel needs from the server. */
+export interface LiveDeps {
+  storage: ServerStorage;
+  checkToken: (header: string | undefined) => Promise<VerifiedToken>;
+  now: () => number;
+}
+
+// setTimeout fires at once for delays past 2^31-1 ms; long-lived tokens are re-armed in steps.
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Mounts `GET /v1/live`: the WebSocket that pokes clients when their scope's data commits.
+ * Outside the `/v1` protocol-header guard, because WebSocket clients cannot send headers:
+ * the version and token arrive in the hello message instead (see `@ferry/protocol`'s `live.ts`).
+ * Returns the hub (connection counts, for tests and metrics).
+ */
+export async function registerLive(app: FastifyInstance, deps: LiveDeps, options: LiveOptions = {}): Promise<LiveHub> {
+  const hub = new LiveHub(options.heartbeatMs ?? 30_000, deps.now);
+  const helloTimeoutMs = options.helloTimeoutMs ?? 10_000;
+  await app.register(fastifyWebsocket, { options: { maxPayload: options.maxPayload ?? LIVE_MAX_PAYLOAD } });
+  const unsubscribe = deps.storage.onCommit((scope, seq) => hub.poke(scope, seq));
+  app.addHook('onClose', async () => {
+    unsubscribe();
+    hub.close(LIVE_CLOSE.GOING_AWAY, 'Server shutting down');
+  });
+
+  app.get('/v1/live', { websocket: true }, (socket) => {
+    let phase: 'hello' | 'checking' | 'ready' | 'closed' = 'hello';
+    let expiryTimer: ReturnType<typeof setTimeout> | undefined;
+    const close = (code: number, reason: string) => {
+      if (phase === 'closed') return;
+      phase = 'closed';
+      socket.close(code, reason);
+    };
+    const helloTimer = setTimeout(
+      () => close(LIVE_CLOSE.HELLO_TIMEOUT, `No hello within ${helloTimeoutMs} ms`),
+      helloTimeoutMs,
+    );
+    socket.on('close', () => {
+      phase = 'closed';
+      clearTimeout(helloTimer);
+      clearTimeout(expiryTimer);
+    });
+    // A reset from the peer surfaces as an error before the close; the close handler cleans up.
+    socket.on('error', () => undefined);
+
+    const armExpiry = (expiresAt: number) => {
+      const delay = expiresAt - deps.now();
+      if (delay <= 0) return close(LIVE_CLOSE.TOKEN_EXPIRED, 'Token expired; reconnect with a fresh token');
+      expiryTimer = setTimeout(() => armExpiry(expiresAt), Math.min(delay, MAX_TIMER_MS));
+    };
+
+    socket.on('message', (data: RawData) => {
+      if (phase !== 'hello') {
+        // The client speaks once; anything more is a broken or hostile peer.
+        if (phase !== 'closed') close(LIVE_CLOSE.BAD_MESSAGE, 'Unexpected message after hello');
+        return;
+      }
+      phase = 'checking';
+      clearTimeout(helloTimer);
+      void handshake(socket, rawText(data)).catch(() => close(1011, 'Internal error'));
+    });
+
+    const handshake = async (ws: WebSocket, text: string) => {
+      const hello = parseLiveHello(text);
+      if (!hello) return close(LIVE_CLOSE.BAD_MESSAGE, 'Expected {"type":"hello","protocolVersion","token"}');
+      if (!SUPPORTED_PROTOCOL_VERSIONS.includes(hello.protocolVersion)) {
+        const supported = SUPPORTED_PROTOCOL_VERSIONS.join(', ');
+        return close(
+          LIVE_CLOSE.UNSUPPORTED_PROTOCOL,
+          `Protocol ${hello.protocolVersion} unsupported; use ${supported}`,
+        );
+      }
+      let token: VerifiedToken;
+      try {
+        token = await deps.checkToken(`Bearer ${hello.token}`);
+      } catch {
+        return close(LIVE_CLOSE.UNAUTHORIZED, 'Invalid or expired token');
+      }
+      if (phase !== 'checking') return;
+      // Joined before the cursor is read: a commit in between pokes rather than slipping past.
+      hub.add(ws, token.scope, token.expiresAt);
+      const cursor = await deps.storage.currentSeq(token.scope);
+      if (phase !== 'checking') return;
+      phase = 'ready';
+      ws.send(JSON.stringify({ type: 'ready', cursor }));
+      // The heartbeat re-checks expiry too (on the server's clock); this timer makes it prompt.
+      if (token.expiresAt !== null) armExpiry(token.expiresAt);
+    };
+  });
+  return hub;
+}
+
+function rawText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data as ArrayBuffer).toString('utf8');
+}
