@@ -3,6 +3,7 @@ import { SyncError } from '../errors.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
 import type { RemoteAPI } from '../transport/RemoteAPI.js';
 import { applyServerRecord, type DetectedConflict } from './reconcile.js';
+import { entityKey, isResetRequired, resetFlagKey, sweepAfterReset } from './resetFromSnapshot.js';
 import { type ConflictResolverLike, resolveConflicts } from './resolveConflicts.js';
 
 /** Summary of a pull (the seed's `PullResult`, plus pages and conflicts). */
@@ -77,12 +78,36 @@ export class PullSyncStrategy {
   async pullChanges(options: PullCallOptions = {}): Promise<PullResult> {
     const store = this.#tracker.store;
     let cursor = await this.getCursor();
+    // --- reset after history compaction (see resetFromSnapshot.ts) ---
+    const flagKey = resetFlagKey(this.#cursorKey);
+    let seen: Set<string> | null = (await store.kv.getItem(flagKey)) === null ? null : new Set();
+    if (seen) cursor = 0;
+    // --- end reset ---
     const result: PullResult = { totalChanges: 0, successful: 0, failed: 0, conflicts: 0, pages: 0, cursor };
     for (let page = 0; page < MAX_PAGES; page++) {
-      const response = await this.#api.pull(
-        { cursor, limit: this.#pageSize, ...(this.#types ? { types: this.#types } : {}) },
-        options.signal ? { signal: options.signal } : {},
-      );
+      let response: Awaited<ReturnType<RemoteAPI['pull']>>;
+      try {
+        response = await this.#api.pull(
+          {
+            cursor,
+            limit: this.#pageSize,
+            ...(this.#types ? { types: this.#types } : {}),
+            ...(seen ? { snapshot: true } : {}),
+          },
+          options.signal ? { signal: options.signal } : {},
+        );
+      } catch (error) {
+        // --- reset after history compaction: start over from a snapshot, outbox untouched ---
+        if (!isResetRequired(error) || cursor === 0) throw error;
+        await store.write(async (tx) => {
+          await tx.setKv(flagKey, '1');
+          await tx.setKv(this.#cursorKey, '0');
+        });
+        cursor = 0;
+        seen = new Set();
+        continue;
+        // --- end reset ---
+      }
       if (response.cursor < cursor || (response.hasMore && response.cursor === cursor)) {
         throw new SyncError('PROTOCOL_ERROR', `The server's cursor did not advance (${cursor} → ${response.cursor})`);
       }
@@ -90,6 +115,7 @@ export class PullSyncStrategy {
       await store.write(async (tx) => {
         await this.#tracker.restoreClock(tx);
         for (const record of response.changes) {
+          seen?.add(entityKey(record.entityType, record.entityId));
           const conflict = await applyServerRecord(tx, record, this.#tracker.clock);
           if (conflict) conflicts.push(conflict);
         }
@@ -108,6 +134,10 @@ export class PullSyncStrategy {
         total: result.totalChanges + (response.hasMore ? this.#pageSize : 0),
       });
       if (!response.hasMore) break;
+    }
+    if (seen) {
+      const snapshot = seen;
+      await store.write((tx) => sweepAfterReset(tx, snapshot, this.#types, flagKey));
     }
     return result;
   }

@@ -1,4 +1,5 @@
 import type { Change, ChangeResult, ServerRecord } from '@ferry/protocol';
+import { HttpError } from '../errors.js';
 
 /** A record as the apply decision builds it; the storage assigns `seq` when it writes it. */
 export type UnsequencedRecord = Omit<ServerRecord, 'seq'>;
@@ -34,10 +35,28 @@ export interface ApplyOutcome {
   cursor: number;
 }
 
+/** Options of {@link ServerStorage.pull}. */
+export interface PullOptions {
+  cursor: number;
+  limit: number;
+  types?: readonly string[] | undefined;
+  /** The client is re-syncing from a snapshot: skip the horizon check. */
+  snapshot?: boolean | undefined;
+}
+
 /** A page of a scan: `hasMore` is true when rows past the page exist. */
 export interface Page<T> {
   items: T[];
   hasMore: boolean;
+}
+
+/** A page of {@link ServerStorage.pull}. */
+export interface PullPage extends Page<ServerRecord> {
+  /**
+   * Where the client continues, when that is past the last item: the last page of a snapshot
+   * ends at the compaction horizon, so the device's next pull is not refused again.
+   */
+  cursor?: number;
 }
 
 /**
@@ -56,11 +75,12 @@ export interface ServerStorage {
   applyChanges(scope: string, changes: readonly Change[], decide: ChangeDecider): Promise<ApplyOutcome>;
   /** The entity's current state (tombstones included), or null. */
   getRecord(scope: string, entityType: string, entityId: string): Promise<ServerRecord | null>;
-  /** Records with `seq > cursor`, in seq order, optionally only of `types`. */
-  pull(
-    scope: string,
-    options: { cursor: number; limit: number; types?: readonly string[] | undefined },
-  ): Promise<Page<ServerRecord>>;
+  /**
+   * Records with `seq > cursor`, in seq order, optionally only of `types`. A cursor below the
+   * compaction horizon throws {@link CursorExpiredError}, unless `snapshot` says the client is
+   * re-syncing from cursor 0 (it then holds nothing the removed tombstones could have deleted).
+   */
+  pull(scope: string, options: PullOptions): Promise<PullPage>;
   /** Applied changes with `seq > since`, in seq order. */
   changesSince(scope: string, options: { since: number; limit: number }): Promise<Page<LoggedChange>>;
   /** Live (not deleted) records of a type with `entityId > after`, ordered by entity id. */
@@ -71,6 +91,48 @@ export interface ServerStorage {
   ): Promise<Page<ServerRecord>>;
   /** The scope's latest sequence number (0 when it has written nothing). */
   currentSeq(scope: string): Promise<number>;
+  /**
+   * Calls `listener(scope, seq)` after every committed transaction that wrote something, with
+   * the scope's latest seq. Live pokes hang off it. A backend shared by several processes
+   * (PostgreSQL LISTEN/NOTIFY) reports commits made by every process, so pokes fan out. A
+   * listener that throws does not affect the commit or other listeners. Returns unsubscribe.
+   */
+  onCommit(listener: (scope: string, seq: number) => void): () => void;
+  /**
+   * History compaction: removes tombstones written before `tombstonesBefore` and applied-change
+   * log entries logged before `changesBefore` (epoch ms; omit one to keep that history), and
+   * raises each affected scope's horizon, so a cursor older than the removed history gets a
+   * {@link CursorExpiredError} instead of silently missing a delete.
+   */
+  compact(options: CompactOptions): Promise<CompactResult>;
   /** Releases the connection; further calls fail. Safe to call twice. */
   close(): Promise<void>;
+}
+
+/** What {@link ServerStorage.compact} removes: history older than these instants (epoch ms). */
+export interface CompactOptions {
+  tombstonesBefore?: number | undefined;
+  changesBefore?: number | undefined;
+}
+
+/** How many rows {@link ServerStorage.compact} removed. */
+export interface CompactResult {
+  tombstones: number;
+  changes: number;
+}
+
+/**
+ * A pull or change-log cursor older than the compaction horizon: the history it would need is
+ * gone. Answered as 410 `RESET_REQUIRED`; the client re-syncs from a snapshot (cursor 0).
+ */
+export class CursorExpiredError extends HttpError {
+  readonly horizon: number;
+
+  constructor(cursor: number, horizon: number) {
+    super(410, {
+      code: 'RESET_REQUIRED',
+      message: `Cursor ${cursor} is older than the server's history (kept from ${horizon}); reset and pull from 0`,
+    });
+    this.horizon = horizon;
+  }
 }

@@ -15,7 +15,7 @@ const nextFile = () => join(dir, `test-${++files}.db`);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-runStorageContract('SqliteStorage (file)', () => new SqliteStorage(nextFile()));
+runStorageContract('SqliteStorage (file)', ({ now }) => new SqliteStorage(nextFile(), { now }));
 
 describe('SqliteStorage', () => {
   it('sets WAL, synchronous FULL and a busy timeout', async () => {
@@ -23,7 +23,7 @@ describe('SqliteStorage', () => {
     const db = new Database(storage.path, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
-    expect(storage.schemaVersion).toBe(1);
+    expect(storage.schemaVersion).toBe(2);
     await storage.close();
   });
 
@@ -53,7 +53,7 @@ describe('SqliteStorage', () => {
     await first.close();
     await first.close();
     const second = new SqliteStorage(path);
-    expect(second.schemaVersion).toBe(1);
+    expect(second.schemaVersion).toBe(2);
     expect(await second.getRecord('alice', 'todos', 't1')).toMatchObject({ data: { title: 'kept' }, seq: 1 });
     expect(await second.currentSeq('alice')).toBe(1);
     await second.close();

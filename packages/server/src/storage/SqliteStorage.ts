@@ -3,11 +3,16 @@ import Database from 'better-sqlite3';
 import type {
   ApplyOutcome,
   ChangeDecider,
+  CompactOptions,
+  CompactResult,
   LoggedChange,
   Page,
+  PullOptions,
+  PullPage,
   ServerStorage,
   UnsequencedRecord,
 } from './ServerStorage.js';
+import { checkHorizon, compactSqlite, snapshotEnd } from './SqliteStorageCompact.js';
 
 /**
  * Ordered migrations; index + 1 is the schema version. Entity types are data in a column,
@@ -45,6 +50,13 @@ const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (scope, change_id)
    ) STRICT;
    CREATE UNIQUE INDEX change_log_scope_seq ON change_log (scope, seq);`,
+  // History compaction: write times, and per-scope horizons below which history is gone.
+  `ALTER TABLE scopes ADD COLUMN pull_horizon INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE scopes ADD COLUMN log_horizon INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE records ADD COLUMN written_at INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE change_log ADD COLUMN applied_at INTEGER NOT NULL DEFAULT 0;
+   CREATE INDEX records_tombstones ON records (written_at) WHERE deleted = 1;
+   CREATE INDEX change_log_applied_at ON change_log (applied_at);`,
 ];
 
 interface RecordRow {
@@ -87,9 +99,11 @@ function page<T>(rows: T[], limit: number): Page<T> {
 /** Prepared once; statement text never contains data. */
 function prepareStatements(db: Database.Database) {
   return {
-    nextSeq: db.prepare<[string], { seq: number }>(
-      `INSERT INTO scopes (scope, seq) VALUES (?, 1)
-       ON CONFLICT (scope) DO UPDATE SET seq = seq + 1 RETURNING seq`,
+    // The push transaction is IMMEDIATE (the only writer), so it reads the sequence once,
+    // numbers its changes in memory and stores the last number at the end.
+    setSeq: db.prepare<[string, number]>(
+      `INSERT INTO scopes (scope, seq) VALUES (?, ?)
+       ON CONFLICT (scope) DO UPDATE SET seq = excluded.seq`,
     ),
     currentSeq: db.prepare<[string], { seq: number }>('SELECT seq FROM scopes WHERE scope = ?'),
     isLogged: db.prepare<[string, string], { one: number }>(
@@ -99,16 +113,16 @@ function prepareStatements(db: Database.Database) {
       `SELECT ${RECORD_COLUMNS} FROM records WHERE scope = ? AND entity_type = ? AND entity_id = ?`,
     ),
     upsertRecord: db.prepare(
-      `INSERT INTO records (scope, ${RECORD_COLUMNS})
-       VALUES (@scope, @entity_type, @entity_id, @data, @deleted, @version, @vector, @hlc, @field_hlcs, @seq, @client_id, @change_id)
+      `INSERT INTO records (scope, ${RECORD_COLUMNS}, written_at)
+       VALUES (@scope, @entity_type, @entity_id, @data, @deleted, @version, @vector, @hlc, @field_hlcs, @seq, @client_id, @change_id, @written_at)
        ON CONFLICT (scope, entity_type, entity_id) DO UPDATE SET
          data = excluded.data, deleted = excluded.deleted, version = excluded.version, vector = excluded.vector,
          hlc = excluded.hlc, field_hlcs = excluded.field_hlcs, seq = excluded.seq,
-         client_id = excluded.client_id, change_id = excluded.change_id`,
+         client_id = excluded.client_id, change_id = excluded.change_id, written_at = excluded.written_at`,
     ),
     logChange: db.prepare(
-      `INSERT INTO change_log (scope, change_id, seq, client_id, entity_type, entity_id, change)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO change_log (scope, change_id, seq, client_id, entity_type, entity_id, change, applied_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     pull: db.prepare<[string, number, number], RecordRow>(
       `SELECT ${RECORD_COLUMNS} FROM records WHERE scope = ? AND seq > ? ORDER BY seq LIMIT ?`,
@@ -148,10 +162,14 @@ export class SqliteStorage implements ServerStorage {
   #db: Database.Database;
   #statements: Statements;
   #apply: (scope: string, changes: readonly Change[], decide: ChangeDecider) => ApplyOutcome;
+  readonly #commitListeners = new Set<(scope: string, seq: number) => void>();
+  #wrote = false;
+  readonly #now: () => number;
 
   /** Opens (creating if needed) the database at `path`; `':memory:'` for a throwaway one. */
-  constructor(path = ':memory:', options: { busyTimeoutMs?: number } = {}) {
+  constructor(path = ':memory:', options: { busyTimeoutMs?: number; now?: () => number } = {}) {
     this.path = path;
+    this.#now = options.now ?? Date.now;
     this.#db = new Database(path);
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = FULL');
@@ -202,6 +220,8 @@ export class SqliteStorage implements ServerStorage {
   #applySync(scope: string, changes: readonly Change[], decide: ChangeDecider): ApplyOutcome {
     const s = this.#statements;
     const results: ChangeResult[] = [];
+    const first = s.currentSeq.get(scope)?.seq ?? 0;
+    let seq = first;
     for (const change of changes) {
       const current = this.#getRecord(scope, change.entityType, change.entityId);
       const alreadyApplied = s.isLogged.get(scope, change.id) !== undefined;
@@ -210,7 +230,8 @@ export class SqliteStorage implements ServerStorage {
         results.push(decision.result);
         continue;
       }
-      const seq = (s.nextSeq.get(scope) as { seq: number }).seq;
+      this.#wrote = true;
+      seq++;
       const record = this.#write(scope, decision.record, seq);
       const logged = decision.change;
       s.logChange.run(
@@ -221,10 +242,12 @@ export class SqliteStorage implements ServerStorage {
         record.entityType,
         record.entityId,
         JSON.stringify(logged),
+        this.#now(),
       );
       results.push({ changeId: change.id, status: 'applied', record });
     }
-    return { results, cursor: s.currentSeq.get(scope)?.seq ?? 0 };
+    if (seq !== first) s.setSeq.run(scope, seq);
+    return { results, cursor: seq };
   }
 
   #write(scope: string, record: UnsequencedRecord, seq: number): ServerRecord {
@@ -241,32 +264,56 @@ export class SqliteStorage implements ServerStorage {
       seq,
       client_id: record.clientId,
       change_id: record.changeId,
+      written_at: this.#now(),
     });
     return { ...record, seq };
   }
 
   async applyChanges(scope: string, changes: readonly Change[], decide: ChangeDecider): Promise<ApplyOutcome> {
-    return this.#apply(scope, changes, decide);
+    this.#wrote = false;
+    const outcome = this.#apply(scope, changes, decide);
+    // Only after the commit: a listener must never hear of a write that could still roll back.
+    if (this.#wrote) this.#emitCommit(scope, outcome.cursor);
+    return outcome;
+  }
+
+  /** In-process only: another process writing the same file is not heard (use PostgreSQL to scale out). */
+  onCommit(listener: (scope: string, seq: number) => void): () => void {
+    this.#commitListeners.add(listener);
+    return () => {
+      this.#commitListeners.delete(listener);
+    };
+  }
+
+  #emitCommit(scope: string, seq: number): void {
+    for (const listener of [...this.#commitListeners]) {
+      try {
+        listener(scope, seq);
+      } catch {
+        // A failing listener must not turn a committed push into an error response.
+      }
+    }
   }
 
   async getRecord(scope: string, entityType: string, entityId: string): Promise<ServerRecord | null> {
     return this.#getRecord(scope, entityType, entityId);
   }
 
-  async pull(
-    scope: string,
-    options: { cursor: number; limit: number; types?: readonly string[] | undefined },
-  ): Promise<Page<ServerRecord>> {
+  async pull(scope: string, options: PullOptions): Promise<PullPage> {
     const { cursor, limit, types } = options;
     const rows =
       types === undefined
         ? this.#statements.pull.all(scope, cursor, limit + 1)
         : this.#statements.pullTypes.all(scope, cursor, JSON.stringify(types), limit + 1);
-    return page(rows.map(toRecord), limit);
+    if (cursor > 0 && !options.snapshot) checkHorizon(this.#db, scope, cursor, 'pull');
+    const result: PullPage = page(rows.map(toRecord), limit);
+    if (options.snapshot && !result.hasMore) result.cursor = snapshotEnd(this.#db, scope, result, cursor);
+    return result;
   }
 
   async changesSince(scope: string, options: { since: number; limit: number }): Promise<Page<LoggedChange>> {
     const rows = this.#statements.changesSince.all(scope, options.since, options.limit + 1);
+    checkHorizon(this.#db, scope, options.since, 'log');
     return page(
       rows.map((row) => ({ ...(JSON.parse(row.change) as Change), seq: row.seq })),
       options.limit,
@@ -284,6 +331,10 @@ export class SqliteStorage implements ServerStorage {
 
   async currentSeq(scope: string): Promise<number> {
     return this.#statements.currentSeq.get(scope)?.seq ?? 0;
+  }
+
+  async compact(options: CompactOptions): Promise<CompactResult> {
+    return compactSqlite(this.#db, options);
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type DecideContext, decideChange } from '../push/decideChange.js';
 import { parseSchema } from '../schema/parseSchema.js';
 import type { ChangeDecider, ServerStorage } from './ServerStorage.js';
+import { type MakeTimedStorage, runHistoryContract } from './storageContractHistory.js';
 
 const T0 = 1_732_550_000_000;
 
@@ -29,18 +30,20 @@ function change(overrides: Partial<Change> & Pick<Change, 'entityId'>): Change {
 /**
  * The contract every {@link ServerStorage} backend must pass, run with the shared apply
  * decision: apply, dedupe, conflict, tombstones, atomic pushes, pull paging, gap-free
- * sequences, scope isolation. `makeStorage` returns a fresh, empty storage per test.
+ * sequences, scope isolation, then compaction and commit notifications. `makeStorage` returns
+ * a fresh, empty storage per test whose write stamps come from `now`.
  *
  * @example
- * runStorageContract('SqliteStorage', () => new SqliteStorage(join(dir, 'test.db')));
+ * runStorageContract('SqliteStorage', ({ now }) => new SqliteStorage(join(dir, 'test.db'), { now }));
  */
-export function runStorageContract(name: string, makeStorage: () => ServerStorage | Promise<ServerStorage>): void {
+export function runStorageContract(name: string, makeStorage: MakeTimedStorage): void {
+  runHistoryContract(name, makeStorage);
   describe(`ServerStorage contract: ${name}`, () => {
     let storage: ServerStorage;
     let decide: ChangeDecider;
 
     beforeEach(async () => {
-      storage = await makeStorage();
+      storage = await makeStorage({ now: Date.now });
       const context: DecideContext = {
         schema: parseSchema({ entities: { todos: { fields: { title: 'string', done: 'boolean' } }, notes: {} } }),
         clock: new HybridLogicalClock('server', { now: () => T0 + 60_000 }),

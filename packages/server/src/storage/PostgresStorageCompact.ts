@@ -1,0 +1,60 @@
+import type pg from 'pg';
+import type { CompactOptions, CompactResult } from './ServerStorage.js';
+
+/**
+ * History compaction on PostgreSQL, one short transaction per scope so pushes elsewhere never
+ * wait for it. Each transaction locks the scope's counter row FIRST, as a push does: taking row
+ * locks in the same order as pushes rules out deadlocks with them.
+ */
+export async function compactPostgres(pool: pg.Pool, options: CompactOptions): Promise<CompactResult> {
+  const result: CompactResult = { tombstones: 0, changes: 0 };
+  const { tombstonesBefore, changesBefore } = options;
+  if (tombstonesBefore === undefined && changesBefore === undefined) return result;
+  const { rows: scopes } = await pool.query<{ scope: string }>(
+    `SELECT scope FROM ferry_records WHERE deleted AND written_at < $1
+     UNION SELECT scope FROM ferry_change_log WHERE applied_at < $2`,
+    [tombstonesBefore ?? Number.MIN_SAFE_INTEGER, changesBefore ?? Number.MIN_SAFE_INTEGER],
+  );
+  for (const { scope } of scopes) {
+    const client = await pool.connect();
+    let failed: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT 1 FROM ferry_scopes WHERE scope = $1 FOR UPDATE', [scope]);
+      if (tombstonesBefore !== undefined) {
+        const purged = await client.query<{ count: string; horizon: string | null }>(
+          `WITH purged AS (
+             DELETE FROM ferry_records WHERE scope = $1 AND deleted AND written_at < $2 RETURNING seq)
+           SELECT count(*) AS count, max(seq) AS horizon FROM purged`,
+          [scope, tombstonesBefore],
+        );
+        result.tombstones += Number(purged.rows[0]?.count ?? 0);
+        await client.query(
+          'UPDATE ferry_scopes SET pull_horizon = GREATEST(pull_horizon, $2::bigint) WHERE scope = $1 AND $2::bigint IS NOT NULL',
+          [scope, purged.rows[0]?.horizon ?? null],
+        );
+      }
+      if (changesBefore !== undefined) {
+        const purged = await client.query<{ count: string; horizon: string | null }>(
+          `WITH purged AS (
+             DELETE FROM ferry_change_log WHERE scope = $1 AND applied_at < $2 RETURNING seq)
+           SELECT count(*) AS count, max(seq) AS horizon FROM purged`,
+          [scope, changesBefore],
+        );
+        result.changes += Number(purged.rows[0]?.count ?? 0);
+        await client.query(
+          'UPDATE ferry_scopes SET log_horizon = GREATEST(log_horizon, $2::bigint) WHERE scope = $1 AND $2::bigint IS NOT NULL',
+          [scope, purged.rows[0]?.horizon ?? null],
+        );
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      failed = error as Error;
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release(failed);
+    }
+  }
+  return result;
+}

@@ -1,0 +1,73 @@
+import type Database from 'better-sqlite3';
+import { type CompactOptions, type CompactResult, CursorExpiredError, type PullPage } from './ServerStorage.js';
+
+type HorizonStatement = Database.Statement<[string], { pull_horizon: number; log_horizon: number }>;
+// Every pull checks the horizon: prepare that statement once per database handle.
+const horizonStatements = new WeakMap<Database.Database, HorizonStatement>();
+
+function horizonStatement(db: Database.Database): HorizonStatement {
+  let statement = horizonStatements.get(db);
+  if (statement === undefined) {
+    statement = db.prepare('SELECT pull_horizon, log_horizon FROM scopes WHERE scope = ?');
+    horizonStatements.set(db, statement);
+  }
+  return statement;
+}
+
+/**
+ * Throws {@link CursorExpiredError} when `cursor` is older than the scope's horizon: the pull
+ * horizon (tombstones removed) or the log horizon (applied changes removed).
+ */
+export function checkHorizon(db: Database.Database, scope: string, cursor: number, kind: 'pull' | 'log'): void {
+  const row = horizonStatement(db).get(scope);
+  const horizon = (kind === 'pull' ? row?.pull_horizon : row?.log_horizon) ?? 0;
+  if (cursor < horizon) throw new CursorExpiredError(cursor, horizon);
+}
+
+/** The cursor after a snapshot's last page: its last seq, or the pull horizon when that is later. */
+export function snapshotEnd(db: Database.Database, scope: string, page: PullPage, cursor: number): number {
+  const row = horizonStatement(db).get(scope);
+  return Math.max(page.items.at(-1)?.seq ?? cursor, row?.pull_horizon ?? 0);
+}
+
+/**
+ * History compaction on SQLite: one IMMEDIATE transaction (the single writer), so no push sees
+ * a half-compacted scope. Horizons only move up.
+ */
+export function compactSqlite(db: Database.Database, options: CompactOptions): CompactResult {
+  const { tombstonesBefore, changesBefore } = options;
+  return db
+    .transaction((): CompactResult => {
+      const result: CompactResult = { tombstones: 0, changes: 0 };
+      if (tombstonesBefore !== undefined) {
+        const horizons = db
+          .prepare<[number], { scope: string; horizon: number; count: number }>(
+            `SELECT scope, max(seq) AS horizon, count(*) AS count FROM records
+             WHERE deleted = 1 AND written_at < ? GROUP BY scope`,
+          )
+          .all(tombstonesBefore);
+        db.prepare('DELETE FROM records WHERE deleted = 1 AND written_at < ?').run(tombstonesBefore);
+        const raise = db.prepare('UPDATE scopes SET pull_horizon = max(pull_horizon, ?) WHERE scope = ?');
+        for (const { scope, horizon, count } of horizons) {
+          raise.run(horizon, scope);
+          result.tombstones += count;
+        }
+      }
+      if (changesBefore !== undefined) {
+        const horizons = db
+          .prepare<[number], { scope: string; horizon: number; count: number }>(
+            `SELECT scope, max(seq) AS horizon, count(*) AS count FROM change_log
+             WHERE applied_at < ? GROUP BY scope`,
+          )
+          .all(changesBefore);
+        db.prepare('DELETE FROM change_log WHERE applied_at < ?').run(changesBefore);
+        const raise = db.prepare('UPDATE scopes SET log_horizon = max(log_horizon, ?) WHERE scope = ?');
+        for (const { scope, horizon, count } of horizons) {
+          raise.run(horizon, scope);
+          result.changes += count;
+        }
+      }
+      return result;
+    })
+    .immediate();
+}

@@ -1,0 +1,141 @@
+/**
+ * A throwaway PostgreSQL cluster for tests: `initdb` + `pg_ctl` in a temp dir, listening on a
+ * free loopback port with its unix socket in the same dir, fsync off, stopped and removed
+ * after. When the binaries are missing the PostgreSQL tests skip with the reason printed,
+ * unless `FERRY_REQUIRE_POSTGRES=1` (CI), which turns the absence into a failure.
+ */
+import { execFile } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+
+const run = promisify(execFile);
+const COMMAND_TIMEOUT_MS = 60_000;
+
+/** Where `initdb` and `pg_ctl` live: `FERRY_PG_BIN`, else Debian's newest `/usr/lib/postgresql/<v>/bin`. */
+export function findPostgresBin(): string | null {
+  const fromEnv = process.env.FERRY_PG_BIN;
+  if (fromEnv) return existsSync(join(fromEnv, 'initdb')) ? fromEnv : null;
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return null;
+  const versions = readdirSync(root)
+    .filter((name) => existsSync(join(root, name, 'bin', 'initdb')))
+    .sort((a, b) => Number(b) - Number(a));
+  return versions[0] === undefined ? null : join(root, versions[0], 'bin');
+}
+
+/**
+ * Whether the PostgreSQL suites can run here. Prints why they skip; throws when CI requires them.
+ */
+export function postgresAvailable(): boolean {
+  if (findPostgresBin() !== null) return true;
+  const reason = 'PostgreSQL binaries not found (install postgresql or set FERRY_PG_BIN)';
+  if (process.env.FERRY_REQUIRE_POSTGRES === '1')
+    throw new Error(`${reason}; FERRY_REQUIRE_POSTGRES=1 forbids skipping`);
+  console.warn(`Skipping PostgreSQL tests: ${reason}`);
+  return false;
+}
+
+/** A running throwaway cluster. */
+export interface PostgresCluster {
+  /** `postgres://` URL of the `postgres` database. */
+  url: string;
+  /** Creates a fresh empty database and returns its URL. */
+  createDatabase(): Promise<string>;
+  /** Stops the server and removes its directory. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** initdb and postgres refuse to run as root; as root, run them as the `postgres` user. */
+async function runAsOwner(asRoot: boolean, file: string, args: string[]): Promise<void> {
+  const [command, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', file, ...args]] : [file, args];
+  await run(command, argv, { timeout: COMMAND_TIMEOUT_MS });
+}
+
+/** Starts a cluster; call `stop()` in `afterAll`. */
+export async function startPostgres(): Promise<PostgresCluster> {
+  const bin = findPostgresBin();
+  if (bin === null) throw new Error('PostgreSQL binaries not found (install postgresql or set FERRY_PG_BIN)');
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-pg-'));
+  const asRoot = userInfo().uid === 0;
+  if (asRoot) {
+    const { stdout } = await run('id', ['-u', 'postgres'], { timeout: COMMAND_TIMEOUT_MS });
+    const { stdout: gid } = await run('id', ['-g', 'postgres'], { timeout: COMMAND_TIMEOUT_MS });
+    chownSync(dir, Number(stdout.trim()), Number(gid.trim()));
+  }
+  const data = join(dir, 'data');
+  const log = join(dir, 'server.log');
+  await runAsOwner(asRoot, join(bin, 'initdb'), [
+    '-D',
+    data,
+    '-U',
+    'postgres',
+    '-A',
+    'trust',
+    '-E',
+    'UTF8',
+    '--no-sync',
+  ]);
+  const port = await freePort();
+  const options = [
+    `-p ${port}`,
+    `-k ${dir}`,
+    '-c listen_addresses=127.0.0.1',
+    '-c fsync=off',
+    '-c synchronous_commit=off',
+    '-c full_page_writes=off',
+    '-c max_connections=200',
+  ].join(' ');
+  const pgCtl = join(bin, 'pg_ctl');
+  try {
+    await runAsOwner(asRoot, pgCtl, ['-D', data, '-o', options, '-l', log, '-w', '-t', '30', 'start']);
+  } catch (error) {
+    const serverLog = existsSync(log) ? readFileSync(log, 'utf8') : '(no log)';
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`pg_ctl start failed: ${(error as Error).message}\n${serverLog}`, { cause: error });
+  }
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  let databases = 0;
+  let stopped: Promise<void> | undefined;
+  return {
+    url,
+    async createDatabase() {
+      databases += 1;
+      const name = `ferry_test_${databases}`;
+      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+      await client.connect();
+      try {
+        // A generated name from a counter, never input: CREATE DATABASE takes no parameters.
+        await client.query(`CREATE DATABASE ${name}`);
+      } finally {
+        await client.end();
+      }
+      return `postgres://postgres@127.0.0.1:${port}/${name}`;
+    },
+    stop() {
+      stopped ??= (async () => {
+        try {
+          await runAsOwner(asRoot, pgCtl, ['-D', data, '-m', 'immediate', '-w', '-t', '30', 'stop']);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      })();
+      return stopped;
+    },
+  };
+}
