@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
@@ -17,6 +17,8 @@ export default defineConfig({
   },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    // @ferry/react-native runs under Jest with React Native's preset (`npm run test:rn`).
+    exclude: [...configDefaults.exclude, 'packages/react-native/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',

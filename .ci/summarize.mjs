@@ -1,4 +1,5 @@
-// Prints the totals of the test reports as one plain line: "N passed, N failed, N skipped".
+// Prints the totals of the test reports (Vitest's and Jest's JSON reports share these fields)
+// as one plain line: "N passed, N failed, N skipped". A missing report counts as a failure.
 import { existsSync, readFileSync } from 'node:fs';
 
 let passed = 0;
