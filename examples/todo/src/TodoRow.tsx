@@ -1,0 +1,72 @@
+/** One todo: toggle, tap the title to edit it, delete. */
+import type { Doc } from '@ferry/client';
+import { useState } from 'react';
+import { Pressable, StyleSheet, Switch, Text, TextInput, View } from 'react-native';
+import { Button } from './Button';
+import { useSession } from './SessionContext';
+import type { Todo } from './session';
+import { colors, shared } from './theme';
+
+/** A row of the list; every control carries a testID suffixed with the todo's id. */
+export function TodoRow({ todo }: { todo: Doc<Todo> }) {
+  const { todos } = useSession();
+  const [draft, setDraft] = useState<string | null>(null);
+  const save = () => {
+    const title = draft?.trim();
+    setDraft(null);
+    if (title && title !== todo.title) void todos.update(todo.id, { title });
+  };
+  return (
+    <View testID={`todo-row-${todo.id}`} aria-label={`Todo ${todo.title}`} style={styles.row}>
+      <Switch
+        testID={`todo-toggle-${todo.id}`}
+        aria-label={`Done: ${todo.title}`}
+        value={todo.completed}
+        onValueChange={(completed) => void todos.update(todo.id, { completed })}
+      />
+      {draft === null ? (
+        <Pressable
+          testID={`todo-title-${todo.id}`}
+          role="button"
+          style={styles.title}
+          onPress={() => setDraft(todo.title)}
+        >
+          <Text style={[shared.text, todo.completed && styles.done]}>{todo.title}</Text>
+        </Pressable>
+      ) : (
+        <>
+          <TextInput
+            testID="todo-edit-input"
+            aria-label="Edit title"
+            style={shared.input}
+            value={draft}
+            onChangeText={setDraft}
+            onSubmitEditing={save}
+            autoFocus
+          />
+          <Button testID="todo-save" label="Save" onPress={save} />
+        </>
+      )}
+      <Button
+        testID={`todo-delete-${todo.id}`}
+        label="Delete"
+        aria-label={`Delete ${todo.title}`}
+        variant="secondary"
+        onPress={() => void todos.delete(todo.id)}
+      />
+    </View>
+  );
+}
+
+const styles = StyleSheet.create({
+  row: {
+    flexDirection: 'row',
+    alignItems: 'center',
+    gap: 10,
+    paddingVertical: 8,
+    borderBottomColor: colors.border,
+    borderBottomWidth: 1,
+  },
+  title: { flex: 1, paddingVertical: 4 },
+  done: { textDecorationLine: 'line-through', color: colors.muted },
+});
