@@ -5,9 +5,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSyncSystem, HttpRemoteAPI, type RemoteAPI, type SyncSystem, type SyncSystemConfig } from '@ferry/client';
+import {
+  createSyncSystem,
+  HttpRemoteAPI,
+  type RemoteAPI,
+  type SyncSystem,
+  type SyncSystemConfig,
+  type TokenProvider,
+} from '@ferry/client';
 import { createBetterSqliteDriver } from '@ferry/client/better-sqlite3';
-import { createServer, defaultSchema, type FerryServer, signDevToken } from '@ferry/server';
+import { createServer, defaultSchema, type FerryServer, type ServerStorage, signDevToken } from '@ferry/server';
 
 export const SECRET = 'integration-secret-long-enough-for-hs256';
 
@@ -26,6 +33,10 @@ export interface DeviceOptions {
   user?: string;
   /** Wraps the device's transport (fault injection). */
   wrapApi?: (api: RemoteAPI) => RemoteAPI;
+  /** Where the device sends HTTP requests (a fault proxy); default the server. */
+  baseUrl?: string;
+  /** The device's token provider (HTTP and live); default a 1 h token for `user`. */
+  getToken?: TokenProvider;
   config?: Partial<SyncSystemConfig>;
 }
 
@@ -40,10 +51,26 @@ export interface Device {
   close(): Promise<void>;
 }
 
+/**
+ * Creates a fresh, empty server database and returns how to open a storage on it (again after a
+ * restart). Unset, the harness uses a SQLite file in its temp dir.
+ */
+export type HarnessDatabase = () => Promise<() => Promise<ServerStorage>>;
+let harnessDatabase: HarnessDatabase | undefined;
+
+/** Runs every harness started afterwards in this test file on another storage (e.g. PostgreSQL); undefined for SQLite. */
+export function useHarnessDatabase(database: HarnessDatabase | undefined): void {
+  harnessDatabase = database;
+}
+
 export async function startHarness(): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-it-'));
   const dbPath = join(dir, 'server.db');
-  let server = await createServer({ dbPath, schema: defaultSchema, auth: { secret: SECRET } });
+  const openStorage = await harnessDatabase?.();
+  let storage = await openStorage?.();
+  const start = () =>
+    createServer({ ...(storage ? { storage } : { dbPath }), schema: defaultSchema, auth: { secret: SECRET } });
+  let server = await start();
   const { url } = await server.listen({ port: 0, host: '127.0.0.1' });
   const port = Number(new URL(url).port);
   const devices: Device[] = [];
@@ -52,9 +79,11 @@ export async function startHarness(): Promise<Harness> {
   const open = async (name: string, options: DeviceOptions, devicePath: string): Promise<Device> => {
     const user = options.user ?? 'alice';
     const bearer = await token(user);
-    const http = new HttpRemoteAPI({ baseUrl: url, getToken: () => bearer, timeoutMs: 5000 });
+    const getToken = options.getToken ?? (() => bearer);
+    const http = new HttpRemoteAPI({ baseUrl: options.baseUrl ?? url, getToken, timeoutMs: 5000 });
     const system = await createSyncSystem({
       remoteAPI: options.wrapApi ? options.wrapApi(http) : http,
+      getToken,
       driver: createBetterSqliteDriver(devicePath),
       clientId: name,
       autoStart: false,
@@ -91,13 +120,16 @@ export async function startHarness(): Promise<Harness> {
     device: (name, options = {}) => open(name, options, join(dir, `${name}.db`)),
     async restartServer() {
       await server.close();
-      server = await createServer({ dbPath, schema: defaultSchema, auth: { secret: SECRET } });
+      await storage?.close();
+      storage = await openStorage?.();
+      server = await start();
       await server.listen({ port, host: '127.0.0.1' });
       harness.server = server;
     },
     async close() {
       for (const device of [...devices]) await device.close();
       await server.close();
+      await storage?.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,16 +1,21 @@
 import type { RecordData } from '@ferry/protocol';
 import { ConflictResolver } from './conflicts/ConflictResolver.js';
+import { withServerConfig } from './conflicts/serverStrategies.js';
 import type { ResolutionStrategy } from './conflicts/types.js';
 import { Collection } from './data/Collection.js';
 import { SyncErrorHandler, type SyncErrorHandlerOptions } from './retry/SyncErrorHandler.js';
 import type { Signal, Timers } from './signals.js';
 import { LocalStore } from './store/LocalStore.js';
 import type { SqlDriver } from './store/SqlDriver.js';
+import type { DeadLetter } from './store/types.js';
+import type { ConflictDecision, StoredConflict } from './sync/ConflictInbox.js';
 import { getOrCreateClientId } from './sync/clientId.js';
 import { SyncManager, type SyncResult } from './sync/SyncManager.js';
 import { ChangeTracker } from './tracking/ChangeTracker.js';
 import { HttpRemoteAPI, type TokenProvider } from './transport/HttpRemoteAPI.js';
+import { LiveConnection } from './transport/LiveConnection.js';
 import type { RemoteAPI } from './transport/RemoteAPI.js';
+import { liveUrlFrom, type WebSocketFactory } from './transport/webSocket.js';
 
 /** What background sync looks like to the core; `@ferry/react-native` provides the real one. */
 export interface BackgroundSyncLike {
@@ -47,6 +52,11 @@ export interface SyncSystemConfig {
   timers?: Timers;
   now?: () => number;
   autoStart?: boolean;
+  /**
+   * Live pokes over `GET /v1/live` (off by default): `true` derives the URL from `apiBaseUrl` and uses the
+   * platform's global WebSocket; Node passes `webSocket: (url) => new WebSocket(url)` from 'ws'.
+   */
+  live?: boolean | { url?: string; webSocket?: WebSocketFactory };
   /** Builds background sync around the manager (the React Native package passes one). */
   backgroundSync?: (syncManager: SyncManager) => BackgroundSyncLike;
 }
@@ -68,12 +78,28 @@ export interface SyncSystem {
     operation: 'CREATE' | 'UPDATE' | 'DELETE',
     data: RecordData | null,
   ): Promise<void>;
+  /** The live channel, when `live` is on. */
+  liveConnection: LiveConnection | null;
+  /** Changes the server rejected for good (see {@link SyncManager.listDeadLetters}). */
+  listDeadLetters(): Promise<DeadLetter[]>;
+  /** Sends a dead change again; false when there is no such dead letter. */
+  retryDeadLetter(changeId: string): Promise<boolean>;
+  /** Forgets a dead change; false when there is no such dead letter. */
+  discardDeadLetter(changeId: string): Promise<boolean>;
+  /** Hears the dead-letter list now and on every change; returns unsubscribe. */
+  subscribeToDeadLetters(listener: (deadLetters: DeadLetter[]) => void): () => void;
   /** A full push-then-pull sync now; rejects with the categorised error. */
   forceSync(): Promise<SyncResult>;
   /** The app-facing data API for one entity type. */
   collection<T extends RecordData = RecordData>(name: string): Collection<T>;
   /** Stops syncing and closes the store. */
   close(): Promise<void>;
+  /** Manual conflicts waiting for a decision (see {@link SyncManager.listConflicts}). */
+  listConflicts(): Promise<StoredConflict[]>;
+  /** Decides a parked conflict (see {@link SyncManager.resolveConflict}). */
+  resolveConflict(id: string, resolution: ConflictDecision): Promise<void>;
+  /** Listens for changes of the conflict inbox; returns the unsubscribe function. */
+  subscribeToConflicts(listener: () => void): () => void;
 }
 
 /**
@@ -100,9 +126,14 @@ export async function createSyncSystem(config: SyncSystemConfig): Promise<SyncSy
     conflictResolver.setStrategyForEntity(type, strategy);
   }
   const errorHandler = new SyncErrorHandler(config.retry);
+  const liveConnection = makeLive(config);
   const syncManager = new SyncManager({
+    ...(liveConnection ? { live: liveConnection } : {}),
     localStore,
-    remoteAPI,
+    // On connect the server says which conflict strategies it arbitrates with; adopt them.
+    remoteAPI: withServerConfig(remoteAPI, (serverConfig) =>
+      conflictResolver.adoptServerStrategies(serverConfig.conflictStrategies),
+    ),
     conflictResolver,
     changeTracker,
     errorHandler,
@@ -131,11 +162,19 @@ export async function createSyncSystem(config: SyncSystemConfig): Promise<SyncSy
     localStore,
     remoteAPI,
     clientId,
+    liveConnection,
+    listDeadLetters: () => syncManager.listDeadLetters(),
+    retryDeadLetter: (changeId) => syncManager.retryDeadLetter(changeId),
+    discardDeadLetter: (changeId) => syncManager.discardDeadLetter(changeId),
+    subscribeToDeadLetters: (listener) => syncManager.subscribeToDeadLetters(listener),
     async trackAndSync(entityType, entityId, operation, data) {
       await changeTracker.trackChange(entityType, entityId, operation, data);
       await syncManager.triggerSync();
     },
     forceSync: () => syncManager.performFullSync(),
+    listConflicts: () => syncManager.listConflicts(),
+    resolveConflict: (id, resolution) => syncManager.resolveConflict(id, resolution),
+    subscribeToConflicts: (listener) => syncManager.subscribeToConflicts(listener),
     collection<T extends RecordData>(name: string) {
       let collection = collections.get(name);
       if (!collection) {
@@ -158,6 +197,19 @@ function makeHttpApi(config: SyncSystemConfig): RemoteAPI {
     baseUrl: config.apiBaseUrl,
     ...(config.getToken ? { getToken: config.getToken } : {}),
     ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),
+  });
+}
+
+function makeLive(config: SyncSystemConfig): LiveConnection | null {
+  if (!config.live) return null;
+  const options = config.live === true ? {} : config.live;
+  const url = options.url ?? (config.apiBaseUrl ? liveUrlFrom(config.apiBaseUrl) : undefined);
+  if (!url) throw new Error('createSyncSystem: `live` needs `live.url` or `apiBaseUrl` to find /v1/live');
+  return new LiveConnection({
+    url,
+    ...(config.getToken ? { getToken: config.getToken } : {}),
+    ...(options.webSocket ? { webSocket: options.webSocket } : {}),
+    ...(config.timers ? { timers: config.timers } : {}),
   });
 }
 

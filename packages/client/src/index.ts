@@ -5,6 +5,7 @@
 export * from '@ferry/protocol';
 export { ConflictDetector } from './conflicts/ConflictDetector.js';
 export { ConflictResolver } from './conflicts/ConflictResolver.js';
+export { withServerConfig } from './conflicts/serverStrategies.js';
 export { stateFromRecord } from './conflicts/stateFromRecord.js';
 export {
   type ConflictInfo,
@@ -68,7 +69,15 @@ export {
   DEFAULT_BATCH_SYNC_OPTIONS,
   type FailedChange,
 } from './sync/BatchSync.js';
+export {
+  type ConflictDecision,
+  ConflictInbox,
+  notifyConflictsChanged,
+  type StoredConflict,
+  watchConflicts,
+} from './sync/ConflictInbox.js';
 export { getOrCreateClientId } from './sync/clientId.js';
+export { DeadLetterQueue } from './sync/DeadLetterQueue.js';
 export {
   type PullCallOptions,
   type PullResult,
@@ -84,14 +93,24 @@ export {
 } from './sync/PushSyncStrategy.js';
 export type { ConflictResolverLike } from './sync/resolveConflicts.js';
 export {
+  type LiveChannel,
   type SyncConfig,
   type SyncErrorRecord,
   SyncManager,
+  type SyncPause,
   type SyncPhase,
   type SyncProgressState,
   type SyncResult,
   type SyncState,
 } from './sync/SyncManager.js';
+export {
+  type CategorizedChanges,
+  type ConflictPair,
+  TimestampBasedSync,
+  type TimestampedEntity,
+  type TimestampSyncResult,
+  timestampedFromRecord,
+} from './sync/TimestampBasedSync.js';
 export { type TwoWaySyncResult, TwoWaySyncStrategy } from './sync/TwoWaySyncStrategy.js';
 export { type VectorEntity, type VectorSyncResult, VersionVectorSync } from './sync/VersionVectorSync.js';
 export { ChangeTracker, type ChangeTrackerOptions } from './tracking/ChangeTracker.js';
@@ -102,5 +121,13 @@ export {
   HttpRemoteAPI,
   type HttpRemoteAPIOptions,
   type TokenProvider,
+  type TokenRequest,
 } from './transport/HttpRemoteAPI.js';
+export {
+  LiveConnection,
+  type LiveConnectionOptions,
+  type LiveEvent,
+  type LiveStatus,
+} from './transport/LiveConnection.js';
 export type { BatchSyncResponse, PullParams, RemoteAPI, RequestOptions } from './transport/RemoteAPI.js';
+export { backoffDelay, liveUrlFrom, type WebSocketFactory, type WebSocketLike } from './transport/webSocket.js';

@@ -1,3 +1,26 @@
+export { canonicalJson } from './conflicts/canonicalJson.js';
+export { fieldStamps, type MergedState, mergeStates } from './conflicts/mergeStates.js';
+export { pickState, resolveStates, type StateResolution } from './conflicts/resolveStates.js';
+export {
+  AUTOMATIC_STRATEGIES,
+  type AutomaticStrategy,
+  isAutomaticStrategy,
+  isDeletedState,
+  isPatchState,
+  isResolutionStrategy,
+  RESOLUTION_STRATEGIES,
+  type ResolutionStrategy,
+  type VersionedState,
+} from './conflicts/versionedState.js';
+export {
+  compareClocks,
+  compareTiedStates,
+  fieldClock,
+  laterHlc,
+  latestClock,
+  recordClock,
+  type WriteClock,
+} from './conflicts/writeClock.js';
 export { ERROR_META, type ErrorBody, ErrorCode, errorBody } from './errors.js';
 export {
   ClockDriftError,
@@ -11,6 +34,14 @@ export {
   isHlc,
 } from './hlc.js';
 export { FIELD_NAME_PATTERN, isFieldName, type JsonValue, jsonProblem, type RecordData } from './json.js';
+export {
+  LIVE_CLOSE,
+  LIVE_MAX_PAYLOAD,
+  type LiveHello,
+  type LiveServerMessage,
+  parseLiveHello,
+  parseLiveServerMessage,
+} from './live.js';
 export {
   CHANGE_ID_PATTERN,
   type Change,

@@ -179,6 +179,8 @@ export const PullQuerySchema = v.strictObject({
     String(LIMITS.defaultPullLimit),
   ),
   types: v.optional(v.pipe(v.string(), v.maxLength(4096))),
+  /** `1` while a client re-syncs from a snapshot after a 410 `RESET_REQUIRED`: its cursor may be below the horizon. */
+  snapshot: v.optional(v.literal('1')),
 });
 
 export const PullResponseSchema = v.object({

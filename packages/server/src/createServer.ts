@@ -1,12 +1,16 @@
-import { HybridLogicalClock, LIMITS } from '@ferry/protocol';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { type AuthOptions, createTokenVerifier } from './auth/createTokenVerifier.js';
+import { errorBody, HybridLogicalClock, LIMITS } from '@ferry/protocol';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
+import { type AuthOptions, createTokenChecker, createTokenVerifier } from './auth/createTokenVerifier.js';
 import { signDevToken } from './auth/signDevToken.js';
 import { installErrorHandlers } from './errorHandler.js';
+import type { LiveHub } from './live/LiveHub.js';
+import { type LiveOptions, registerLive } from './live/registerLive.js';
 import type { ConflictArbiter } from './push/decideChange.js';
+import { createStrategyArbiter, parseConflictStrategies } from './push/strategyArbiter.js';
 import type { RouteContext } from './routes/RouteContext.js';
 import { registerV1 } from './routes/registerV1.js';
 import type { ServerSchema } from './schema/parseSchema.js';
+import { serveStatic } from './serveStatic.js';
 import type { ServerStorage } from './storage/ServerStorage.js';
 import { SqliteStorage } from './storage/SqliteStorage.js';
 
@@ -27,6 +31,17 @@ export interface CreateServerOptions {
   dev?: boolean;
   /** Server-side conflict arbitration; by default every conflict is reported to the client. */
   arbitrate?: ConflictArbiter;
+  /**
+   * Conflict strategy per entity type (`last-write-wins`, `first-write-wins`, `server-wins`,
+   * `client-wins`, `merge`): the server settles a stale-base push of that type itself, and
+   * `GET /v1/config` tells devices, which adopt it. Types left out are reported (or go to
+   * `arbitrate`). See docs/conflicts.md.
+   */
+  conflictStrategies?: Readonly<Record<string, string>>;
+  /** The live-poke WebSocket `GET /v1/live`; `false` turns it off. On by default. */
+  live?: LiveOptions | false;
+  /** A built web app (e.g. `examples/todo/dist`) to serve at `/` next to the API, with SPA fallback. */
+  staticDir?: string;
 }
 
 /** A running (or ready to run) Ferry server. */
@@ -34,6 +49,8 @@ export interface FerryServer {
   /** The Fastify instance: `inject()` for in-process tests, or mount more routes before `listen`. */
   app: FastifyInstance;
   storage: ServerStorage;
+  /** The live channel's connections, or null when `live: false`. */
+  live: LiveHub | null;
   /** Starts listening; resolves to the base URL, e.g. `http://127.0.0.1:8787`. */
   listen(options: { port: number; host?: string }): Promise<{ url: string }>;
   /** Stops accepting, lets in-flight requests finish, then closes storage it opened itself. */
@@ -51,6 +68,7 @@ export async function createServer(options: CreateServerOptions): Promise<FerryS
   const now = options.now ?? Date.now;
   const ownsStorage = options.storage === undefined;
   const storage = options.storage ?? new SqliteStorage(options.dbPath ?? ':memory:');
+  let live: LiveHub | null = null;
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: LIMITS.maxBodyBytes,
@@ -58,6 +76,14 @@ export async function createServer(options: CreateServerOptions): Promise<FerryS
     onConstructorPoisoning: 'error',
     // Entity ids may be 256 characters, more once percent-encoded; Fastify's default is 100.
     routerOptions: { maxParamLength: 4096 },
+    // Router errors (a malformed URL, a path parameter past maxParamLength) bypass the error
+    // handler; without this they leave in Fastify's own body shape, echoing the whole path.
+    frameworkErrors: (error, _request, reply) => {
+      const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      void (reply as FastifyReply)
+        .status(tooLong ? 414 : 400)
+        .send(errorBody('BAD_REQUEST', tooLong ? 'A path segment is too long' : 'The URL is malformed'));
+    },
   });
   try {
     // Only JSON bodies: without this, text/plain would be parsed and reach the handlers as a string.
@@ -70,8 +96,12 @@ export async function createServer(options: CreateServerOptions): Promise<FerryS
       const empty = length === '0' || (length === undefined && request.headers['transfer-encoding'] === undefined);
       if (empty) delete request.headers['content-type'];
     });
+    const conflictStrategies = options.conflictStrategies
+      ? parseConflictStrategies(options.conflictStrategies, options.schema)
+      : undefined;
     const ctx: RouteContext = {
       schema: options.schema,
+      conflictStrategies: conflictStrategies ?? {},
       storage,
       now,
       apply: {
@@ -80,7 +110,9 @@ export async function createServer(options: CreateServerOptions): Promise<FerryS
         decide: {
           schema: options.schema,
           clock: new HybridLogicalClock('server', { now }),
-          ...(options.arbitrate ? { arbitrate: options.arbitrate } : {}),
+          ...(options.arbitrate || conflictStrategies
+            ? { arbitrate: createStrategyArbiter(conflictStrategies ?? {}, options.arbitrate) }
+            : {}),
         },
       },
       verify: createTokenVerifier(options.auth, now),
@@ -88,6 +120,11 @@ export async function createServer(options: CreateServerOptions): Promise<FerryS
     };
     app.get('/health', async () => ({ status: 'ok' }));
     await registerV1(app, ctx);
+    if (options.live !== false) {
+      const checkToken = createTokenChecker(options.auth, now);
+      live = await registerLive(app, { storage, checkToken, now }, options.live ?? {});
+    }
+    if (options.staticDir !== undefined) await serveStatic(app, options.staticDir);
     await app.ready();
   } catch (error) {
     if (ownsStorage) await storage.close();
@@ -98,6 +135,7 @@ export async function createServer(options: CreateServerOptions): Promise<FerryS
   return {
     app,
     storage,
+    live,
     async listen({ port, host = '127.0.0.1' }) {
       await app.listen({ port, host });
       const address = app.server.address();

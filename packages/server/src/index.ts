@@ -1,4 +1,9 @@
-export { type AuthOptions, createTokenVerifier } from './auth/createTokenVerifier.js';
+export {
+  type AuthOptions,
+  createTokenChecker,
+  createTokenVerifier,
+  type VerifiedToken,
+} from './auth/createTokenVerifier.js';
 export {
   DEV_TOKEN_AUDIENCE,
   DEV_TOKEN_ISSUER,
@@ -10,6 +15,8 @@ export { type RunningServe, runServe, type ServeDeps, UsageError } from './cli/r
 export { type CreateServerOptions, createServer, type FerryServer } from './createServer.js';
 export { defaultSchema } from './defaultSchema.js';
 export { HttpError, type HttpErrorOptions, SchemaError } from './errors.js';
+export { LiveHub } from './live/LiveHub.js';
+export { type LiveDeps, type LiveOptions, registerLive } from './live/registerLive.js';
 export {
   type ConflictArbiter,
   type ConflictInput,
@@ -17,6 +24,11 @@ export {
   decideChange,
   reportConflict,
 } from './push/decideChange.js';
+export {
+  type ConflictStrategies,
+  createStrategyArbiter,
+  parseConflictStrategies,
+} from './push/strategyArbiter.js';
 export { loadSchema } from './schema/loadSchema.js';
 export {
   type EntitySchema,
@@ -26,14 +38,25 @@ export {
   type SchemaJson,
   type ServerSchema,
 } from './schema/parseSchema.js';
+export { PostgresStorage, type PostgresStorageOptions } from './storage/PostgresStorage.js';
 export type {
   ApplyOutcome,
   ChangeDecider,
+  CompactOptions,
+  CompactResult,
   DecideInput,
   Decision,
   LoggedChange,
   Page,
+  PullOptions,
+  PullPage,
   ServerStorage,
   UnsequencedRecord,
 } from './storage/ServerStorage.js';
+export { CursorExpiredError } from './storage/ServerStorage.js';
 export { SqliteStorage } from './storage/SqliteStorage.js';
+export {
+  type CompactionSchedule,
+  type RetentionOptions,
+  scheduleCompaction,
+} from './storage/scheduleCompaction.js';

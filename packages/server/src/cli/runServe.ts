@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { FastifyServerOptions } from 'fastify';
 import type { AuthOptions } from '../auth/createTokenVerifier.js';
@@ -8,18 +10,39 @@ import { DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER, signDevToken } from '../auth/sign
 import { createServer, type FerryServer } from '../createServer.js';
 import { defaultSchema } from '../defaultSchema.js';
 import { loadSchema } from '../schema/loadSchema.js';
+import { PostgresStorage } from '../storage/PostgresStorage.js';
+import { isPostgresUrl, redactPostgresUrl } from '../storage/PostgresStorageUrl.js';
+import { scheduleCompaction } from '../storage/scheduleCompaction.js';
 
 /** Usage of `ferry serve`, printed by `--help` and after a bad option. */
 export const SERVE_USAGE = `Usage: ferry serve [options]
 
   --port <n>        port to listen on (default 8787; 0 picks a free one)
   --host <addr>     address to bind (default 127.0.0.1)
-  --db <file>       SQLite database file (default ./data/ferry.db)
+  --db <file|url>   SQLite database file (default ./data/ferry.db), or a postgres://user:pass@host/db
+                    URL: many server processes can share one PostgreSQL database
+  --tombstone-retention <days>  remove tombstones older than this (hourly); a device offline
+                    longer re-syncs from a snapshot (default: keep forever)
+  --log-retention <days>        remove applied-change log entries older than this (default: keep)
   --schema <file>   schema JSON (default: todos + notes)
+  --conflicts <map> server conflict strategy per entity type, e.g. todos=merge,notes=last-write-wins
+                    (last-write-wins, first-write-wins, server-wins, client-wins, merge; see docs/conflicts.md)
+  --static <dir>    web app to serve at / (default: the Todo demo, examples/todo/dist, once built)
   --dev             dev auth: secret in <db dir>/dev-secret, POST /v1/dev/token, tokens printed
 
 Without --dev, FERRY_JWT_SECRET (and optionally FERRY_JWT_ISSUER, FERRY_JWT_AUDIENCE) configure
 auth; when FERRY_JWT_SECRET is not set, dev auth is used.`;
+
+/** `todos=merge,notes=last-write-wins` as a map; the server checks the names against the schema. */
+export function parseConflictsFlag(value: string): Record<string, string> {
+  const strategies: Record<string, string> = {};
+  for (const pair of value.split(',')) {
+    const match = /^\s*([^=\s]+)\s*=\s*([^=\s]+)\s*$/.exec(pair);
+    if (!match) throw new UsageError(`--conflicts takes type=strategy pairs separated by commas, got "${pair}"`);
+    strategies[match[1] as string] = match[2] as string;
+  }
+  return strategies;
+}
 
 /** A command-line mistake; the CLI prints the message and the usage, and exits with 2. */
 export class UsageError extends Error {
@@ -54,6 +77,23 @@ export interface RunningServe {
 
 const DEV_USERS = ['alice', 'bob'];
 
+// From src/cli or dist/cli of packages/server to the repository's built demo.
+const DEMO_DIST = fileURLToPath(new URL('../../../../examples/todo/dist/', import.meta.url));
+
+/** `--static <dir>` if given, else the built Todo demo when it exists (a source checkout after `npm run build`). */
+function staticSite(flag: string | undefined, cwd: string): { staticDir?: string } {
+  if (flag !== undefined) return { staticDir: resolve(cwd, flag) };
+  return existsSync(join(DEMO_DIST, 'index.html')) ? { staticDir: DEMO_DIST } : {};
+}
+
+/** `--…-retention <days>` in ms; undefined when the flag is absent. */
+function parseRetention(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const days = /^\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
+  if (!(days > 0)) throw new UsageError(`${flag} takes a number of days greater than 0, got "${value}"`);
+  return days * 86_400_000;
+}
+
 function parsePort(value: string): number {
   const port = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
   if (!(port >= 0 && port <= 65535)) throw new UsageError(`--port must be 0-65535, got "${value}"`);
@@ -83,7 +123,17 @@ export async function runServe(argv: readonly string[], deps: ServeDeps = {}): P
   const env = deps.env ?? process.env;
   const print = deps.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const signals = deps.signals ?? process;
-  let values: { port?: string; host?: string; db?: string; schema?: string; dev?: boolean };
+  let values: {
+    port?: string;
+    host?: string;
+    db?: string;
+    schema?: string;
+    conflicts?: string;
+    static?: string;
+    'tombstone-retention'?: string;
+    'log-retention'?: string;
+    dev?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -92,6 +142,10 @@ export async function runServe(argv: readonly string[], deps: ServeDeps = {}): P
         host: { type: 'string' },
         db: { type: 'string' },
         schema: { type: 'string' },
+        conflicts: { type: 'string' },
+        static: { type: 'string' },
+        'tombstone-retention': { type: 'string' },
+        'log-retention': { type: 'string' },
         dev: { type: 'boolean' },
       },
       strict: true,
@@ -101,8 +155,12 @@ export async function runServe(argv: readonly string[], deps: ServeDeps = {}): P
     throw new UsageError((error as Error).message, { cause: error });
   }
   const port = parsePort(values.port ?? '8787');
+  const tombstoneRetentionMs = parseRetention('--tombstone-retention', values['tombstone-retention']);
+  const changeLogRetentionMs = parseRetention('--log-retention', values['log-retention']);
   const host = values.host ?? '127.0.0.1';
-  const dbPath = values.db === ':memory:' ? ':memory:' : resolve(cwd, values.db ?? 'data/ferry.db');
+  const postgresUrl = isPostgresUrl(values.db) ? values.db : undefined;
+  const dbPath =
+    values.db === ':memory:' || postgresUrl !== undefined ? ':memory:' : resolve(cwd, values.db ?? 'data/ferry.db');
   const schema = values.schema === undefined ? defaultSchema : await loadSchema(resolve(cwd, values.schema));
   const dev = values.dev === true || !env.FERRY_JWT_SECRET;
   if (dbPath !== ':memory:') await mkdir(dirname(dbPath), { recursive: true });
@@ -119,22 +177,42 @@ export async function runServe(argv: readonly string[], deps: ServeDeps = {}): P
     };
   }
 
+  // createServer leaves a storage it was given open, so this one is closed here, after the server.
+  const postgres =
+    postgresUrl === undefined ? undefined : await PostgresStorage.open({ connectionString: postgresUrl });
+  const site = staticSite(values.static, cwd);
   const server = await createServer({
-    dbPath,
+    ...(postgres === undefined ? { dbPath } : { storage: postgres }),
     schema,
+    ...(values.conflicts === undefined ? {} : { conflictStrategies: parseConflictsFlag(values.conflicts) }),
+    ...site,
     auth,
     dev,
     logger: deps.logger ?? { level: env.FERRY_LOG_LEVEL ?? 'info' },
+  }).catch(async (error: unknown) => {
+    await postgres?.close();
+    throw error;
   });
   let url: string;
   try {
     ({ url } = await server.listen({ port, host }));
   } catch (error) {
     await server.close();
+    await postgres?.close();
     throw error;
   }
 
-  print(`Ferry sync server listening on ${url} (database ${dbPath})`);
+  const compaction =
+    tombstoneRetentionMs === undefined && changeLogRetentionMs === undefined
+      ? undefined
+      : scheduleCompaction(server.storage, {
+          tombstoneRetentionMs,
+          changeLogRetentionMs,
+          onError: (error) => print(`Compaction failed: ${(error as Error).message}`),
+        });
+  const database = postgresUrl === undefined ? dbPath : redactPostgresUrl(postgresUrl);
+  print(`Ferry sync server listening on ${url} (database ${database})`);
+  if (site.staticDir !== undefined) print(`Serving ${site.staticDir} at ${url}/`);
   let devTokens: Record<string, string> | null = null;
   if (dev) {
     devTokens = {};
@@ -151,7 +229,9 @@ export async function runServe(argv: readonly string[], deps: ServeDeps = {}): P
       signals.off('SIGTERM', onSignal);
       signals.off('SIGINT', onSignal);
       print('Shutting down: finishing in-flight requests, then closing the database');
+      compaction?.stop();
       await server.close();
+      await postgres?.close();
       print('Stopped');
     })();
     return stopping;

@@ -26,7 +26,7 @@ export function serverConfig(ctx: RouteContext): ServerConfig {
     protocolVersion: PROTOCOL_VERSION,
     supportedVersions: [...SUPPORTED_PROTOCOL_VERSIONS],
     entityTypes: [...ctx.schema.entities.keys()],
-    conflictStrategies: {},
+    conflictStrategies: { ...ctx.conflictStrategies },
     limits: {
       maxBodyBytes: LIMITS.maxBodyBytes,
       maxChangesPerPush: LIMITS.maxChangesPerPush,
@@ -72,9 +72,15 @@ export function registerSyncRoutes(app: FastifyInstance, ctx: RouteContext): voi
       }
       for (const type of types) requireEntityType(ctx.schema, type);
     }
-    const page = await ctx.storage.pull(requestScope(request), { cursor, limit, types });
+    const snapshot = query.snapshot === '1';
+    const page = await ctx.storage.pull(requestScope(request), { cursor, limit, types, snapshot });
     const last = page.items.at(-1);
-    return { changes: page.items, cursor: last?.seq ?? cursor, hasMore: page.hasMore, serverTime: ctx.now() };
+    return {
+      changes: page.items,
+      cursor: page.cursor ?? last?.seq ?? cursor,
+      hasMore: page.hasMore,
+      serverTime: ctx.now(),
+    };
   });
 
   app.get('/changes', async (request) => {
