@@ -6,6 +6,15 @@ const ENTITY_COLUMNS = 'entity_type, entity_id, data, deleted, version, vector, 
 const OUTBOX_COLUMNS =
   'seq, change_id, entity_type, entity_id, operation, data, timestamp, hlc, version, vector, client_id, field_hlcs, held, attempts, last_error';
 
+// Statement texts built once: drivers cache prepared statements by text, and a per-call
+// template string would be rebuilt and rehashed on every row of a pulled page.
+const SELECT_ENTITY = `SELECT ${ENTITY_COLUMNS} FROM ferry_entities WHERE entity_type = ? AND entity_id = ?`;
+const UPSERT_ENTITY = `INSERT INTO ferry_entities (${ENTITY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (entity_type, entity_id) DO UPDATE SET data = excluded.data, deleted = excluded.deleted,
+         version = excluded.version, vector = excluded.vector, hlc = excluded.hlc,
+         field_hlcs = excluded.field_hlcs, server_version = excluded.server_version`;
+const SELECT_PENDING_FOR = `SELECT ${OUTBOX_COLUMNS} FROM ferry_outbox WHERE entity_type = ? AND entity_id = ? ORDER BY seq`;
+
 /**
  * Every statement the engine runs against the local database, over one executor: the
  * store's connection for reads, or an open transaction for writes. Records what it touched
@@ -15,43 +24,42 @@ export class StoreTx {
   readonly #sql: SqlExecutor;
   readonly touchedTypes = new Set<string>();
   outboxTouched = false;
+  /**
+   * Whether the outbox is known to be empty, for this executor's lifetime under the store
+   * lock; `undefined` when unknown. Lets a pull into a device with nothing pending skip one
+   * outbox lookup per record.
+   */
+  #outboxEmpty: boolean | undefined;
 
   constructor(sql: SqlExecutor) {
     this.#sql = sql;
   }
 
   execute(sql: string, params?: readonly SqlValue[]) {
+    // Arbitrary SQL may write the outbox.
+    this.#outboxEmpty = undefined;
     return this.#sql.execute(sql, params);
   }
 
   // entities
 
   async getEntity(entityType: string, entityId: string): Promise<LocalEntity | null> {
-    const { rows } = await this.#sql.execute(
-      `SELECT ${ENTITY_COLUMNS} FROM ferry_entities WHERE entity_type = ? AND entity_id = ?`,
-      [entityType, entityId],
-    );
+    const { rows } = await this.#sql.execute(SELECT_ENTITY, [entityType, entityId]);
     return rows[0] ? entityFromRow(rows[0]) : null;
   }
 
   async putEntity(entity: LocalEntity): Promise<void> {
-    await this.#sql.execute(
-      `INSERT INTO ferry_entities (${ENTITY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (entity_type, entity_id) DO UPDATE SET data = excluded.data, deleted = excluded.deleted,
-         version = excluded.version, vector = excluded.vector, hlc = excluded.hlc,
-         field_hlcs = excluded.field_hlcs, server_version = excluded.server_version`,
-      [
-        entity.entityType,
-        entity.entityId,
-        entity.data === null ? null : JSON.stringify(entity.data),
-        entity.deleted ? 1 : 0,
-        entity.version,
-        JSON.stringify(entity.vector),
-        entity.hlc,
-        JSON.stringify(entity.fieldHlcs),
-        entity.serverVersion,
-      ],
-    );
+    await this.#sql.execute(UPSERT_ENTITY, [
+      entity.entityType,
+      entity.entityId,
+      entity.data === null ? null : JSON.stringify(entity.data),
+      entity.deleted ? 1 : 0,
+      entity.version,
+      JSON.stringify(entity.vector),
+      entity.hlc,
+      JSON.stringify(entity.fieldHlcs),
+      entity.serverVersion,
+    ]);
     this.touchedTypes.add(entity.entityType);
   }
 
@@ -93,6 +101,7 @@ export class StoreTx {
       ],
     );
     this.outboxTouched = true;
+    this.#outboxEmpty = false;
   }
 
   /** Pending changes in queue order; held ones only when asked. */
@@ -105,10 +114,12 @@ export class StoreTx {
   }
 
   async pendingFor(entityType: string, entityId: string): Promise<OutboxEntry[]> {
-    const { rows } = await this.#sql.execute(
-      `SELECT ${OUTBOX_COLUMNS} FROM ferry_outbox WHERE entity_type = ? AND entity_id = ? ORDER BY seq`,
-      [entityType, entityId],
-    );
+    if (this.#outboxEmpty === undefined) {
+      const { rows } = await this.#sql.execute('SELECT EXISTS (SELECT 1 FROM ferry_outbox) AS any');
+      this.#outboxEmpty = rows[0]?.any === 0;
+    }
+    if (this.#outboxEmpty) return [];
+    const { rows } = await this.#sql.execute(SELECT_PENDING_FOR, [entityType, entityId]);
     return rows.map(outboxFromRow);
   }
 
@@ -120,8 +131,11 @@ export class StoreTx {
     return rows.map(outboxFromRow);
   }
 
-  async countPending(): Promise<number> {
-    const { rows } = await this.#sql.execute('SELECT COUNT(*) AS n FROM ferry_outbox');
+  /** Changes in the outbox; held ones (awaiting a manual resolution) too unless told otherwise. */
+  async countPending(includeHeld = true): Promise<number> {
+    const { rows } = await this.#sql.execute(
+      `SELECT COUNT(*) AS n FROM ferry_outbox${includeHeld ? '' : ' WHERE held = 0'}`,
+    );
     return Number(rows[0]?.n ?? 0);
   }
 
