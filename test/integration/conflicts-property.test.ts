@@ -90,5 +90,7 @@ describe.each([
       }),
       { numRuns: 20 },
     );
-  });
+    // Each run syncs two devices over HTTP a dozen times; on a loaded 2-core machine the 20 runs
+    // can take longer than the default 30 s.
+  }, 180_000);
 });
