@@ -45,7 +45,14 @@ export function createTokenChecker(
   auth: AuthOptions,
   now: () => number,
 ): (header: string | undefined) => Promise<VerifiedToken> {
-  const key = secretKey(auth.secret);
+  const raw = secretKey(auth.secret);
+  // Imported once: handing jose the raw bytes makes it import a CryptoKey on every request,
+  // which costs more than the HMAC check itself.
+  let key: Promise<CryptoKey> | undefined;
+  const cryptoKey = () => {
+    key ??= crypto.subtle.importKey('raw', new Uint8Array(raw), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+    return key;
+  };
   const clockTolerance = auth.clockToleranceSec ?? 30;
   return async (header) => {
     const match = header === undefined ? null : /^Bearer ([A-Za-z0-9_.-]+)$/.exec(header.trim());
@@ -55,7 +62,7 @@ export function createTokenChecker(
     let subject: unknown;
     let exp: unknown;
     try {
-      const { payload } = await jwtVerify(match[1] as string, key, {
+      const { payload } = await jwtVerify(match[1] as string, await cryptoKey(), {
         // Pinned: a token must never pick its own algorithm (alg: none, or RS/HS confusion).
         algorithms: ['HS256'],
         issuer: auth.issuer,
