@@ -1,0 +1,112 @@
+import type { ServerRecord } from '@ferry/protocol';
+import type { LoggedChange, SqliteStorage } from '@ferry/server';
+import type { Ledger } from './ledger.js';
+import type { SimDevice } from './simDevice.js';
+
+/** A broken invariant: the message names it and what was seen. */
+export class InvariantError extends Error {
+  override readonly name = 'InvariantError';
+}
+
+function fail(message: string): never {
+  throw new InvariantError(message);
+}
+
+/** Key-order-independent JSON, so equal records compare equal. */
+export function canonical(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'undefined';
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+}
+
+async function allPages<T>(
+  fetchPage: (after: number) => Promise<{ items: T[]; hasMore: boolean }>,
+  seq: (item: T) => number,
+) {
+  const all: T[] = [];
+  let after = 0;
+  for (let page = 0; page < 100_000; page++) {
+    const { items, hasMore } = await fetchPage(after);
+    all.push(...items);
+    if (!hasMore || items.length === 0) break;
+    after = seq(items.at(-1)!);
+  }
+  return all;
+}
+
+/** Every record of a user on the server (tombstones included), by `type/id`. */
+export async function serverRecords(storage: SqliteStorage, user: string): Promise<Map<string, ServerRecord>> {
+  const records = await allPages(
+    (cursor) => storage.pull(user, { cursor, limit: 500 }),
+    (r) => r.seq,
+  );
+  return new Map(records.map((r) => [`${r.entityType}/${r.entityId}`, r]));
+}
+
+/** A device's live todos as `id → canonical data` (id excluded). */
+export async function deviceTodos(device: SimDevice): Promise<Map<string, string>> {
+  const engine = device.engine ?? fail(`${device.name} is not running`);
+  const rows = await engine.driver.uncounted(() => engine.store.find('todos'));
+  return new Map(rows.map(({ id, ...data }) => [id, canonical(data)]));
+}
+
+/**
+ * The server's log for a user: every change id at most once (exactly-once effect), sequence
+ * numbers 1..N without a gap (the cursor can never skip), every acknowledged change present.
+ */
+export async function checkServerLog(storage: SqliteStorage, user: string, ledger: Ledger): Promise<LoggedChange[]> {
+  const log = await allPages(
+    (since) => storage.changesSince(user, { since, limit: 500 }),
+    (c) => c.seq,
+  );
+  const seen = new Set<string>();
+  for (const [index, change] of log.entries()) {
+    if (seen.has(change.id)) fail(`change ${change.id} is in ${user}'s server log twice`);
+    seen.add(change.id);
+    if (change.seq !== index + 1) fail(`${user}'s log has seq ${change.seq} at position ${index + 1}: a gap`);
+  }
+  const current = await storage.currentSeq(user);
+  if (current !== log.length) fail(`${user}'s sequence is ${current} but the log holds ${log.length} changes`);
+  for (const { user: owner, changeId } of ledger.acked.values()) {
+    if (owner === user && !seen.has(changeId)) fail(`acknowledged change ${changeId} of ${user} is not on the server`);
+  }
+  const twice = ledger.appliedTwice();
+  if (twice.length > 0) fail(`the server answered "applied" more than once for ${twice.join(', ')}`);
+  return log;
+}
+
+/** No todo of another user, on the server or on a device (titles carry the owner). */
+export function checkIsolation(where: string, user: string, titles: Iterable<unknown>): void {
+  for (const title of titles) {
+    if (typeof title !== 'string' || !title.startsWith(`${user}:`)) {
+      fail(`${where} (user ${user}) holds a todo titled ${JSON.stringify(title)}`);
+    }
+  }
+}
+
+/** The device's committed cursor never goes back and never passes the server's sequence. */
+export async function checkCursor(device: SimDevice, storage: SqliteStorage): Promise<number> {
+  const engine = device.engine ?? fail(`${device.name} is not running`);
+  const raw = await engine.driver.uncounted(() => engine.store.kv.getItem('ferry:cursor'));
+  const cursor = raw === null ? 0 : Number(raw);
+  if (cursor < device.cursorSeen) fail(`${device.name}'s cursor went back from ${device.cursorSeen} to ${cursor}`);
+  const serverSeq = await storage.currentSeq(device.user);
+  if (cursor > serverSeq)
+    fail(`${device.name}'s cursor ${cursor} is past ${device.user}'s server sequence ${serverSeq}`);
+  device.cursorSeen = cursor;
+  return cursor;
+}
+
+/** Nothing stuck on a device: outbox empty, no dead letter. */
+export async function checkDrained(device: SimDevice): Promise<void> {
+  const engine = device.engine ?? fail(`${device.name} is not running`);
+  const { pending, dead } = await engine.driver.uncounted(() =>
+    engine.store.read(async (tx) => ({ pending: await tx.countPending(), dead: await tx.deadLetters() })),
+  );
+  if (pending > 0) fail(`${device.name}'s outbox still holds ${pending} changes after healing`);
+  if (dead.length > 0) {
+    const first = dead[0]!;
+    fail(`${device.name} dead-lettered ${dead.length} valid changes, first ${first.change.id}: ${first.error.message}`);
+  }
+}

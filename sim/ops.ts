@@ -1,0 +1,120 @@
+import { PROTOCOL_VERSION, type RecordData } from '@ferry/protocol';
+import { canonical, InvariantError } from './invariants.js';
+import type { SimDevice } from './simDevice.js';
+import type { World } from './world.js';
+
+const TODO_IDS = 4;
+
+/**
+ * One step of a device's user or of the environment, chosen by the seed's PRNG with the
+ * seed's fault rates. Writes dominate; faults come at the drawn rates.
+ */
+export async function performOp(world: World, op: number): Promise<void> {
+  const { rng, faults, trace } = world;
+  const device = rng.pick(world.devices);
+  if (!device.engine) {
+    if (rng.chance(0.4)) {
+      trace.add(`${device.name}: app reopened`);
+      await world.clock.drive(device.open(), `${device.name} reopen`);
+    }
+    return;
+  }
+  if (!device.isOnline() && rng.chance(0.25)) {
+    trace.add(`${device.name}: back online`);
+    device.setOnline(true);
+  } else if (rng.chance(faults.offline)) {
+    trace.add(`${device.name}: offline`);
+    device.setOnline(false);
+  } else if (rng.chance(faults.kill)) {
+    world.kills++;
+    if (rng.chance(0.5)) device.kill();
+    else {
+      const statements = rng.int(0, 40);
+      trace.add(`${device.name}: kill armed at statement +${statements}`);
+      device.armKill(statements);
+    }
+  } else if (rng.chance(faults.upgrade)) {
+    trace.add(`${device.name}: app upgrade (close, new engine on the same file)`);
+    // An armed kill would fire inside the graceful close; the upgrade is the fault here.
+    device.armKill(-1);
+    await world.clock.drive(device.close(), `${device.name} close`);
+    await world.clock.drive(device.open(), `${device.name} reopen`);
+  } else if (rng.chance(faults.serverRestart)) {
+    trace.add('server restart');
+    await world.server.restart();
+  } else if (rng.chance(0.03)) {
+    await restWrite(world, device.user, op);
+  } else if (rng.chance(0.08)) {
+    trace.add(`${device.name}: sync triggered (foreground)`);
+    void device.engine.manager.triggerSync();
+  } else {
+    await write(world, device, op);
+  }
+}
+
+type Todo = RecordData;
+
+/** A write through the REST routes (an admin tool, a webhook), racing the devices' pushes. */
+async function restWrite(world: World, user: string, op: number): Promise<void> {
+  const id = `s${world.rng.int(0, TODO_IDS - 1)}`;
+  const title = `${user}:server:${op}`;
+  const headers = {
+    authorization: `Bearer ${world.tokens.get(user)}`,
+    'ferry-protocol': String(PROTOCOL_VERSION),
+    'content-type': 'application/json',
+  };
+  const put = await world.server.handle({
+    method: 'PUT',
+    url: `/v1/entities/todos/${id}`,
+    headers,
+    body: JSON.stringify({ title }),
+  });
+  let status = put.status;
+  if (status === 404) {
+    const post = await world.server.handle({
+      method: 'POST',
+      url: '/v1/entities/todos',
+      headers,
+      body: JSON.stringify({ id, title, completed: false }),
+    });
+    status = post.status;
+  }
+  world.trace.add(`server REST write ${user}/${id} → ${status}`);
+  if (status >= 300) throw new InvariantError(`a REST write of ${user}/${id} answered ${status}`);
+}
+
+async function write(world: World, device: SimDevice, op: number): Promise<void> {
+  const { rng } = world;
+  const engine = device.engine!;
+  const shared = rng.chance(world.faults.contention);
+  const id = shared ? `s${rng.int(0, TODO_IDS - 1)}` : `p-${device.name}-${rng.int(0, TODO_IDS - 1)}`;
+  const before = await world.app(device, () => engine.todos.get(id));
+  if (before.killed) return;
+  const { id: _id, ...current } = before.value ?? { id };
+  const title = `${device.user}:${device.name}:${op}`;
+  let expected: Todo | null;
+  let call: () => Promise<unknown>;
+  if (!before.value) {
+    expected = { title, completed: rng.chance(0.5), order: rng.int(0, 99) };
+    const data = expected;
+    call = () => engine.todos.insert({ id, ...data });
+  } else if (rng.chance(0.2)) {
+    expected = null;
+    call = () => engine.todos.delete(id);
+  } else {
+    const patch: Todo = { title };
+    if (rng.chance(0.5)) patch.completed = rng.chance(0.5);
+    if (rng.chance(0.5)) patch.order = rng.int(0, 99);
+    expected = { ...current, ...patch };
+    call = () => engine.todos.update(id, patch);
+  }
+  world.trace.add(`${device.name}: ${before.value ? (expected ? 'update' : 'delete') : 'insert'} ${id}`);
+  const done = await world.app(device, call);
+  if (done.killed) return;
+  if (!shared) world.model.set(`${device.user}/${id}`, expected === null ? null : canonical(expected));
+  const after = await world.app(device, () => engine.todos.get(id));
+  if (after.killed) return;
+  const seen = after.value ? canonical((({ id: _, ...data }) => data)(after.value)) : null;
+  const want = expected === null ? null : canonical(expected);
+  if (seen !== want) throw new InvariantError(`${device.name} wrote ${id} = ${want} but reads back ${seen}`);
+}

@@ -1,0 +1,154 @@
+import {
+  ChangeTracker,
+  Collection,
+  ConflictResolver,
+  HttpRemoteAPI,
+  HybridLogicalClock,
+  LocalStore,
+  Signal,
+  SyncErrorHandler,
+  SyncManager,
+  type Timers,
+} from '@ferry/client';
+import { createBetterSqliteDriver } from '@ferry/client/better-sqlite3';
+import { KillableDriver } from './killableDriver.js';
+import type { Prng } from './prng.js';
+import type { Trace } from './trace.js';
+import type { VirtualClock } from './virtualClock.js';
+import type { NetworkPeer, VirtualNetwork } from './virtualNetwork.js';
+
+/** One running app: the REAL engine over a store on the device's SQLite file. */
+export interface Engine {
+  store: LocalStore;
+  driver: KillableDriver;
+  manager: SyncManager;
+  todos: Collection;
+  online: Signal<boolean>;
+}
+
+/** What a device needs from the world. */
+export interface DeviceDeps {
+  clock: VirtualClock;
+  network: VirtualNetwork;
+  trace: Trace;
+  rng: Prng;
+  token: string;
+  /** Device clock skew in ms. */
+  skew: number;
+  batchSize: number;
+  pageSize: number;
+  writeDebounceMs: number;
+}
+
+/**
+ * A phone: a SQLite file that outlives any app process, and at most one running engine on it.
+ * `kill()` abandons the engine wherever it is; `open()` starts a new one from the file.
+ */
+export class SimDevice implements NetworkPeer {
+  readonly name: string;
+  readonly user: string;
+  readonly dbPath: string;
+  readonly #deps: DeviceDeps;
+  generation = 0;
+  engine: Engine | null = null;
+  #online = true;
+  /** Highest cursor seen committed on this device (never allowed to go back). */
+  cursorSeen = 0;
+
+  constructor(name: string, user: string, dbPath: string, deps: DeviceDeps) {
+    this.name = name;
+    this.user = user;
+    this.dbPath = dbPath;
+    this.#deps = deps;
+  }
+
+  isOnline(): boolean {
+    return this.#online && this.engine !== null;
+  }
+
+  setOnline(online: boolean): void {
+    this.#online = online;
+    this.engine?.online.set(online);
+  }
+
+  get owner(): string {
+    return `${this.name}#${this.generation}`;
+  }
+
+  /** Starts an app process on the device's file. */
+  async open(): Promise<Engine> {
+    const { clock, network, rng, token, skew } = this.#deps;
+    this.generation++;
+    const owner = this.owner;
+    const now = () => clock.wallNow() + skew;
+    const driver = new KillableDriver(createBetterSqliteDriver(this.dbPath, { synchronous: 'OFF' }), () =>
+      this.#abandon('killed inside a store call'),
+    );
+    const store = await LocalStore.open(driver);
+    const tracker = new ChangeTracker(store, this.name, {
+      clock: new HybridLogicalClock(this.name, { now }),
+      random: rng.random,
+    });
+    const timers: Timers = {
+      setTimeout: (fn, ms) => clock.schedule(ms, owner, `${this.name} timer ${ms}ms`, fn),
+      clearTimeout: (handle) => clock.cancel(handle),
+    };
+    const online = new Signal(this.#online);
+    const manager = new SyncManager({
+      localStore: store,
+      // The timeout is virtual: the network fails a lost request itself, so the real timer never fires.
+      remoteAPI: new HttpRemoteAPI({
+        baseUrl: 'http://ferry.sim',
+        getToken: () => token,
+        fetch: network.fetchFor(this),
+        timeoutMs: 2_000_000_000,
+        now,
+      }),
+      changeTracker: tracker,
+      conflictResolver: new ConflictResolver('last-write-wins'),
+      errorHandler: new SyncErrorHandler({ random: rng.random, now }),
+      timers,
+      now,
+      online,
+      syncInterval: 30_000,
+      writeDebounceMs: this.#deps.writeDebounceMs,
+      batchSize: this.#deps.batchSize,
+      pageSize: this.#deps.pageSize,
+    });
+    this.engine = { store, driver, manager, todos: new Collection('todos', tracker), online };
+    await manager.ready();
+    return this.engine;
+  }
+
+  #abandon(why: string): void {
+    if (!this.engine) return;
+    this.#deps.trace.add(`${this.name}: app killed (${why})`);
+    this.engine = null;
+    this.#deps.clock.cancelOwner(this.owner);
+    this.generation++;
+  }
+
+  /** Kills the app now, wherever it is (blocked on the network, or idle). */
+  kill(): void {
+    const engine = this.engine;
+    if (!engine) return;
+    this.#abandon('killed while waiting');
+    engine.driver.kill();
+  }
+
+  /** Kills the app at its `statements`-th next store statement: mid-transaction, mid-sync. */
+  armKill(statements: number): void {
+    this.engine?.driver.armKill(statements);
+  }
+
+  /** A graceful close (an app upgrade): stops syncing and closes the store. */
+  async close(): Promise<void> {
+    const engine = this.engine;
+    if (!engine) return;
+    this.engine = null;
+    await engine.manager.stop();
+    this.#deps.clock.cancelOwner(this.owner);
+    this.generation++;
+    await engine.store.close();
+  }
+}

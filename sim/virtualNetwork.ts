@@ -1,0 +1,143 @@
+import type { FaultProfile } from './faults.js';
+import type { Ledger } from './ledger.js';
+import type { Prng } from './prng.js';
+import type { SimRequest, SimServer } from './simServer.js';
+import type { Trace } from './trace.js';
+import type { VirtualClock } from './virtualClock.js';
+
+/** The device side of a connection, as the network needs to know it. */
+export interface NetworkPeer {
+  readonly name: string;
+  readonly user: string;
+  /** Is the device online right now? */
+  isOnline(): boolean;
+  /** Bumped on every app kill / restart; a response for an older generation goes nowhere. */
+  readonly generation: number;
+}
+
+/**
+ * A faulty network between the devices' REAL `HttpRemoteAPI` (through an injected fetch)
+ * and the REAL server (through `app.inject()`). Every hop is an event on the virtual clock:
+ *
+ *   fetch ─▶ [drop request?] ─latency─▶ server.handle ─▶ [crash after commit? drop response?]
+ *                     └─[duplicate?]─latency─▶ server.handle (answer discarded)
+ *                                                   ─latency─▶ response to the app, if still running and online
+ *
+ * A lost message surfaces as fetch rejecting with a TypeError, as React Native's fetch does.
+ */
+export class VirtualNetwork {
+  /** Requests sent, per device name (the spin check reads it). */
+  readonly requests = new Map<string, number>();
+  /** Answers with a 5xx status: the server must never give one. */
+  readonly serverErrors: string[] = [];
+  readonly #clock: VirtualClock;
+  readonly #server: SimServer;
+  readonly #rng: Prng;
+  readonly #ledger: Ledger;
+  readonly #trace: Trace;
+  faults: FaultProfile;
+  /** Rejecters of requests not answered yet, so {@link close} can release them. */
+  readonly #pending = new Set<(error: Error) => void>();
+
+  constructor(deps: {
+    clock: VirtualClock;
+    server: SimServer;
+    rng: Prng;
+    ledger: Ledger;
+    trace: Trace;
+    faults: FaultProfile;
+  }) {
+    this.#clock = deps.clock;
+    this.#server = deps.server;
+    this.#rng = deps.rng;
+    this.#ledger = deps.ledger;
+    this.#trace = deps.trace;
+    this.faults = deps.faults;
+  }
+
+  /** A fetch for `peer`'s current app generation. */
+  fetchFor(peer: NetworkPeer): typeof fetch {
+    return (input, init) => this.#fetch(peer, String(input), init ?? {});
+  }
+
+  /**
+   * Ends the world: requests of killed apps are rejected at last. Their engines are frozen on
+   * a closed store, so nothing runs on; but the transport's timeout timer is released, and
+   * with it everything the world holds (a long run would otherwise keep every world alive).
+   */
+  close(): void {
+    for (const reject of this.#pending) reject(new TypeError('Network request failed (world closed)'));
+    this.#pending.clear();
+  }
+
+  #latency(): number {
+    return this.#rng.int(0, this.faults.maxLatencyMs);
+  }
+
+  #fetch(peer: NetworkPeer, href: string, init: RequestInit): Promise<Response> {
+    const generation = peer.generation;
+    const owner = `${peer.name}#${generation}`;
+    const url = new URL(href);
+    const request: SimRequest = {
+      method: init.method ?? 'GET',
+      url: url.pathname + url.search,
+      headers: { ...(init.headers as Record<string, string>) },
+      ...(typeof init.body === 'string' ? { body: init.body } : {}),
+    };
+    const label = `${peer.name} ${request.method} ${url.pathname}`;
+    this.requests.set(peer.name, (this.requests.get(peer.name) ?? 0) + 1);
+    return new Promise<Response>((resolve, reject) => {
+      let finished = false;
+      this.#pending.add(reject);
+      // A killed app never hears back: its promise stays pending, as the process is gone.
+      const finish = (settle: () => void) => {
+        if (finished || peer.generation !== generation) return;
+        finished = true;
+        this.#pending.delete(reject);
+        settle();
+      };
+      const fail = (why: string) => finish(() => reject(new TypeError(`Network request failed (${why})`)));
+      init.signal?.addEventListener('abort', () =>
+        finish(() => reject(new DOMException('The operation was aborted.', 'AbortError'))),
+      );
+      if (!peer.isOnline()) return fail('offline');
+      const faults = this.faults;
+      if (this.#rng.chance(faults.dropRequest)) {
+        this.#trace.add(`${label}: request lost`);
+        this.#clock.schedule(this.#latency(), owner, `${label} lost`, () => fail('request lost'));
+        return;
+      }
+      const deliver = async (copy: boolean) => {
+        const response = await this.#server.handle(request);
+        this.#ledger.observe(peer.user, request.url, response.status, response.body, false);
+        if (copy) return this.#trace.add(`${label}: duplicate delivered → ${response.status}`);
+        if (response.status >= 500)
+          this.serverErrors.push(`${label} → ${response.status} ${response.body.slice(0, 200)}`);
+        if (this.#rng.chance(faults.serverCrashAfterCommit)) {
+          this.#trace.add(`${label}: server crashed after commit (${response.status}), restarting`);
+          await this.#server.restart();
+          this.#clock.schedule(this.#latency(), owner, `${label} reset`, () => fail('connection reset'));
+          return;
+        }
+        if (this.#rng.chance(faults.dropResponse)) {
+          this.#trace.add(`${label}: response lost (${response.status})`);
+          this.#clock.schedule(this.#latency(), owner, `${label} reset`, () => fail('response lost'));
+          return;
+        }
+        this.#clock.schedule(this.#latency(), owner, `${label} response`, () => {
+          if (!peer.isOnline()) return fail('went offline');
+          finish(() => {
+            this.#ledger.observe(peer.user, request.url, response.status, response.body, true);
+            const empty = response.status === 204 || response.status === 304;
+            resolve(new Response(empty ? null : response.body, { status: response.status, headers: response.headers }));
+          });
+        });
+      };
+      // Deliveries are not owned by the app: a request on the wire arrives even if the app dies.
+      this.#clock.schedule(this.#latency(), 'network', `${label} deliver`, () => deliver(false));
+      if (this.#rng.chance(faults.duplicate)) {
+        this.#clock.schedule(this.#latency(), 'network', `${label} deliver copy`, () => deliver(true));
+      }
+    });
+  }
+}

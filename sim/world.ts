@@ -1,0 +1,167 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describeFaults, drawFaults, type FaultProfile } from './faults.js';
+import { InvariantError } from './invariants.js';
+import { Ledger } from './ledger.js';
+import { Prng } from './prng.js';
+import { SimDevice } from './simDevice.js';
+import { SimServer } from './simServer.js';
+import { Trace } from './trace.js';
+import { settle, VirtualClock } from './virtualClock.js';
+import { VirtualNetwork } from './virtualNetwork.js';
+
+/** The two users every world has: devices alternate between them, ids overlap on purpose. */
+export const USERS = ['alice', 'bob'] as const;
+
+/** What one seed's world is made of. */
+export interface WorldOptions {
+  seed: number;
+  /** Devices; a `[min, max]` range is drawn from the seed. */
+  clients: number | readonly [number, number];
+  /** User and environment steps before healing. */
+  ops: number;
+  /** Where the SQLite files go; defaults to /dev/shm when present (no real fsync cost). */
+  baseDir?: string;
+  /** Receives every trace line as it happens (`--verbose`). */
+  echo?: (line: string) => void;
+  /** Users the devices alternate between. Default {@link USERS}. */
+  users?: readonly string[];
+  /** Alters the world once built: tests plant a bug to prove the invariants catch it. */
+  tamper?: (world: World) => void;
+}
+
+/** The outcome of an app call that may be cut short by a kill. */
+export type AppResult<T> = { killed: true } | { killed: false; value: T };
+
+function defaultBaseDir(): string {
+  try {
+    return mkdtempSync('/dev/shm/ferry-sim-');
+  } catch {
+    return mkdtempSync(join(tmpdir(), 'ferry-sim-'));
+  }
+}
+
+/**
+ * One simulated world: the real server on a file, N devices each running the real engine on
+ * its own file, a faulty virtual network between them, all on one virtual clock and one PRNG.
+ */
+export class World {
+  readonly seed: number;
+  readonly rng: Prng;
+  readonly clock: VirtualClock;
+  readonly trace: Trace;
+  readonly ledger = new Ledger();
+  readonly dir: string;
+  readonly faults: FaultProfile;
+  readonly devices: SimDevice[] = [];
+  /** Private todos (one writer): `user/id` → the last value the app saw committed (null: deleted). */
+  readonly model = new Map<string, string | null>();
+  kills = 0;
+  /** Bearer token of each user. */
+  readonly tokens = new Map<string, string>();
+  server!: SimServer;
+  network!: VirtualNetwork;
+
+  readonly options: WorldOptions;
+
+  private constructor(options: WorldOptions, dir: string) {
+    this.options = options;
+    this.seed = options.seed;
+    this.rng = new Prng(options.seed);
+    const clients =
+      typeof options.clients === 'number' ? options.clients : this.rng.int(options.clients[0], options.clients[1]);
+    this.faults = drawFaults(this.rng, clients);
+    this.clock = new VirtualClock(Math.max(50_000, options.ops * clients * 400));
+    this.trace = new Trace(() => this.clock.now, 300);
+    this.trace.echo = options.echo;
+    this.dir = dir;
+  }
+
+  /** Builds the world and starts every app. */
+  static async create(options: WorldOptions): Promise<World> {
+    const dir = options.baseDir ? mkdtempSync(join(options.baseDir, 'ferry-sim-')) : defaultBaseDir();
+    const world = new World(options, dir);
+    try {
+      await world.#start();
+      options.tamper?.(world);
+    } catch (error) {
+      await world.close();
+      throw error;
+    }
+    return world;
+  }
+
+  async #start(): Promise<void> {
+    this.trace.add(`seed ${this.seed}: ${this.faults.skews.length} devices; ${describeFaults(this.faults)}`);
+    this.server = await SimServer.start(join(this.dir, 'server.db'), this.clock);
+    this.network = new VirtualNetwork({
+      clock: this.clock,
+      server: this.server,
+      rng: this.rng.fork(),
+      ledger: this.ledger,
+      trace: this.trace,
+      faults: this.faults,
+    });
+    const tokens = this.tokens;
+    const users = this.options.users ?? USERS;
+    for (const user of users) tokens.set(user, await this.server.token(user));
+    for (const [index, skew] of this.faults.skews.entries()) {
+      const user = users[index % users.length]!;
+      const device = new SimDevice(`dev${index}`, user, join(this.dir, `dev${index}.db`), {
+        clock: this.clock,
+        network: this.network,
+        trace: this.trace,
+        rng: this.rng.fork(),
+        token: tokens.get(user)!,
+        skew,
+        // Mostly realistic sizes; sometimes tiny ones, to exercise paging and batching edges.
+        batchSize: this.rng.chance(0.2) ? this.rng.int(1, 3) : this.rng.int(10, 50),
+        pageSize: this.rng.chance(0.2) ? this.rng.int(1, 5) : this.rng.int(20, 200),
+        writeDebounceMs: this.rng.pick([300, 1000, 3000]),
+      });
+      this.devices.push(device);
+      await this.clock.drive(device.open(), `${device.name} open`);
+    }
+  }
+
+  /**
+   * Runs an app call (a write, a read) and lets it finish. If the app is killed during the
+   * call, it never finishes: that is reported, not waited for.
+   */
+  async app<T>(device: SimDevice, call: () => Promise<T>): Promise<AppResult<T>> {
+    const generation = device.generation;
+    if (!device.engine) return { killed: true };
+    let outcome: { value: T } | { error: unknown } | undefined;
+    call().then(
+      (value) => {
+        outcome = { value };
+      },
+      (error: unknown) => {
+        outcome = { error };
+      },
+    );
+    for (let round = 0; round < 50 && !outcome; round++) await settle(1);
+    // The app saw the call succeed even if a kill came right after (e.g. in a store listener).
+    if (outcome && 'value' in outcome) return { killed: false, value: outcome.value };
+    if (device.generation !== generation) return { killed: true };
+    if (!outcome) throw new InvariantError(`${device.name}: an app call never finished (a lock is held)`);
+    throw outcome.error;
+  }
+
+  /** Fails on any 5xx the server gave so far. */
+  checkServerErrors(): void {
+    const first = this.network.serverErrors[0];
+    if (first) throw new InvariantError(`the server answered with a 5xx: ${first}`);
+  }
+
+  /** Removes every file of the world. Engines of killed apps are simply dropped. */
+  async close(): Promise<void> {
+    for (const device of this.devices) {
+      if (device.engine) device.kill();
+    }
+    this.network?.close();
+    await this.server?.close().catch(() => undefined);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
