@@ -2,23 +2,28 @@
  * `npm run load`: a fleet of simulated devices (the real client engine, in several client
  * processes) against 1 SQLite server process, 1 PostgreSQL server process and 3 PostgreSQL
  * server processes. Reports pushes/s and pulls/s with p50/p99 latency, errors by status and
- * server RSS. Bounded in time: each scenario runs FERRY_LOAD_SECONDS (default 10), and the
- * whole run is killed after a hard budget.
+ * server RSS. Then the live-capacity scenario (live.ts): FERRY_LOAD_LIVE WebSocket clients on
+ * one server process, connect time, RSS and poke fan-out latency. Bounded in time: each
+ * scenario runs FERRY_LOAD_SECONDS (default 10), and the whole run is killed after a hard budget.
  *
- * Env: FERRY_LOAD_SECONDS, FERRY_LOAD_DEVICES (per scenario, default 40), FERRY_LOAD_CLIENT_PROCS (default 2).
+ * Env: FERRY_LOAD_SECONDS, FERRY_LOAD_DEVICES (per scenario, default 40), FERRY_LOAD_CLIENT_PROCS
+ * (default 2), FERRY_LOAD_LIVE (WebSocket clients, default 5000; 0 skips), FERRY_LOAD_LIVE_PROCS
+ * (client processes holding them, default 4).
  */
-import { type ChildProcess, fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findPostgresBin, type PostgresCluster, startPostgres } from '../../test/support/postgres.js';
+import { children, next, percentile, serverRssMB, start, stopServers } from './children.js';
+import { type LiveResult, liveScenario } from './live.js';
 
 const SECONDS = Number(process.env.FERRY_LOAD_SECONDS ?? 10);
 const DEVICES = Number(process.env.FERRY_LOAD_DEVICES ?? 40);
 const CLIENT_PROCS = Number(process.env.FERRY_LOAD_CLIENT_PROCS ?? 2);
+const LIVE = Number(process.env.FERRY_LOAD_LIVE ?? 5000);
+const LIVE_PROCS = Number(process.env.FERRY_LOAD_LIVE_PROCS ?? 4);
 const SECRET = 'load-test-secret-long-enough-for-hs256';
-const children = new Set<ChildProcess>();
 
 // Whatever happens, the run ends: scenarios plus start-up and shutdown slack.
 const budget = setTimeout(
@@ -27,39 +32,9 @@ const budget = setTimeout(
     for (const child of children) child.kill('SIGKILL');
     process.exit(1);
   },
-  (3 * SECONDS + 120) * 1000,
+  (3 * SECONDS + 120 + (LIVE > 0 ? 500 : 0)) * 1000,
 );
 budget.unref();
-
-function start(file: string, args: string[]): ChildProcess {
-  const child = fork(fileURLToPath(new URL(file, import.meta.url)), args, {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-
-function next<T>(child: ChildProcess, type: string, timeoutMs: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "${type}" from child within ${timeoutMs} ms`)), timeoutMs);
-    const onMessage = (message: { type: string }) => {
-      if (message.type !== type) return;
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      resolve(message as T);
-    };
-    child.on('message', onMessage);
-    child.once('exit', (code) => reject(new Error(`child exited (${code}) before "${type}"`)));
-  });
-}
-
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
-}
 
 interface ClientResult {
   pushes: number[];
@@ -77,15 +52,8 @@ async function scenario(name: string, db: string, processes: number) {
     ]),
   );
   const results = await Promise.all(clients.map((c) => next<ClientResult>(c, 'result', (SECONDS + 60) * 1000)));
-  const rss = await Promise.all(
-    servers.map((server) => {
-      const reply = next<{ rss: number }>(server, 'rss', 10_000);
-      server.send({ type: 'rss' });
-      return reply;
-    }),
-  );
-  for (const server of servers) server.send({ type: 'stop' });
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.once('exit', resolve))));
+  const rss = await Promise.all(servers.map(serverRssMB));
+  await stopServers(servers);
   const pushes = results.flatMap((r) => r.pushes);
   const pulls = results.flatMap((r) => r.pulls);
   const errors: Record<string, number> = {};
@@ -101,13 +69,14 @@ async function scenario(name: string, db: string, processes: number) {
     pullP50Ms: Number(percentile(pulls, 50).toFixed(1)),
     pullP99Ms: Number(percentile(pulls, 99).toFixed(1)),
     errors,
-    serverRssMB: rss.map((m) => Math.round(m.rss / 1048576)),
+    serverRssMB: rss,
   };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'ferry-load-'));
 let cluster: PostgresCluster | undefined;
 const rows = [];
+const live: LiveResult[] = [];
 try {
   rows.push(await scenario('sqlite ×1', join(dir, 'load.db'), 1));
   if (findPostgresBin() === null) {
@@ -116,6 +85,29 @@ try {
     cluster = await startPostgres();
     rows.push(await scenario('postgres ×1', await cluster.createDatabase(), 1));
     rows.push(await scenario('postgres ×3', await cluster.createDatabase(), 3));
+  }
+  const liveOptions = {
+    secret: SECRET,
+    connections: LIVE,
+    clientProcesses: LIVE_PROCS,
+    hotConnections: Math.min(1000, Math.ceil(LIVE / 5)),
+    rounds: 5,
+  };
+  if (LIVE > 0) {
+    live.push(
+      await liveScenario({ ...liveOptions, scenario: 'sqlite ×1', db: ':memory:', writeViaOtherProcess: false }),
+    );
+    if (cluster) {
+      const db = await cluster.createDatabase();
+      live.push(
+        await liveScenario({
+          ...liveOptions,
+          scenario: 'postgres ×2, write on the other',
+          db,
+          writeViaOtherProcess: true,
+        }),
+      );
+    }
   }
 } finally {
   await cluster?.stop();
@@ -128,6 +120,7 @@ console.table(
     serverRssMB: serverRssMB.join('/'),
   })),
 );
+if (live.length > 0) console.table(live);
 const out = fileURLToPath(new URL('../results/', import.meta.url));
 mkdirSync(out, { recursive: true });
-writeFileSync(join(out, 'load.json'), `${JSON.stringify({ at: new Date().toISOString(), rows }, null, 2)}\n`);
+writeFileSync(join(out, 'load.json'), `${JSON.stringify({ at: new Date().toISOString(), rows, live }, null, 2)}\n`);

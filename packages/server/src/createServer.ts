@@ -7,6 +7,7 @@ import type { LiveHub } from './live/LiveHub.js';
 import { type LiveOptions, registerLive } from './live/registerLive.js';
 import type { ConflictArbiter } from './push/decideChange.js';
 import { createStrategyArbiter, parseConflictStrategies } from './push/strategyArbiter.js';
+import { createRateLimiter, type RateLimitOptions } from './rateLimit/createRateLimiter.js';
 import type { RouteContext } from './routes/RouteContext.js';
 import { registerV1 } from './routes/registerV1.js';
 import type { ServerSchema } from './schema/parseSchema.js';
@@ -42,6 +43,12 @@ export interface CreateServerOptions {
   live?: LiveOptions | false;
   /** A built web app (e.g. `examples/todo/dist`) to serve at `/` next to the API, with SPA fallback. */
   staticDir?: string;
+  /**
+   * Per-user (token `sub`) request limits, answered with 429 `RATE_LIMITED` and `Retry-After`.
+   * Off by default; `ferry serve` turns them on. On PostgreSQL the counts are shared by every
+   * process. See docs/deploy.md.
+   */
+  rateLimit?: RateLimitOptions;
 }
 
 /** A running (or ready to run) Ferry server. */
@@ -117,6 +124,9 @@ export async function createServer(options: CreateServerOptions): Promise<FerryS
       },
       verify: createTokenVerifier(options.auth, now),
       signToken: options.dev ? (userId) => signDevToken(options.auth.secret, userId, { now: now() }) : null,
+      rateLimit: options.rateLimit
+        ? createRateLimiter(options.rateLimit, (storage as ServerStorage).createRateCounter?.(), now)
+        : null,
     };
     app.get('/health', async () => ({ status: 'ok' }));
     await registerV1(app, ctx);

@@ -29,6 +29,14 @@ export {
   createStrategyArbiter,
   parseConflictStrategies,
 } from './push/strategyArbiter.js';
+export {
+  createRateLimiter,
+  type RateKind,
+  type RateLimiter,
+  type RateLimitOptions,
+} from './rateLimit/createRateLimiter.js';
+export { PostgresRateCounter, type PostgresRateCounterOptions } from './rateLimit/PostgresRateCounter.js';
+export { MemoryRateCounter, type RateCounter } from './rateLimit/RateCounter.js';
 export { loadSchema } from './schema/loadSchema.js';
 export {
   type EntitySchema,

@@ -13,6 +13,7 @@ import { loadSchema } from '../schema/loadSchema.js';
 import { PostgresStorage } from '../storage/PostgresStorage.js';
 import { isPostgresUrl, redactPostgresUrl } from '../storage/PostgresStorageUrl.js';
 import { scheduleCompaction } from '../storage/scheduleCompaction.js';
+import { parseRateLimitFlags, RATE_LIMIT_OPTIONS, RATE_LIMIT_USAGE } from './rateLimitFlags.js';
 
 /** Usage of `ferry serve`, printed by `--help` and after a bad option. */
 export const SERVE_USAGE = `Usage: ferry serve [options]
@@ -24,6 +25,7 @@ export const SERVE_USAGE = `Usage: ferry serve [options]
   --tombstone-retention <days>  remove tombstones older than this (hourly); a device offline
                     longer re-syncs from a snapshot (default: keep forever)
   --log-retention <days>        remove applied-change log entries older than this (default: keep)
+${RATE_LIMIT_USAGE}
   --schema <file>   schema JSON (default: todos + notes)
   --conflicts <map> server conflict strategy per entity type, e.g. todos=merge,notes=last-write-wins
                     (last-write-wins, first-write-wins, server-wins, client-wins, merge; see docs/conflicts.md)
@@ -132,6 +134,8 @@ export async function runServe(argv: readonly string[], deps: ServeDeps = {}): P
     static?: string;
     'tombstone-retention'?: string;
     'log-retention'?: string;
+    'pushes-per-minute'?: string;
+    'pulls-per-minute'?: string;
     dev?: boolean;
   };
   try {
@@ -146,6 +150,7 @@ export async function runServe(argv: readonly string[], deps: ServeDeps = {}): P
         static: { type: 'string' },
         'tombstone-retention': { type: 'string' },
         'log-retention': { type: 'string' },
+        ...RATE_LIMIT_OPTIONS,
         dev: { type: 'boolean' },
       },
       strict: true,
@@ -158,6 +163,7 @@ export async function runServe(argv: readonly string[], deps: ServeDeps = {}): P
   const tombstoneRetentionMs = parseRetention('--tombstone-retention', values['tombstone-retention']);
   const changeLogRetentionMs = parseRetention('--log-retention', values['log-retention']);
   const host = values.host ?? '127.0.0.1';
+  const rateLimit = parseRateLimitFlags(values, (message) => new UsageError(message));
   const postgresUrl = isPostgresUrl(values.db) ? values.db : undefined;
   const dbPath =
     values.db === ':memory:' || postgresUrl !== undefined ? ':memory:' : resolve(cwd, values.db ?? 'data/ferry.db');
@@ -188,6 +194,7 @@ export async function runServe(argv: readonly string[], deps: ServeDeps = {}): P
     ...site,
     auth,
     dev,
+    rateLimit,
     logger: deps.logger ?? { level: env.FERRY_LOG_LEVEL ?? 'info' },
   }).catch(async (error: unknown) => {
     await postgres?.close();

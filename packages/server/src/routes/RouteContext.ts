@@ -1,5 +1,6 @@
 import type { ApplyDeps } from '../push/applyPush.js';
 import type { ConflictStrategies } from '../push/strategyArbiter.js';
+import type { RateLimiter } from '../rateLimit/createRateLimiter.js';
 import type { ServerSchema } from '../schema/parseSchema.js';
 import type { ServerStorage } from '../storage/ServerStorage.js';
 
@@ -15,4 +16,6 @@ export interface RouteContext {
   verify: (header: string | undefined) => Promise<string>;
   /** Signs dev tokens; present only when dev mode is on. */
   signToken: ((userId: string) => Promise<string>) | null;
+  /** Per-user request limits, charged after authentication; absent or null when off. */
+  rateLimit?: RateLimiter | null;
 }

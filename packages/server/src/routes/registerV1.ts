@@ -2,6 +2,7 @@ import { PROTOCOL_HEADER, SUPPORTED_PROTOCOL_VERSIONS } from '@ferry/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { setRequestScope } from '../auth/requestScope.js';
 import { HttpError } from '../errors.js';
+import { rateKindOf } from '../rateLimit/createRateLimiter.js';
 import { registerDevRoutes } from './devRoutes.js';
 import { registerEntityRoutes } from './entityRoutes.js';
 import type { RouteContext } from './RouteContext.js';
@@ -32,8 +33,11 @@ export async function registerV1(app: FastifyInstance, ctx: RouteContext): Promi
       v1.get('/config', async () => serverConfig(ctx));
       if (ctx.signToken) registerDevRoutes(v1, ctx.signToken);
       await v1.register(async (authed) => {
-        authed.addHook('onRequest', async (request) => {
-          setRequestScope(request, await ctx.verify(request.headers.authorization));
+        authed.addHook('onRequest', async (request, reply) => {
+          const scope = await ctx.verify(request.headers.authorization);
+          setRequestScope(request, scope);
+          // After auth (the limit is per user) and before the body is read.
+          if (ctx.rateLimit) await ctx.rateLimit(scope, rateKindOf(request.method), reply);
         });
         registerSyncRoutes(authed, ctx);
         registerEntityRoutes(authed, ctx);

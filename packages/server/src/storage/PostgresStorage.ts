@@ -1,5 +1,7 @@
 import type { Change, ServerRecord } from '@ferry/protocol';
 import pg from 'pg';
+import { PostgresRateCounter } from '../rateLimit/PostgresRateCounter.js';
+import type { RateCounter } from '../rateLimit/RateCounter.js';
 import { applyChangesPostgres } from './PostgresStorageApply.js';
 import { compactPostgres } from './PostgresStorageCompact.js';
 import { PostgresCommitFeed } from './PostgresStorageListener.js';
@@ -196,6 +198,11 @@ export class PostgresStorage implements ServerStorage {
 
   async compact(options: CompactOptions): Promise<CompactResult> {
     return compactPostgres(this.#pool, options);
+  }
+
+  /** A rate-limit counter on this database's pool: limits hold across every server process. */
+  createRateCounter(): RateCounter {
+    return new PostgresRateCounter(this.#pool);
   }
 
   close(): Promise<void> {

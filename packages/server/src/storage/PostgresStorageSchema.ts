@@ -44,6 +44,13 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE UNIQUE INDEX ferry_change_log_scope_seq ON ferry_change_log (scope, seq);
    CREATE INDEX ferry_change_log_applied_at ON ferry_change_log (applied_at);`,
+  // Rate-limit windows (rateLimit/PostgresRateCounter.ts): unlogged, counts may be lost in a crash.
+  `CREATE UNLOGGED TABLE ferry_rate_windows (
+     bucket text COLLATE "C" NOT NULL,
+     window_start bigint NOT NULL,
+     hits integer NOT NULL,
+     PRIMARY KEY (bucket, window_start)
+   );`,
 ];
 
 /** The schema version this server writes. */

@@ -1,5 +1,6 @@
 import type { Change, ChangeResult, ServerRecord } from '@ferry/protocol';
 import { HttpError } from '../errors.js';
+import type { RateCounter } from '../rateLimit/RateCounter.js';
 
 /** A record as the apply decision builds it; the storage assigns `seq` when it writes it. */
 export type UnsequencedRecord = Omit<ServerRecord, 'seq'>;
@@ -107,6 +108,11 @@ export interface ServerStorage {
   compact(options: CompactOptions): Promise<CompactResult>;
   /** Releases the connection; further calls fail. Safe to call twice. */
   close(): Promise<void>;
+  /**
+   * A rate-limit counter shared by every process on this storage (PostgreSQL). Absent on a
+   * single-process backend, where the server counts in memory.
+   */
+  createRateCounter?(): RateCounter;
 }
 
 /** What {@link ServerStorage.compact} removes: history older than these instants (epoch ms). */
