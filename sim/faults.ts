@@ -28,6 +28,18 @@ export interface FaultProfile {
   contention: number;
   /** Clock skew of each device, ms (up to ±48 h). */
   skews: number[];
+  /** A live poke is lost on its way to a device. */
+  pokeLoss: number;
+  /** A live poke reaches a device twice. */
+  pokeDuplicate: number;
+  /** Share of devices that hold a live channel (pokes trigger their syncs). */
+  live: number;
+  /** Per op: the device's token expires; requests fail with 401 until it refreshes. */
+  tokenExpiry: number;
+  /** Per op: the server compacts history (every tombstone), forcing older cursors to reset. */
+  compaction: number;
+  /** Share of devices on the `manual` strategy: conflicts park in the inbox until the app resolves them. */
+  manual: number;
 }
 
 const HOUR = 3_600_000;
@@ -48,6 +60,12 @@ export function drawFaults(rng: Prng, clients: number): FaultProfile {
     maxLatencyMs: calm ? 0 : rng.int(0, 3000),
     contention: rng.next(),
     skews: Array.from({ length: clients }, () => (calm || rng.chance(0.4) ? 0 : rng.int(-48 * HOUR, 48 * HOUR))),
+    pokeLoss: rate(0.5),
+    pokeDuplicate: rate(0.3),
+    live: rng.next(),
+    tokenExpiry: rate(0.02),
+    compaction: rate(0.01),
+    manual: rate(0.6),
   };
 }
 
@@ -64,6 +82,10 @@ export function healed(profile: FaultProfile): FaultProfile {
     serverCrashAfterCommit: 0,
     duplicate: 0,
     maxLatencyMs: 0,
+    pokeLoss: 0,
+    pokeDuplicate: 0,
+    tokenExpiry: 0,
+    compaction: 0,
   };
 }
 
@@ -74,6 +96,8 @@ export function describeFaults(p: FaultProfile): string {
     `offline ${pct(p.offline)} kill ${pct(p.kill)} upgrade ${pct(p.upgrade)} restart ${pct(p.serverRestart)} ` +
     `dropReq ${pct(p.dropRequest)} dropResp ${pct(p.dropResponse)} crash ${pct(p.serverCrashAfterCommit)} ` +
     `dup ${pct(p.duplicate)} latency ≤${p.maxLatencyMs}ms contention ${pct(p.contention)} ` +
+    `live ${pct(p.live)} pokeLoss ${pct(p.pokeLoss)} pokeDup ${pct(p.pokeDuplicate)} ` +
+    `tokenExpiry ${pct(p.tokenExpiry)} compaction ${pct(p.compaction)} manual ${pct(p.manual)} ` +
     `skews ${p.skews.map((s) => `${(s / HOUR).toFixed(1)}h`).join(',')}`
   );
 }

@@ -1,4 +1,5 @@
 import { PROTOCOL_VERSION, type RecordData } from '@ferry/protocol';
+import { resolveParked } from './conflictInbox.js';
 import { canonical, InvariantError } from './invariants.js';
 import type { SimDevice } from './simDevice.js';
 import type { World } from './world.js';
@@ -39,11 +40,20 @@ export async function performOp(world: World, op: number): Promise<void> {
     device.armKill(-1);
     await world.clock.drive(device.close(), `${device.name} close`);
     await world.clock.drive(device.open(), `${device.name} reopen`);
+  } else if (rng.chance(faults.tokenExpiry)) {
+    // Often mid-push: the next request (perhaps a push's later batch) meets a 401.
+    trace.add(`${device.name}: token expired`);
+    device.expireToken();
+  } else if (rng.chance(faults.compaction)) {
+    await compact(world);
   } else if (rng.chance(faults.serverRestart)) {
     trace.add('server restart');
     await world.server.restart();
   } else if (rng.chance(0.03)) {
     await restWrite(world, device.user, op);
+  } else if (rng.chance(0.05)) {
+    // The user opens the conflict inbox (empty unless the device is on `manual`).
+    await resolveParked(world, device, rng.int(1, 3));
   } else if (rng.chance(0.08)) {
     trace.add(`${device.name}: sync triggered (foreground)`);
     void device.engine.manager.triggerSync();
@@ -53,6 +63,16 @@ export async function performOp(world: World, op: number): Promise<void> {
 }
 
 type Todo = RecordData;
+
+/**
+ * History compaction of every tombstone written so far: a device whose cursor is older than
+ * the newest removed tombstone gets 410 RESET_REQUIRED and re-syncs from a snapshot, outbox kept.
+ */
+async function compact(world: World): Promise<void> {
+  const removed = await world.server.storage.compact({ tombstonesBefore: world.clock.wallNow() + 1 });
+  world.compactions++;
+  world.trace.add(`server compaction: ${removed.tombstones} tombstones removed`);
+}
 
 /** A write through the REST routes (an admin tool, a webhook), racing the devices' pushes. */
 async function restWrite(world: World, user: string, op: number): Promise<void> {

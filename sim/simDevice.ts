@@ -13,6 +13,7 @@ import {
 import { createBetterSqliteDriver } from '@ferry/client/better-sqlite3';
 import { KillableDriver } from './killableDriver.js';
 import type { Prng } from './prng.js';
+import { type LivePeer, SimLiveChannel } from './simLive.js';
 import type { Trace } from './trace.js';
 import type { VirtualClock } from './virtualClock.js';
 import type { NetworkPeer, VirtualNetwork } from './virtualNetwork.js';
@@ -24,6 +25,8 @@ export interface Engine {
   manager: SyncManager;
   todos: Collection;
   online: Signal<boolean>;
+  /** Present when the app holds a live channel (pokes). */
+  live: SimLiveChannel | null;
 }
 
 /** What a device needs from the world. */
@@ -33,6 +36,12 @@ export interface DeviceDeps {
   trace: Trace;
   rng: Prng;
   token: string;
+  /** What the token provider hands out while the token is expired and not refreshed. */
+  expiredToken: string;
+  /** Whether the app opens a live channel. */
+  live: boolean;
+  /** Whether conflicts park in the inbox (`manual`) instead of resolving by last write. */
+  manual: boolean;
   /** Device clock skew in ms. */
   skew: number;
   batchSize: number;
@@ -44,7 +53,7 @@ export interface DeviceDeps {
  * A phone: a SQLite file that outlives any app process, and at most one running engine on it.
  * `kill()` abandons the engine wherever it is; `open()` starts a new one from the file.
  */
-export class SimDevice implements NetworkPeer {
+export class SimDevice implements NetworkPeer, LivePeer {
   readonly name: string;
   readonly user: string;
   readonly dbPath: string;
@@ -54,6 +63,9 @@ export class SimDevice implements NetworkPeer {
   #online = true;
   /** Highest cursor seen committed on this device (never allowed to go back). */
   cursorSeen = 0;
+  /** The token expired and the app has not refreshed it yet (it persists across app restarts). */
+  tokenExpired = false;
+  tokenRefreshes = 0;
 
   constructor(name: string, user: string, dbPath: string, deps: DeviceDeps) {
     this.name = name;
@@ -64,6 +76,15 @@ export class SimDevice implements NetworkPeer {
 
   isOnline(): boolean {
     return this.#online && this.engine !== null;
+  }
+
+  live(): SimLiveChannel | null {
+    return this.engine?.live ?? null;
+  }
+
+  /** The token expires now: requests carry it until the engine asks for a refresh. */
+  expireToken(): void {
+    this.tokenExpired = true;
   }
 
   setOnline(online: boolean): void {
@@ -77,7 +98,7 @@ export class SimDevice implements NetworkPeer {
 
   /** Starts an app process on the device's file. */
   async open(): Promise<Engine> {
-    const { clock, network, rng, token, skew } = this.#deps;
+    const { clock, network, rng, token, expiredToken, skew } = this.#deps;
     this.generation++;
     const owner = this.owner;
     const now = () => clock.wallNow() + skew;
@@ -94,18 +115,27 @@ export class SimDevice implements NetworkPeer {
       clearTimeout: (handle) => clock.cancel(handle),
     };
     const online = new Signal(this.#online);
+    const live = this.#deps.live ? new SimLiveChannel() : null;
     const manager = new SyncManager({
       localStore: store,
       // The timeout is virtual: the network fails a lost request itself, so the real timer never fires.
       remoteAPI: new HttpRemoteAPI({
         baseUrl: 'http://ferry.sim',
-        getToken: () => token,
+        // A refresh is the only way out of an expired token, as with a real identity provider.
+        getToken: ({ forceRefresh }) => {
+          if (forceRefresh && this.tokenExpired) {
+            this.tokenExpired = false;
+            this.tokenRefreshes++;
+            this.#deps.trace.add(`${this.name}: token refreshed`);
+          }
+          return this.tokenExpired ? expiredToken : token;
+        },
         fetch: network.fetchFor(this),
         timeoutMs: 2_000_000_000,
         now,
       }),
       changeTracker: tracker,
-      conflictResolver: new ConflictResolver('last-write-wins'),
+      conflictResolver: new ConflictResolver(this.#deps.manual ? 'manual' : 'last-write-wins'),
       errorHandler: new SyncErrorHandler({ random: rng.random, now }),
       timers,
       now,
@@ -114,8 +144,9 @@ export class SimDevice implements NetworkPeer {
       writeDebounceMs: this.#deps.writeDebounceMs,
       batchSize: this.#deps.batchSize,
       pageSize: this.#deps.pageSize,
+      ...(live ? { live } : {}),
     });
-    this.engine = { store, driver, manager, todos: new Collection('todos', tracker), online };
+    this.engine = { store, driver, manager, todos: new Collection('todos', tracker), online, live };
     await manager.ready();
     return this.engine;
   }

@@ -30,12 +30,19 @@ export class SimServer {
   #server: FerryServer;
   #storage: SqliteStorage;
   restarts = 0;
+  /** Hears every commit (scope, seq), across restarts: the live fan-out hangs off it. */
+  onCommit: (scope: string, seq: number) => void = () => undefined;
 
   private constructor(dbPath: string, clock: VirtualClock, server: FerryServer, storage: SqliteStorage) {
     this.dbPath = dbPath;
     this.#clock = clock;
     this.#server = server;
     this.#storage = storage;
+    this.#listen();
+  }
+
+  #listen(): void {
+    this.#storage.onCommit((scope, seq) => this.onCommit(scope, seq));
   }
 
   /** Opens storage on `dbPath` and builds the server on the virtual clock. */
@@ -45,7 +52,8 @@ export class SimServer {
   }
 
   static async #open(dbPath: string, clock: VirtualClock) {
-    const storage = new SqliteStorage(dbPath);
+    // On virtual time: write and apply times decide what a compaction removes.
+    const storage = new SqliteStorage(dbPath, { now: () => clock.wallNow() });
     const server = await createServer({
       storage,
       schema: defaultSchema,
@@ -64,6 +72,11 @@ export class SimServer {
   /** A bearer token for `user`, valid for the whole run. */
   token(user: string): Promise<string> {
     return signDevToken(SIM_SECRET, user, { now: this.#clock.wallNow(), expiresIn: '3650d' });
+  }
+
+  /** A token for `user` that expired long ago (signed ten days back, valid for an hour). */
+  expiredToken(user: string): Promise<string> {
+    return signDevToken(SIM_SECRET, user, { now: this.#clock.wallNow() - 10 * 86_400_000, expiresIn: '1h' });
   }
 
   /** Handles one request to completion. */
@@ -89,6 +102,7 @@ export class SimServer {
     const { server, storage } = await SimServer.#open(this.dbPath, this.#clock);
     this.#server = server;
     this.#storage = storage;
+    this.#listen();
     this.restarts++;
   }
 

@@ -28,6 +28,8 @@ export interface NetworkPeer {
 export class VirtualNetwork {
   /** Requests sent, per device name (the spin check reads it). */
   readonly requests = new Map<string, number>();
+  /** Count of 401 (expired token) and 410 (reset required) answers, to prove those faults ran. */
+  readonly answers = new Map<number, number>();
   /** Answers with a 5xx status: the server must never give one. */
   readonly serverErrors: string[] = [];
   readonly #clock: VirtualClock;
@@ -111,6 +113,10 @@ export class VirtualNetwork {
         const response = await this.#server.handle(request);
         this.#ledger.observe(peer.user, request.url, response.status, response.body, false);
         if (copy) return this.#trace.add(`${label}: duplicate delivered → ${response.status}`);
+        if (response.status === 401 || response.status === 410) {
+          this.answers.set(response.status, (this.answers.get(response.status) ?? 0) + 1);
+          this.#trace.add(`${label}: ${response.status === 401 ? '401 (token refused)' : '410 (reset required)'}`);
+        }
         if (response.status >= 500)
           this.serverErrors.push(`${label} → ${response.status} ${response.body.slice(0, 200)}`);
         if (this.#rng.chance(faults.serverCrashAfterCommit)) {

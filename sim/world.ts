@@ -6,6 +6,7 @@ import { InvariantError } from './invariants.js';
 import { Ledger } from './ledger.js';
 import { Prng } from './prng.js';
 import { SimDevice } from './simDevice.js';
+import { SimLiveHub } from './simLive.js';
 import { SimServer } from './simServer.js';
 import { Trace } from './trace.js';
 import { settle, VirtualClock } from './virtualClock.js';
@@ -27,6 +28,22 @@ export interface WorldOptions {
   echo?: (line: string) => void;
   /** Users the devices alternate between. Default {@link USERS}. */
   users?: readonly string[];
+  /**
+   * Whether a user resolving a parked conflict may pick the server's side. Off by default
+   * (`FERRY_SIM_SERVER_WINS=1` turns it on): a known engine bug, see docs/testing.md.
+   */
+  serverWins?: boolean;
+  /**
+   * Whether some devices run the `manual` strategy with a conflict inbox. Off by default
+   * (`FERRY_SIM_MANUAL=1` turns it on) until the inbox bugs in docs/testing.md are fixed; the
+   * draws are made either way, so a seed's world is otherwise the same.
+   */
+  manual?: boolean;
+  /**
+   * Whether the server compacts history now and then. Off by default (`FERRY_SIM_COMPACTION=1`
+   * turns it on) until the version-vector bug in docs/testing.md is fixed; drawn either way.
+   */
+  compaction?: boolean;
   /** Alters the world once built: tests plant a bug to prove the invariants catch it. */
   tamper?: (world: World) => void;
 }
@@ -62,6 +79,11 @@ export class World {
   readonly tokens = new Map<string, string>();
   server!: SimServer;
   network!: VirtualNetwork;
+  liveHub!: SimLiveHub;
+  /** History compactions run so far. */
+  compactions = 0;
+  /** Parked conflicts the apps resolved from their inbox. */
+  inboxResolved = 0;
 
   readonly options: WorldOptions;
 
@@ -72,6 +94,7 @@ export class World {
     const clients =
       typeof options.clients === 'number' ? options.clients : this.rng.int(options.clients[0], options.clients[1]);
     this.faults = drawFaults(this.rng, clients);
+    if (!(options.compaction ?? process.env.FERRY_SIM_COMPACTION === '1')) this.faults.compaction = 0;
     this.clock = new VirtualClock(Math.max(50_000, options.ops * clients * 400));
     this.trace = new Trace(() => this.clock.now, 300);
     this.trace.echo = options.echo;
@@ -103,9 +126,21 @@ export class World {
       trace: this.trace,
       faults: this.faults,
     });
+    this.liveHub = new SimLiveHub({
+      clock: this.clock,
+      rng: this.rng.fork(),
+      trace: this.trace,
+      faults: () => this.network.faults,
+      peers: () => this.devices,
+    });
+    this.server.onCommit = (scope, seq) => this.liveHub.commit(scope, seq);
     const tokens = this.tokens;
     const users = this.options.users ?? USERS;
-    for (const user of users) tokens.set(user, await this.server.token(user));
+    const expired = new Map<string, string>();
+    for (const user of users) {
+      tokens.set(user, await this.server.token(user));
+      expired.set(user, await this.server.expiredToken(user));
+    }
     for (const [index, skew] of this.faults.skews.entries()) {
       const user = users[index % users.length]!;
       const device = new SimDevice(`dev${index}`, user, join(this.dir, `dev${index}.db`), {
@@ -114,6 +149,9 @@ export class World {
         trace: this.trace,
         rng: this.rng.fork(),
         token: tokens.get(user)!,
+        expiredToken: expired.get(user)!,
+        live: this.rng.chance(this.faults.live),
+        manual: this.rng.chance(this.faults.manual) && (this.options.manual ?? process.env.FERRY_SIM_MANUAL === '1'),
         skew,
         // Mostly realistic sizes; sometimes tiny ones, to exercise paging and batching edges.
         batchSize: this.rng.chance(0.2) ? this.rng.int(1, 3) : this.rng.int(10, 50),

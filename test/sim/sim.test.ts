@@ -9,9 +9,11 @@ describe('deterministic simulator', () => {
   it(`holds every invariant on ${SEEDS} seeds of faults (3-5 devices, 100 ops)`, async () => {
     const failures: string[] = [];
     let requests = 0;
+    const seen = { pokes: 0, refused: 0, refreshes: 0 };
     for (let seed = 1; seed <= SEEDS; seed++) {
       const outcome = await runSeed({ seed, clients: [3, 5], ops: 100 });
       requests += outcome.stats.requests;
+      for (const key of Object.keys(seen) as Array<keyof typeof seen>) seen[key] += outcome.stats[key];
       if (!outcome.ok) {
         failures.push(`seed ${seed}: ${outcome.error}\n  npm run sim -- --seed ${seed} --clients 3-5 --ops 100`);
       }
@@ -19,7 +21,22 @@ describe('deterministic simulator', () => {
     expect(failures).toEqual([]);
     // The worlds did real work over the network, not a vacuous pass.
     expect(requests).toBeGreaterThan(SEEDS * 50);
+    // Every newer fault really ran: pokes, expired tokens refused then refreshed.
+    for (const [key, count] of Object.entries(seen)) expect(count, key).toBeGreaterThan(0);
   }, 300_000);
+
+  it('resets devices from a snapshot after history compaction, outbox kept (FERRY_SIM_COMPACTION)', async () => {
+    let resets = 0;
+    for (const seed of [1, 3, 4]) {
+      const outcome = await runSeed({ seed, clients: [3, 8], ops: 300, compaction: true });
+      expect(
+        outcome.error ?? 'ok',
+        `FERRY_SIM_COMPACTION=1 npm run sim -- --seed ${seed} --clients 3-8 --ops 300`,
+      ).toBe('ok');
+      resets += outcome.stats.resets;
+    }
+    expect(resets).toBeGreaterThan(0);
+  }, 60_000);
 
   it('replays a seed identically', async () => {
     const first = await runSeed({ seed: 7, clients: 4, ops: 80 });

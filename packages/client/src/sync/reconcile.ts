@@ -89,8 +89,14 @@ export async function applyServerRecord(
     return null;
   }
   if (local.deleted && record.deleted) {
-    // Delete-delete is no conflict: both sides agree the entity is gone.
+    // Delete-delete is no conflict: both sides agree the entity is gone. A conflict parked
+    // earlier on this entity is settled too: resolving it later would bring back the stale
+    // server state it holds, past a cursor that has already moved beyond this tombstone.
     for (const change of pending) await tx.removeChange(change.id);
+    await tx.execute('DELETE FROM ferry_conflicts WHERE entity_type = ? AND entity_id = ?', [
+      record.entityType,
+      record.entityId,
+    ]);
     await tx.putEntity(entityFromRecord(record, local));
     return null;
   }

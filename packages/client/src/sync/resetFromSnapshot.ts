@@ -28,8 +28,9 @@ export function entityKey(entityType: string, entityId: string): string {
 }
 
 /**
- * Removes synced entities (of `types`, or all) that the snapshot did not contain and that have
- * no pending change, then clears the reset flag. Runs in the caller's transaction.
+ * Turns synced entities (of `types`, or all) that the snapshot did not contain and that have
+ * no pending change into tombstones (keeping their version vectors), then clears the reset
+ * flag. Runs in the caller's transaction. Returns how many live entities it deleted.
  */
 export async function sweepAfterReset(
   tx: StoreTx,
@@ -47,7 +48,12 @@ export async function sweepAfterReset(
     const entityId = String(row.entity_id);
     if (types && !types.includes(entityType)) continue;
     if (seen.has(entityKey(entityType, entityId))) continue;
-    await tx.removeEntity(entityType, entityId);
+    // A tombstone, not a removal: its version vector must survive. Were the row dropped, a later
+    // re-create of the id here would start its vector from scratch and look older than the
+    // copies other devices still hold, which would then ignore it for good.
+    const local = await tx.getEntity(entityType, entityId);
+    if (!local || local.deleted) continue;
+    await tx.putEntity({ ...local, data: null, deleted: true });
     removed++;
   }
   await tx.deleteKv(flagKey);

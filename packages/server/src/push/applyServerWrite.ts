@@ -22,8 +22,8 @@ export interface ServerWrite {
 
 /**
  * Applies a REST write through the same path as a push, as a change made by the server. Its
- * vector is built from the current record INSIDE the transaction (current + 1 for `server`),
- * so it always dominates and applies; UPDATE and DELETE of a missing or deleted entity are 404.
+ * vector is built from the current record INSIDE the transaction (current + 1 for `server`,
+ * at least the write's wall time), so it always dominates and applies; UPDATE and DELETE of a missing or deleted entity are 404.
  */
 export async function applyServerWrite(deps: ApplyDeps, scope: string, write: ServerWrite): Promise<ServerRecord> {
   const hlc = deps.decide.clock.now();
@@ -45,11 +45,12 @@ export async function applyServerWrite(deps: ApplyDeps, scope: string, write: Se
       missing = true;
       return { kind: 'skip', result: { changeId: draft.id, status: 'rejected' } };
     }
-    const change = {
-      ...draft,
-      version: (current?.version ?? 0) + 1,
-      vector: incrementVector(current?.vector ?? {}, SERVER_CLIENT_ID),
-    };
+    // The server's component never goes back, even for an id whose history compaction removed:
+    // a restarted count would look older than the tombstone devices still hold, and they would
+    // ignore the write for good. The write's wall time is such a floor.
+    const vector = incrementVector(current?.vector ?? {}, SERVER_CLIENT_ID);
+    vector[SERVER_CLIENT_ID] = Math.max(vector[SERVER_CLIENT_ID] ?? 0, draft.timestamp);
+    const change = { ...draft, version: (current?.version ?? 0) + 1, vector };
     return decideChange({ change, current, alreadyApplied }, deps.decide);
   });
   if (missing) throw HttpError.of('NOT_FOUND', `${write.entityType} "${write.entityId}" does not exist`);

@@ -22,10 +22,12 @@ describe('REST entity routes', () => {
       entityId: 'milk',
       data: { id: 'milk', title: 'Buy milk', completed: false },
       version: 1,
-      vector: { server: 1 },
+      // The server's component starts at the write's wall time: it never goes back (see applyServerWrite).
+      vector: { server: expect.any(Number) },
       clientId: 'server',
       seq: 1,
     });
+    expect(record.vector.server).toBeGreaterThan(1_000_000);
     expect(record.changeId).toMatch(/^srv-[0-9a-f-]{36}$/);
 
     const patched = await t.call('PUT', '/v1/entities/todos/milk', { body: { completed: true } });
@@ -33,8 +35,9 @@ describe('REST entity routes', () => {
     expect(patched.json()).toMatchObject({
       data: { id: 'milk', title: 'Buy milk', completed: true },
       version: 2,
-      vector: { server: 2 },
+      vector: { server: expect.any(Number) },
     });
+    expect(patched.json().vector.server).toBeGreaterThan(record.vector.server as number);
 
     const list = await t.call('GET', '/v1/entities/todos');
     expect(list.json()).toEqual({ records: [patched.json()], hasMore: false });
@@ -64,7 +67,10 @@ describe('REST entity routes', () => {
   it('writes over a device edit without a conflict, and the device then sees a conflict', async () => {
     await t.call('POST', '/v1/push', { body: pushBody([makeChange({ entityId: 't1', data: { title: 'device' } })]) });
     const patched = await t.call('PUT', '/v1/entities/todos/t1', { body: { title: 'admin' } });
-    expect(patched.json()).toMatchObject({ vector: { 'device-a': 1, server: 1 }, data: { title: 'admin' } });
+    expect(patched.json()).toMatchObject({
+      vector: { 'device-a': 1, server: expect.any(Number) },
+      data: { title: 'admin' },
+    });
     const stale = await t.call('POST', '/v1/push', {
       body: pushBody([
         makeChange({ entityId: 't1', operation: 'UPDATE', data: { title: 'x' }, vector: { 'device-a': 2 } }),

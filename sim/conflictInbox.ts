@@ -1,0 +1,36 @@
+import type { SimDevice } from './simDevice.js';
+import type { World } from './world.js';
+
+/**
+ * The app's user working through the conflict inbox of a `manual` device: each parked conflict
+ * is resolved with a drawn winner. On a private entity (one writer) the user keeps their own
+ * write, so the model of what the app saw committed stays the truth. The server's side is
+ * picked only with `serverWins` (a known bug: it adopts the state parked, which can be older
+ * than what the device's cursor has already passed).
+ * Returns how many conflicts were resolved (at most `limit`).
+ */
+export async function resolveParked(world: World, device: SimDevice, limit: number): Promise<number> {
+  const engine = device.engine;
+  if (!engine) return 0;
+  const listed = await world.app(device, () => engine.manager.listConflicts());
+  if (listed.killed) return 0;
+  let resolved = 0;
+  for (const conflict of listed.value.slice(0, limit)) {
+    const own = conflict.entityId.startsWith('p-');
+    const serverWins = world.options.serverWins ?? process.env.FERRY_SIM_SERVER_WINS === '1';
+    const winner = world.rng.pick(own || !serverWins ? (['local'] as const) : (['local', 'server'] as const));
+    world.trace.add(`${device.name}: resolves parked conflict on ${conflict.entityId} (${winner} wins)`);
+    const done = await world.app(device, () => engine.manager.resolveConflict(conflict.id, { winner }));
+    if (done.killed) break;
+    resolved++;
+    world.inboxResolved++;
+  }
+  return resolved;
+}
+
+/** Conflicts still parked on a device (none may remain at quiescence). */
+export async function parkedCount(device: SimDevice): Promise<number> {
+  const engine = device.engine;
+  if (!engine) return 0;
+  return (await engine.driver.uncounted(() => engine.manager.listConflicts())).length;
+}
