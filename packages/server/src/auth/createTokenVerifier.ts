@@ -1,3 +1,4 @@
+import { webcrypto } from 'node:crypto';
 import { jwtVerify } from 'jose';
 import { HttpError } from '../errors.js';
 import { secretKey } from './secretKey.js';
@@ -48,9 +49,11 @@ export function createTokenChecker(
   const raw = secretKey(auth.secret);
   // Imported once: handing jose the raw bytes makes it import a CryptoKey on every request,
   // which costs more than the HMAC check itself.
-  let key: Promise<CryptoKey> | undefined;
+  let key: Promise<webcrypto.CryptoKey> | undefined;
   const cryptoKey = () => {
-    key ??= crypto.subtle.importKey('raw', new Uint8Array(raw), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+    key ??= webcrypto.subtle.importKey('raw', new Uint8Array(raw), { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'verify',
+    ]);
     return key;
   };
   const clockTolerance = auth.clockToleranceSec ?? 30;
