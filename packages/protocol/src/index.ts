@@ -22,6 +22,7 @@ export {
   type WriteClock,
 } from './conflicts/writeClock.js';
 export { ERROR_META, type ErrorBody, ErrorCode, errorBody } from './errors.js';
+export { fastPullResponse, fastPushResponse, isServerRecord } from './fastParse.js';
 export {
   ClockDriftError,
   compareHlc,

@@ -14,6 +14,20 @@ const UPSERT_ENTITY = `INSERT INTO ferry_entities (${ENTITY_COLUMNS}) VALUES (?,
          version = excluded.version, vector = excluded.vector, hlc = excluded.hlc,
          field_hlcs = excluded.field_hlcs, server_version = excluded.server_version`;
 const SELECT_PENDING_FOR = `SELECT ${OUTBOX_COLUMNS} FROM ferry_outbox WHERE entity_type = ? AND entity_id = ? ORDER BY seq`;
+// A page's keys travel as one JSON array of [type, id] pairs; CROSS JOIN keeps json_each as the
+// outer loop, so each key is one primary-key (or index) probe.
+const SELECT_ENTITIES_IN = `SELECT ${ENTITY_COLUMNS} FROM json_each(?) AS k CROSS JOIN ferry_entities
+       WHERE entity_type = json_extract(k.value, '$[0]') AND entity_id = json_extract(k.value, '$[1]')`;
+const SELECT_PENDING_IN = `SELECT ${OUTBOX_COLUMNS} FROM json_each(?) AS k CROSS JOIN ferry_outbox
+       WHERE entity_type = json_extract(k.value, '$[0]') AND entity_id = json_extract(k.value, '$[1]') ORDER BY seq`;
+const SELECT_PENDING_AFTER = `SELECT ${OUTBOX_COLUMNS} FROM ferry_outbox WHERE held = 0 AND seq > ? ORDER BY seq LIMIT ?`;
+const SET_SERVER_VERSION =
+  'UPDATE ferry_entities SET version = ?, server_version = ? WHERE entity_type = ? AND entity_id = ?';
+
+/** An entity's key in the prefetch caches. */
+function keyOf(entityType: string, entityId: string): string {
+  return `${entityType}\u0000${entityId}`;
+}
 
 /**
  * Every statement the engine runs against the local database, over one executor: the
@@ -30,20 +44,83 @@ export class StoreTx {
    * outbox lookup per record.
    */
   #outboxEmpty: boolean | undefined;
+  /**
+   * Entities and pending changes loaded by {@link prefetch}, keyed by {@link keyOf}: a page of
+   * records needs two queries instead of two per record. A write to a key drops it from the
+   * cache (the next read goes to the database); raw `execute` drops everything.
+   */
+  #entities = new Map<string, LocalEntity | null>();
+  #pending = new Map<string, OutboxEntry[]>();
+  /** Change id → cache key, so removing a change can update its entity's cached list. */
+  #pendingKeys = new Map<string, string>();
 
   constructor(sql: SqlExecutor) {
     this.#sql = sql;
   }
 
   execute(sql: string, params?: readonly SqlValue[]) {
-    // Arbitrary SQL may write the outbox.
+    // Arbitrary SQL may write the outbox or the entities.
     this.#outboxEmpty = undefined;
+    this.#dropCaches();
     return this.#sql.execute(sql, params);
+  }
+
+  /**
+   * Loads the entities and (unless `pending: false`) the pending changes of `keys` in one query
+   * each, for the {@link getEntity} and {@link pendingFor} calls that follow in this transaction.
+   * The objects returned from the cache are shared: callers must not mutate them.
+   */
+  async prefetch(
+    keys: Iterable<{ entityType: string; entityId: string }>,
+    options: { pending?: boolean } = {},
+  ): Promise<void> {
+    const unique = new Map<string, [string, string]>();
+    for (const { entityType, entityId } of keys) unique.set(keyOf(entityType, entityId), [entityType, entityId]);
+    if (unique.size === 0) return;
+    const param = JSON.stringify([...unique.values()]);
+    for (const key of unique.keys()) this.#entities.set(key, null);
+    const entities = await this.#sql.execute(SELECT_ENTITIES_IN, [param]);
+    for (const row of entities.rows) {
+      const entity = entityFromRow(row);
+      this.#entities.set(keyOf(entity.entityType, entity.entityId), entity);
+    }
+    if (options.pending === false || (await this.#isOutboxEmpty())) return;
+    for (const key of unique.keys()) this.#pending.set(key, []);
+    const pending = await this.#sql.execute(SELECT_PENDING_IN, [param]);
+    for (const row of pending.rows) {
+      const entry = outboxFromRow(row);
+      const key = keyOf(entry.entityType, entry.entityId);
+      this.#pending.get(key)?.push(entry);
+      this.#pendingKeys.set(entry.id, key);
+    }
+  }
+
+  #dropCaches(): void {
+    this.#entities.clear();
+    this.#pending.clear();
+    this.#pendingKeys.clear();
+  }
+
+  #dropPending(key: string): void {
+    const list = this.#pending.get(key);
+    if (!list) return;
+    for (const entry of list) this.#pendingKeys.delete(entry.id);
+    this.#pending.delete(key);
+  }
+
+  async #isOutboxEmpty(): Promise<boolean> {
+    if (this.#outboxEmpty === undefined) {
+      const { rows } = await this.#sql.execute('SELECT EXISTS (SELECT 1 FROM ferry_outbox) AS any');
+      this.#outboxEmpty = rows[0]?.any === 0;
+    }
+    return this.#outboxEmpty;
   }
 
   // entities
 
   async getEntity(entityType: string, entityId: string): Promise<LocalEntity | null> {
+    const cached = this.#entities.get(keyOf(entityType, entityId));
+    if (cached !== undefined) return cached;
     const { rows } = await this.#sql.execute(SELECT_ENTITY, [entityType, entityId]);
     return rows[0] ? entityFromRow(rows[0]) : null;
   }
@@ -60,7 +137,18 @@ export class StoreTx {
       JSON.stringify(entity.fieldHlcs),
       entity.serverVersion,
     ]);
+    this.#entities.delete(keyOf(entity.entityType, entity.entityId));
     this.touchedTypes.add(entity.entityType);
+  }
+
+  /**
+   * Records the server's version of an entity whose state the device already holds (a push
+   * acknowledged with exactly the state it sent): no re-serialisation of the row.
+   */
+  async setServerVersion(entityType: string, entityId: string, version: number, serverVersion: number): Promise<void> {
+    await this.#sql.execute(SET_SERVER_VERSION, [version, serverVersion, entityType, entityId]);
+    this.#entities.delete(keyOf(entityType, entityId));
+    this.touchedTypes.add(entityType);
   }
 
   async removeEntity(entityType: string, entityId: string): Promise<void> {
@@ -68,6 +156,7 @@ export class StoreTx {
       entityType,
       entityId,
     ]);
+    this.#entities.delete(keyOf(entityType, entityId));
     this.touchedTypes.add(entityType);
   }
 
@@ -102,6 +191,7 @@ export class StoreTx {
     );
     this.outboxTouched = true;
     this.#outboxEmpty = false;
+    this.#dropPending(keyOf(change.entityType, change.entityId));
   }
 
   /** Pending changes in queue order; held ones only when asked. */
@@ -113,12 +203,16 @@ export class StoreTx {
     return rows.map(outboxFromRow);
   }
 
+  /** Pending, not held changes queued after outbox position `seq`, in queue order. */
+  async pendingChangesAfter(seq: number, limit: number): Promise<OutboxEntry[]> {
+    const { rows } = await this.#sql.execute(SELECT_PENDING_AFTER, [seq, limit]);
+    return rows.map(outboxFromRow);
+  }
+
   async pendingFor(entityType: string, entityId: string): Promise<OutboxEntry[]> {
-    if (this.#outboxEmpty === undefined) {
-      const { rows } = await this.#sql.execute('SELECT EXISTS (SELECT 1 FROM ferry_outbox) AS any');
-      this.#outboxEmpty = rows[0]?.any === 0;
-    }
-    if (this.#outboxEmpty) return [];
+    const cached = this.#pending.get(keyOf(entityType, entityId));
+    if (cached !== undefined) return cached;
+    if (await this.#isOutboxEmpty()) return [];
     const { rows } = await this.#sql.execute(SELECT_PENDING_FOR, [entityType, entityId]);
     return rows.map(outboxFromRow);
   }
@@ -142,6 +236,17 @@ export class StoreTx {
   async removeChange(changeId: string): Promise<boolean> {
     const { rowsAffected } = await this.#sql.execute('DELETE FROM ferry_outbox WHERE change_id = ?', [changeId]);
     if (rowsAffected > 0) this.outboxTouched = true;
+    const key = this.#pendingKeys.get(changeId);
+    if (key !== undefined) {
+      this.#pendingKeys.delete(changeId);
+      // A new array: a caller may be iterating the list it was given.
+      const list = this.#pending.get(key);
+      if (list)
+        this.#pending.set(
+          key,
+          list.filter((entry) => entry.id !== changeId),
+        );
+    }
     return rowsAffected > 0;
   }
 
@@ -151,6 +256,7 @@ export class StoreTx {
       entityType,
       entityId,
     ]);
+    this.#dropPending(keyOf(entityType, entityId));
     this.outboxTouched = true;
   }
 
@@ -159,6 +265,8 @@ export class StoreTx {
       error,
       changeId,
     ]);
+    const key = this.#pendingKeys.get(changeId);
+    if (key !== undefined) this.#dropPending(key);
   }
 
   // dead letters

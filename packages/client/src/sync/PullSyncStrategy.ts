@@ -84,19 +84,29 @@ export class PullSyncStrategy {
     if (seen) cursor = 0;
     // --- end reset ---
     const result: PullResult = { totalChanges: 0, successful: 0, failed: 0, conflicts: 0, pages: 0, cursor };
+    const fetchPage = (from: number, snapshot: boolean) =>
+      settled(
+        this.#api.pull(
+          {
+            cursor: from,
+            limit: this.#pageSize,
+            ...(this.#types ? { types: this.#types } : {}),
+            ...(snapshot ? { snapshot: true } : {}),
+          },
+          options.signal ? { signal: options.signal } : {},
+        ),
+      );
+    // The next page is requested while this one is applied, so the server's work and ours
+    // overlap. It only ever holds data: the cursor still moves in the transaction that
+    // applies a page, and an unused prefetch (an error, a reset) is dropped unread.
+    let prefetched: ReturnType<typeof fetchPage> | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
       let response: Awaited<ReturnType<RemoteAPI['pull']>>;
       try {
-        response = await this.#api.pull(
-          {
-            cursor,
-            limit: this.#pageSize,
-            ...(this.#types ? { types: this.#types } : {}),
-            ...(seen ? { snapshot: true } : {}),
-          },
-          options.signal ? { signal: options.signal } : {},
-        );
+        response = unwrap(await (prefetched ?? fetchPage(cursor, seen !== null)));
+        prefetched = undefined;
       } catch (error) {
+        prefetched = undefined;
         // --- reset after history compaction: start over from a snapshot, outbox untouched ---
         if (!isResetRequired(error) || cursor === 0) throw error;
         await store.write(async (tx) => {
@@ -111,9 +121,11 @@ export class PullSyncStrategy {
       if (response.cursor < cursor || (response.hasMore && response.cursor === cursor)) {
         throw new SyncError('PROTOCOL_ERROR', `The server's cursor did not advance (${cursor} → ${response.cursor})`);
       }
+      if (response.hasMore) prefetched = fetchPage(response.cursor, seen !== null);
       const conflicts: DetectedConflict[] = [];
       await store.write(async (tx) => {
         await this.#tracker.restoreClock(tx);
+        await tx.prefetch(response.changes);
         for (const record of response.changes) {
           seen?.add(entityKey(record.entityType, record.entityId));
           const conflict = await applyServerRecord(tx, record, this.#tracker.clock);
@@ -141,4 +153,19 @@ export class PullSyncStrategy {
     }
     return result;
   }
+}
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** A promise that never rejects, so a prefetch nobody awaits cannot become an unhandled rejection. */
+function settled<T>(promise: Promise<T>): Promise<Settled<T>> {
+  return promise.then(
+    (value) => ({ ok: true, value }),
+    (error: unknown) => ({ ok: false, error }),
+  );
+}
+
+function unwrap<T>(outcome: Settled<T>): T {
+  if (outcome.ok) return outcome.value;
+  throw outcome.error;
 }

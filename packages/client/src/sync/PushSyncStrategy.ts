@@ -1,9 +1,16 @@
-import { type ChangeResult, LIMITS } from '@ferry/protocol';
+import {
+  type Change,
+  type ChangeResult,
+  compareVersions,
+  type HybridLogicalClock,
+  LIMITS,
+  type ServerRecord,
+} from '@ferry/protocol';
 import { SyncError } from '../errors.js';
-import { stripOutbox } from '../store/StoreTx.js';
+import { type StoreTx, stripOutbox } from '../store/StoreTx.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
 import type { RemoteAPI } from '../transport/RemoteAPI.js';
-import { applyServerRecord, type DetectedConflict } from './reconcile.js';
+import { applyServerRecord, type DetectedConflict, observeStamp } from './reconcile.js';
 import { type ConflictResolverLike, resolveConflicts } from './resolveConflicts.js';
 
 /** What happened to one pushed change (the seed's `ChangeResult`). */
@@ -84,75 +91,166 @@ export class PushSyncStrategy {
     const store = this.#tracker.store;
     const summary: PushResult = { totalChanges: 0, successful: 0, failed: 0, conflicts: 0, results: [] };
     const total = await store.read((tx) => tx.countPending(false));
-    // Changes that failed retryably in this run are not re-sent until the next sync.
-    const skip = new Set<string>();
+    const resolver = options.conflictResolver ?? this.#resolver;
     let processed = 0;
-    for (let round = 0; round < 10_000; round++) {
-      const batch = (await store.read((tx) => tx.pendingChanges(this.#batchSize + skip.size))).filter(
-        (change) => !skip.has(change.id),
-      );
-      if (batch.length === 0) break;
-      const changes = batch.slice(0, this.#batchSize).map(stripOutbox);
+    // First change of the batch with the server, reported until the next batch goes out.
+    let current: string | undefined;
+    // Batches are read by outbox position, so a change that failed retryably in this run (it
+    // stays in the outbox) is not re-sent until the next sync, and a change a resolution
+    // re-queues comes later in the same run.
+    const readBatch = async (after: number) => {
+      const batch = await store.read((tx) => tx.pendingChangesAfter(after, this.#batchSize));
+      return { changes: batch.map(stripOutbox), lastSeq: batch.at(-1)?.seq ?? after };
+    };
+    const send = (changes: Change[]) => {
+      current = label(changes[0]);
       options.onProgress?.({
         processed,
         total: Math.max(total, processed + changes.length),
-        currentItem: label(changes[0]),
+        ...(current ? { currentItem: current } : {}),
       });
-      const response = await this.#api.push(
-        { clientId: this.#tracker.clientId, changes },
-        options.signal ? { signal: options.signal } : {},
+      return settled(
+        this.#api.push({ clientId: this.#tracker.clientId, changes }, options.signal ? { signal: options.signal } : {}),
       );
+    };
+    // Pipelined, one request in flight: while batch n is with the server the next batch is
+    // read, and it is sent as soon as n's response is in; n is then settled locally while the
+    // server applies n+1. The server still receives the batches one after the other, in outbox
+    // order. A failed request surfaces only after the batch before it is settled, so nothing
+    // the server acknowledged is left unrecorded.
+    let batch = await readBatch(0);
+    let inFlight = batch.changes.length > 0 ? send(batch.changes) : undefined;
+    for (let round = 0; inFlight && round < 10_000; round++) {
+      const following = await readBatch(batch.lastSeq);
+      const response = unwrap(await inFlight);
+      const { changes } = batch;
       if (response.results.length !== changes.length) {
         throw new SyncError(
           'PROTOCOL_ERROR',
           `The server answered ${response.results.length} results for ${changes.length} changes`,
         );
       }
-      const conflicts: DetectedConflict[] = [];
-      await store.write(async (tx) => {
-        for (const [index, result] of response.results.entries()) {
-          const change = changes[index]!;
-          if (result.changeId !== change.id) {
-            throw new SyncError('PROTOCOL_ERROR', `Result ${index} is for ${result.changeId}, expected ${change.id}`);
-          }
-          const entry: PushChangeResult = { changeId: change.id, success: false, status: result.status };
-          if (result.status === 'applied' || result.status === 'duplicate') {
-            await tx.removeChange(change.id);
-            if (result.record) await applyServerRecord(tx, result.record, this.#tracker.clock);
-            entry.success = true;
-            summary.successful++;
-          } else if (result.status === 'conflict' && result.record) {
-            const conflict = await applyServerRecord(tx, result.record, this.#tracker.clock);
-            if (conflict) conflicts.push(conflict);
-            summary.conflicts++;
-          } else {
-            const error = result.error ?? {
-              code: 'UNKNOWN_ERROR',
-              message: 'Rejected without a reason',
-              retryable: false,
-            };
-            entry.error = error;
-            summary.failed++;
-            if (error.retryable) {
-              skip.add(change.id);
-              await tx.recordAttempt(change.id, `${error.code}: ${error.message}`);
-            } else {
-              await tx.addDeadLetter(change, error, this.#now());
-              await tx.removeChange(change.id);
-            }
-          }
-          summary.results.push(entry);
-        }
-      });
+      inFlight = following.changes.length > 0 ? send(following.changes) : undefined;
+      const conflicts = await this.#settle(changes, response.results, summary);
       // A conflict on one change concerns every later pending change of that entity: the
-      // resolution replaces them all, so nothing more of this batch is sent for it.
-      await resolveConflicts(store, this.#tracker, options.conflictResolver ?? this.#resolver, conflicts);
+      // resolution replaces them all (changes of it already sent come back as conflicts or
+      // duplicates and settle against the resolved state).
+      await resolveConflicts(store, this.#tracker, resolver, conflicts);
       processed += changes.length;
       summary.totalChanges += changes.length;
-      options.onProgress?.({ processed, total: Math.max(total, processed) });
+      options.onProgress?.({
+        processed,
+        total: Math.max(total, processed),
+        ...(inFlight && current ? { currentItem: current } : {}),
+      });
+      batch = following;
+      if (!inFlight) {
+        // A resolution may have queued its change after the batch read above: it goes in this run.
+        batch = await readBatch(batch.lastSeq);
+        if (batch.changes.length > 0) inFlight = send(batch.changes);
+      }
     }
     return summary;
   }
+
+  /** Settles one batch's results in one local transaction; returns the conflicts to resolve. */
+  async #settle(changes: Change[], results: ChangeResult[], summary: PushResult): Promise<DetectedConflict[]> {
+    const conflicts: DetectedConflict[] = [];
+    const clock = this.#tracker.clock;
+    await this.#tracker.store.write(async (tx) => {
+      // Pending changes are not prefetched: an acknowledged change whose state the device
+      // holds (the common case) needs none, and the general path reads its own.
+      await tx.prefetch(changes, { pending: false });
+      for (const [index, result] of results.entries()) {
+        const change = changes[index]!;
+        if (result.changeId !== change.id) {
+          throw new SyncError('PROTOCOL_ERROR', `Result ${index} is for ${result.changeId}, expected ${change.id}`);
+        }
+        const entry: PushChangeResult = { changeId: change.id, success: false, status: result.status };
+        if (result.status === 'applied' || result.status === 'duplicate') {
+          await tx.removeChange(change.id);
+          if (result.record) await settleAcknowledged(tx, result.record, clock);
+          entry.success = true;
+          summary.successful++;
+        } else if (result.status === 'conflict' && result.record) {
+          const conflict = await applyServerRecord(tx, result.record, clock);
+          if (conflict) conflicts.push(conflict);
+          summary.conflicts++;
+        } else {
+          const error = result.error ?? {
+            code: 'UNKNOWN_ERROR',
+            message: 'Rejected without a reason',
+            retryable: false,
+          };
+          entry.error = error;
+          summary.failed++;
+          if (error.retryable) {
+            await tx.recordAttempt(change.id, `${error.code}: ${error.message}`);
+          } else {
+            await tx.addDeadLetter(change, error, this.#now());
+            await tx.removeChange(change.id);
+          }
+        }
+        summary.results.push(entry);
+      }
+    });
+    return conflicts;
+  }
+}
+
+/**
+ * Folds an acknowledged change's server record into the store. The common case is that the
+ * device already holds exactly that state (the record is the change it sent): then only the
+ * server's version is recorded — what `applyServerRecord` would write, without re-reading the
+ * pending changes or re-serialising the row. Anything else takes the general path.
+ */
+async function settleAcknowledged(tx: StoreTx, record: ServerRecord, clock: HybridLogicalClock): Promise<void> {
+  const local = await tx.getEntity(record.entityType, record.entityId);
+  if (
+    local &&
+    local.hlc === record.hlc &&
+    local.deleted === record.deleted &&
+    compareVersions(record.vector, local.vector) === 'equal' &&
+    sameJson(local.data, record.deleted ? null : record.data) &&
+    sameJson(local.fieldHlcs, record.fieldHlcs)
+  ) {
+    observeStamp(clock, record.hlc);
+    const version = Math.max(local.version, record.version);
+    if (version !== local.version || record.version !== local.serverVersion) {
+      await tx.setServerVersion(record.entityType, record.entityId, version, record.version);
+    }
+    return;
+  }
+  await applyServerRecord(tx, record, clock);
+}
+
+/** Deep equality of two JSON values (key order aside). */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const aKeys = Object.keys(a);
+  if (aKeys.length !== Object.keys(b).length) return false;
+  for (const key of aKeys) {
+    if (!Object.hasOwn(b, key)) return false;
+    if (!sameJson((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
+  }
+  return true;
+}
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** A promise that never rejects: a request in flight when settling fails is dropped, not unhandled. */
+function settled<T>(promise: Promise<T>): Promise<Settled<T>> {
+  return promise.then(
+    (value) => ({ ok: true, value }),
+    (error: unknown) => ({ ok: false, error }),
+  );
+}
+
+function unwrap<T>(outcome: Settled<T>): T {
+  if (outcome.ok) return outcome.value;
+  throw outcome.error;
 }
 
 function label(change: { entityType: string; entityId: string } | undefined): string | undefined {

@@ -131,12 +131,12 @@ export class SyncManager {
       this.#config.changeTracker ??
       new ChangeTracker(this.#store, this.#config.clientId ?? (await getOrCreateClientId(this.#store)));
     const push = new PushSyncStrategy(this.#config.remoteAPI, tracker, {
-      batchSize: this.#config.batchSize ?? 50,
+      batchSize: this.#config.batchSize ?? LIMITS.maxChangesPerPush,
       now: this.#now,
       ...(this.#config.conflictResolver ? { conflictResolver: this.#config.conflictResolver } : {}),
     });
     const pull = new PullSyncStrategy(this.#config.remoteAPI, tracker, {
-      pageSize: this.#config.pageSize ?? LIMITS.defaultPullLimit,
+      pageSize: this.#config.pageSize ?? LIMITS.maxPullLimit,
       ...(this.#config.pullTypes ? { types: this.#config.pullTypes } : {}),
       ...(this.#config.conflictResolver ? { conflictResolver: this.#config.conflictResolver } : {}),
     });
@@ -296,7 +296,7 @@ export class SyncManager {
       return await push.pushChanges();
     } catch (caught) {
       const error = this.errorHandler.categorizeError(caught);
-      return failedPush(error, await tracker.getPendingChanges(this.#config.batchSize ?? 50));
+      return failedPush(error, await tracker.getPendingChanges(this.#config.batchSize ?? LIMITS.maxChangesPerPush));
     } finally {
       await this.#refreshPending();
     }

@@ -71,9 +71,9 @@ export interface SyncConfig {
   conflictResolver?: ConflictResolverLike;
   /** Periodic sync, in ms; 0 turns it off. Default 60 000. */
   syncInterval?: number;
-  /** Changes per push request. Default 50. */
+  /** Changes per push request. Default 500 (the protocol maximum). */
   batchSize?: number;
-  /** Records per pull page. Default 500. */
+  /** Records per pull page. Default 1,000 (the protocol maximum). */
   pageSize?: number;
   /** Partial sync: pull only these entity types. */
   pullTypes?: readonly string[];

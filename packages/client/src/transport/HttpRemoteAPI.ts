@@ -3,6 +3,8 @@ import {
   ChangeSchema,
   describeIssues,
   ErrorBodySchema,
+  fastPullResponse,
+  fastPushResponse,
   PROTOCOL_HEADER,
   PROTOCOL_VERSION,
   type PullResponse,
@@ -138,7 +140,7 @@ export class HttpRemoteAPI implements RemoteAPI {
 
   async push(request: PushRequest, options?: RequestOptions): Promise<PushResponse> {
     const text = await this.#send({ method: 'POST', path: '/v1/push', body: request, signal: options?.signal });
-    return this.#parse('POST /v1/push', text, PushResponseSchema);
+    return this.#parse('POST /v1/push', text, PushResponseSchema, fastPushResponse);
   }
 
   /** An empty `types` list means no narrowing, the same as leaving it out. */
@@ -150,7 +152,7 @@ export class HttpRemoteAPI implements RemoteAPI {
       snapshot: params.snapshot ? '1' : undefined,
     };
     const text = await this.#send({ method: 'GET', path: '/v1/pull', query, signal: options?.signal });
-    return this.#parse('GET /v1/pull', text, PullResponseSchema);
+    return this.#parse('GET /v1/pull', text, PullResponseSchema, fastPullResponse);
   }
 
   async getConfig(options?: RequestOptions): Promise<ServerConfig> {
@@ -324,11 +326,23 @@ export class HttpRemoteAPI implements RemoteAPI {
     });
   }
 
-  #parse<S extends v.GenericSchema>(target: string, text: string, schema: S): v.InferOutput<S> {
+  /**
+   * Parses and validates a response. `fast`, for the bulk responses, is a hand-written check
+   * equivalent to `schema` that accepts the common well-formed body at a fraction of the cost;
+   * whatever it does not accept goes through `schema`, which decides and explains.
+   */
+  #parse<S extends v.GenericSchema>(
+    target: string,
+    text: string,
+    schema: S,
+    fast?: (value: unknown) => v.InferOutput<S> | undefined,
+  ): v.InferOutput<S> {
     const json = parseJson(text);
     if (json === undefined) {
       throw protocolError(target, `the response is not JSON: ${snippet(text) || '(empty body)'}`);
     }
+    const quick = fast?.(json);
+    if (quick !== undefined) return quick;
     const result = v.safeParse(schema, json);
     if (!result.success) throw protocolError(target, describeIssues(result.issues));
     return result.output;

@@ -51,7 +51,8 @@ describe('<SyncProgress>', () => {
       gate.release();
       await gate.reached('push');
     });
-    expect(screen.getByText('Uploading (1/2)')).toBeTruthy();
+    // The push is pipelined: the second request leaves before the first batch is settled.
+    await waitFor(() => expect(screen.getByText('Uploading (1/2)')).toBeTruthy());
     expect(screen.getByText('todos/p2')).toBeTruthy();
     expect(bar()).toHaveAccessibilityValue({ now: 50 });
     // The bar animates towards the new width (JS driver; the final value is what counts).

@@ -12,6 +12,7 @@ import { requestScope } from '../auth/requestScope.js';
 import { HttpError } from '../errors.js';
 import { applyPush } from '../push/applyPush.js';
 import { parsePushRequest } from '../push/parsePushRequest.js';
+import { SqliteStorage } from '../storage/SqliteStorage.js';
 import { parseInput, queryInt, requireEntityType } from './parseInput.js';
 import type { RouteContext } from './RouteContext.js';
 
@@ -57,7 +58,7 @@ export function registerSyncRoutes(app: FastifyInstance, ctx: RouteContext): voi
     return { success: failed.length === 0, failed };
   });
 
-  app.get('/pull', async (request): Promise<PullResponse> => {
+  app.get('/pull', async (request, reply): Promise<PullResponse | string> => {
     const query = parseInput(PullQuerySchema, request.query);
     const cursor = Number(query.cursor);
     const limit = Number(query.limit);
@@ -73,7 +74,16 @@ export function registerSyncRoutes(app: FastifyInstance, ctx: RouteContext): voi
       for (const type of types) requireEntityType(ctx.schema, type);
     }
     const snapshot = query.snapshot === '1';
-    const page = await ctx.storage.pull(requestScope(request), { cursor, limit, types, snapshot });
+    const scope = requestScope(request);
+    if (ctx.storage instanceof SqliteStorage && ctx.storage.pull === SqliteStorage.prototype.pull && !snapshot) {
+      // The bulk path of an initial sync: stored JSON goes out as stored, never parsed and
+      // re-serialised (a body equal to the generic path's below, built without the objects).
+      // Only over SqliteStorage's own `pull`: a wrapped or replaced one (fault injection) is honoured.
+      const page = ctx.storage.pullJson(scope, { cursor, limit, types });
+      reply.type('application/json');
+      return `{"changes":[${page.records}],"cursor":${page.lastSeq ?? cursor},"hasMore":${page.hasMore},"serverTime":${ctx.now()}}`;
+    }
+    const page = await ctx.storage.pull(scope, { cursor, limit, types, snapshot });
     const last = page.items.at(-1);
     return {
       changes: page.items,

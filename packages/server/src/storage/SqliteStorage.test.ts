@@ -59,6 +59,61 @@ describe('SqliteStorage', () => {
     await second.close();
   });
 
+  it('pullJson gives the text JSON.stringify gives for pull, page by page, with the same checks', async () => {
+    const storage = new SqliteStorage(nextFile());
+    const clock = new HybridLogicalClock('server');
+    const decide = (input: Parameters<typeof decideChange>[0]) => decideChange(input, { schema: defaultSchema, clock });
+    const hlc = encodeHlc({ wallTime: Date.now(), counter: 0, node: 'dev1' });
+    const change = (id: string, entityId: string, operation: 'CREATE' | 'DELETE', version: number) => ({
+      id,
+      entityType: 'todos',
+      entityId,
+      operation,
+      data: operation === 'DELETE' ? null : { title: 'q"uote \\ é 😀', nested: { list: [1, 2.5, null, true] } },
+      timestamp: 1,
+      hlc,
+      version,
+      vector: { dev1: version },
+      clientId: 'dev1',
+    });
+    await storage.applyChanges(
+      'alice',
+      [
+        change('c1', 'plain', 'CREATE', 1),
+        change('c2', 'we"ird \\ id ü', 'CREATE', 1),
+        change('c3', 'plain', 'DELETE', 2),
+        change('c4', 'third', 'CREATE', 1),
+      ],
+      decide,
+    );
+    const all = await storage.pull('alice', { cursor: 0, limit: 10 });
+    expect(all.items.map((record) => [record.entityId, record.deleted])).toEqual([
+      ['we"ird \\ id ü', false],
+      ['plain', true],
+      ['third', false],
+    ]);
+    for (const options of [
+      { cursor: 0, limit: 2 },
+      { cursor: 2, limit: 2 },
+      { cursor: 0, limit: 10 },
+      { cursor: 0, limit: 10, types: ['todos'] },
+      { cursor: 0, limit: 10, types: ['other'] },
+      { cursor: 99, limit: 10 },
+    ]) {
+      const page = await storage.pull('alice', options);
+      const json = storage.pullJson('alice', options);
+      expect(`[${json.records}]`).toBe(JSON.stringify(page.items));
+      expect(json).toMatchObject({ count: page.items.length, lastSeq: page.items.at(-1)?.seq, hasMore: page.hasMore });
+    }
+    expect(storage.pullJson('bob', { cursor: 0, limit: 10 })).toEqual({
+      records: '',
+      count: 0,
+      lastSeq: undefined,
+      hasMore: false,
+    });
+    await storage.close();
+  });
+
   it('refuses a database from a newer server', async () => {
     const path = nextFile();
     await new SqliteStorage(path).close();

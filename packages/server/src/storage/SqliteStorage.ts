@@ -92,6 +92,11 @@ function toRecord(row: RecordRow): ServerRecord {
   };
 }
 
+/** A record's key in a push's in-memory map (ids never contain control characters). */
+function recordKey(entityType: string, entityId: string): string {
+  return `${entityType}\u0000${entityId}`;
+}
+
 function page<T>(rows: T[], limit: number): Page<T> {
   return rows.length > limit ? { items: rows.slice(0, limit), hasMore: true } : { items: rows, hasMore: false };
 }
@@ -106,15 +111,25 @@ function prepareStatements(db: Database.Database) {
        ON CONFLICT (scope) DO UPDATE SET seq = excluded.seq`,
     ),
     currentSeq: db.prepare<[string], { seq: number }>('SELECT seq FROM scopes WHERE scope = ?'),
-    isLogged: db.prepare<[string, string], { one: number }>(
-      'SELECT 1 AS one FROM change_log WHERE scope = ? AND change_id = ?',
-    ),
     getRecord: db.prepare<[string, string, string], RecordRow>(
       `SELECT ${RECORD_COLUMNS} FROM records WHERE scope = ? AND entity_type = ? AND entity_id = ?`,
     ),
-    upsertRecord: db.prepare(
+    // A push's current records and already-logged ids, one query each instead of two per
+    // change. The keys travel as one JSON parameter; CROSS JOIN keeps json_each the outer loop,
+    // so each key is one primary-key probe.
+    recordsIn: db.prepare<[string, string], RecordRow>(
+      `SELECT ${RECORD_COLUMNS} FROM json_each(?) AS k CROSS JOIN records
+       WHERE scope = ? AND entity_type = json_extract(k.value, '$[0]') AND entity_id = json_extract(k.value, '$[1]')`,
+    ),
+    loggedIn: db.prepare<[string, string], { change_id: string }>(
+      'SELECT change_id FROM json_each(?) AS k CROSS JOIN change_log WHERE scope = ? AND change_id = k.value',
+    ),
+    // Positional parameters: binding a named-parameter object costs more per row.
+    upsertRecord: db.prepare<
+      [string, string, string, string | null, number, number, string, string, string, number, string, string, number]
+    >(
       `INSERT INTO records (scope, ${RECORD_COLUMNS}, written_at)
-       VALUES (@scope, @entity_type, @entity_id, @data, @deleted, @version, @vector, @hlc, @field_hlcs, @seq, @client_id, @change_id, @written_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (scope, entity_type, entity_id) DO UPDATE SET
          data = excluded.data, deleted = excluded.deleted, version = excluded.version, vector = excluded.vector,
          hlc = excluded.hlc, field_hlcs = excluded.field_hlcs, seq = excluded.seq,
@@ -133,6 +148,19 @@ function prepareStatements(db: Database.Database) {
        WHERE scope = ? AND seq > ? AND entity_type IN (SELECT value FROM json_each(?))
        ORDER BY seq LIMIT ?`,
     ),
+    // The same rows as `pull`, as arrays (no per-row object), for the JSON response path.
+    pullRaw: db
+      .prepare<[string, number, number], unknown[]>(
+        `SELECT ${RECORD_COLUMNS} FROM records WHERE scope = ? AND seq > ? ORDER BY seq LIMIT ?`,
+      )
+      .raw(true),
+    pullTypesRaw: db
+      .prepare<[string, number, string, number], unknown[]>(
+        `SELECT ${RECORD_COLUMNS} FROM records
+         WHERE scope = ? AND seq > ? AND entity_type IN (SELECT value FROM json_each(?))
+         ORDER BY seq LIMIT ?`,
+      )
+      .raw(true),
     changesSince: db.prepare<[string, number, number], { seq: number; change: string }>(
       'SELECT seq, change FROM change_log WHERE scope = ? AND seq > ? ORDER BY seq LIMIT ?',
     ),
@@ -145,6 +173,15 @@ function prepareStatements(db: Database.Database) {
 }
 
 type Statements = ReturnType<typeof prepareStatements>;
+
+/** A page of {@link SqliteStorage.pullJson}: the records as comma-separated JSON objects. */
+export interface PullJsonPage {
+  records: string;
+  count: number;
+  /** Seq of the last record, undefined when the page is empty. */
+  lastSeq: number | undefined;
+  hasMore: boolean;
+}
 
 /**
  * {@link ServerStorage} on one SQLite file (better-sqlite3). WAL so readers never block the
@@ -222,9 +259,17 @@ export class SqliteStorage implements ServerStorage {
     const results: ChangeResult[] = [];
     const first = s.currentSeq.get(scope)?.seq ?? 0;
     let seq = first;
+    // Read once, then kept current in memory: the transaction is IMMEDIATE, the only writer.
+    const records = new Map<string, ServerRecord>();
+    for (const row of s.recordsIn.all(JSON.stringify(changes.map((c) => [c.entityType, c.entityId])), scope)) {
+      records.set(recordKey(row.entity_type, row.entity_id), toRecord(row));
+    }
+    const logged = new Set<string>();
+    for (const row of s.loggedIn.all(JSON.stringify(changes.map((c) => c.id)), scope)) logged.add(row.change_id);
     for (const change of changes) {
-      const current = this.#getRecord(scope, change.entityType, change.entityId);
-      const alreadyApplied = s.isLogged.get(scope, change.id) !== undefined;
+      const key = recordKey(change.entityType, change.entityId);
+      const current = records.get(key) ?? null;
+      const alreadyApplied = logged.has(change.id);
       const decision = decide({ change, current, alreadyApplied });
       if (decision.kind === 'skip') {
         results.push(decision.result);
@@ -233,17 +278,19 @@ export class SqliteStorage implements ServerStorage {
       this.#wrote = true;
       seq++;
       const record = this.#write(scope, decision.record, seq);
-      const logged = decision.change;
+      records.set(recordKey(record.entityType, record.entityId), record);
+      const entry = decision.change;
       s.logChange.run(
         scope,
-        logged.id,
+        entry.id,
         seq,
-        logged.clientId,
+        entry.clientId,
         record.entityType,
         record.entityId,
-        JSON.stringify(logged),
+        JSON.stringify(entry),
         this.#now(),
       );
+      logged.add(entry.id);
       results.push({ changeId: change.id, status: 'applied', record });
     }
     if (seq !== first) s.setSeq.run(scope, seq);
@@ -251,21 +298,21 @@ export class SqliteStorage implements ServerStorage {
   }
 
   #write(scope: string, record: UnsequencedRecord, seq: number): ServerRecord {
-    this.#statements.upsertRecord.run({
+    this.#statements.upsertRecord.run(
       scope,
-      entity_type: record.entityType,
-      entity_id: record.entityId,
-      data: record.data === null ? null : JSON.stringify(record.data),
-      deleted: record.deleted ? 1 : 0,
-      version: record.version,
-      vector: JSON.stringify(record.vector),
-      hlc: record.hlc,
-      field_hlcs: JSON.stringify(record.fieldHlcs),
+      record.entityType,
+      record.entityId,
+      record.data === null ? null : JSON.stringify(record.data),
+      record.deleted ? 1 : 0,
+      record.version,
+      JSON.stringify(record.vector),
+      record.hlc,
+      JSON.stringify(record.fieldHlcs),
       seq,
-      client_id: record.clientId,
-      change_id: record.changeId,
-      written_at: this.#now(),
-    });
+      record.clientId,
+      record.changeId,
+      this.#now(),
+    );
     return { ...record, seq };
   }
 
@@ -309,6 +356,46 @@ export class SqliteStorage implements ServerStorage {
     const result: PullPage = page(rows.map(toRecord), limit);
     if (options.snapshot && !result.hasMore) result.cursor = snapshotEnd(this.#db, scope, result, cursor);
     return result;
+  }
+
+  /**
+   * {@link pull} (without `snapshot`) as response JSON: each record's JSON is assembled from
+   * its stored columns, the JSON columns spliced in exactly as stored, so nothing is parsed and
+   * serialised again. The same rows, order and horizon check as `pull`; the text is what
+   * `JSON.stringify` of `pull`'s records would give (same keys, same order).
+   */
+  pullJson(scope: string, options: Omit<PullOptions, 'snapshot'>): PullJsonPage {
+    const { cursor, limit, types } = options;
+    const rows =
+      types === undefined
+        ? this.#statements.pullRaw.all(scope, cursor, limit + 1)
+        : this.#statements.pullTypesRaw.all(scope, cursor, JSON.stringify(types), limit + 1);
+    if (cursor > 0) checkHorizon(this.#db, scope, cursor, 'pull');
+    const hasMore = rows.length > limit;
+    const count = hasMore ? limit : rows.length;
+    const parts: string[] = new Array(count);
+    let lastSeq: number | undefined;
+    for (let index = 0; index < count; index++) {
+      const [type, id, data, deleted, version, vector, hlc, fieldHlcs, seq, clientId, changeId] = rows[index] as [
+        string,
+        string,
+        string | null,
+        number,
+        number,
+        string,
+        string,
+        string,
+        number,
+        string,
+        string,
+      ];
+      lastSeq = seq;
+      parts[index] =
+        `{"entityType":${JSON.stringify(type)},"entityId":${JSON.stringify(id)},"data":${data ?? 'null'},` +
+        `"deleted":${deleted === 1},"version":${version},"vector":${vector},"hlc":${JSON.stringify(hlc)},` +
+        `"fieldHlcs":${fieldHlcs},"seq":${seq},"clientId":${JSON.stringify(clientId)},"changeId":${JSON.stringify(changeId)}}`;
+    }
+    return { records: parts.join(','), count, lastSeq, hasMore };
   }
 
   async changesSince(scope: string, options: { since: number; limit: number }): Promise<Page<LoggedChange>> {
