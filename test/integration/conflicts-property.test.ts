@@ -62,35 +62,70 @@ describe.each([
     await fc.assert(
       fc.asyncProperty(fc.array(commandArb, { minLength: 1, maxLength: 10 }), async (commands) => {
         run++;
-        const ids = [`r${run}-x`, `r${run}-y`];
-        const [a, b] = devices as [ConflictDevice, ConflictDevice];
-        for (const id of ids)
-          await a.system.changeTracker.trackChange('todos', id, 'CREATE', { title: 'new', completed: false });
-        await settle([a, b]);
-        for (const command of commands) {
-          const device = devices[command.device] as ConflictDevice;
-          if (command.kind === 'sync') await device.system.forceSync();
-          else if (command.kind === 'delete') {
-            await device.system.changeTracker.trackChange('todos', ids[command.entity] as string, 'DELETE', null);
-          } else {
-            await device.system.changeTracker.trackChange('todos', ids[command.entity] as string, 'UPDATE', {
-              [command.field]: command.value,
-            });
-          }
-        }
-        await settle([a, b]);
-        const mine = (todos: Array<Record<string, unknown>>) => todos.filter((todo) => ids.includes(String(todo.id)));
-        const onServer = (await a.system.remoteAPI.getAll('todos'))
-          .filter((record) => ids.includes(record.entityId))
-          .map((record) => ({ ...record.data, id: record.entityId }))
-          .sort((x, y) => x.id.localeCompare(y.id));
-        const onA = mine(await a.todos());
-        expect(mine(await b.todos())).toEqual(onA);
-        expect(onServer).toEqual(onA);
+        await convergesAfter(devices, commands, `r${run}`);
       }),
       { numRuns: 20 },
     );
     // Each run syncs two devices over HTTP a dozen times; on a loaded 2-core machine the 20 runs
     // can take longer than the default 30 s.
   }, 180_000);
+});
+
+/** Creates two records, runs `commands` on the two devices, settles, and checks all agree. */
+async function convergesAfter(devices: ConflictDevice[], commands: Command[], prefix: string): Promise<void> {
+  const ids = [`${prefix}-x`, `${prefix}-y`];
+  const [a, b] = devices as [ConflictDevice, ConflictDevice];
+  for (const id of ids)
+    await a.system.changeTracker.trackChange('todos', id, 'CREATE', { title: 'new', completed: false });
+  await settle([a, b]);
+  for (const command of commands) {
+    const device = devices[command.device] as ConflictDevice;
+    if (command.kind === 'sync') await device.system.forceSync();
+    else if (command.kind === 'delete') {
+      await device.system.changeTracker.trackChange('todos', ids[command.entity] as string, 'DELETE', null);
+    } else {
+      await device.system.changeTracker.trackChange('todos', ids[command.entity] as string, 'UPDATE', {
+        [command.field]: command.value,
+      });
+    }
+  }
+  await settle([a, b]);
+  const mine = (todos: Array<Record<string, unknown>>) => todos.filter((todo) => ids.includes(String(todo.id)));
+  const onServer = (await a.system.remoteAPI.getAll('todos'))
+    .filter((record) => ids.includes(record.entityId))
+    .map((record) => ({ ...record.data, id: record.entityId }))
+    .sort((x, y) => x.id.localeCompare(y.id));
+  const onA = mine(await a.todos());
+  expect(mine(await b.todos())).toEqual(onA);
+  expect(onServer).toEqual(onA);
+}
+
+describe('regressions', () => {
+  it('first-write-wins by the server: a stale change the server keeps calling a conflict leaves the outbox', async () => {
+    // Found by the property above (seed -877322543, path 7:0): after the entity had settled on
+    // a tombstone that already counted it, a pending update was answered "conflict" forever.
+    const world = await startWorld({ todos: 'first-write-wins' });
+    try {
+      const devices = [
+        await world.device('dev-a', { conflictStrategy: 'first-write-wins' }),
+        await world.device('dev-b', { conflictStrategy: 'first-write-wins' }),
+      ];
+      const commands: Command[] = [
+        { kind: 'delete', device: 1, entity: 1 },
+        { kind: 'edit', device: 0, entity: 0, field: 'title', value: 'r' },
+        { kind: 'delete', device: 1, entity: 0 },
+        { kind: 'sync', device: 1 },
+        { kind: 'edit', device: 0, entity: 0, field: 'completed', value: false },
+        { kind: 'sync', device: 1 },
+        { kind: 'edit', device: 1, entity: 0, field: 'completed', value: true },
+        { kind: 'edit', device: 0, entity: 1, field: 'title', value: 'r' },
+        { kind: 'edit', device: 0, entity: 1, field: 'title', value: 'q' },
+        { kind: 'edit', device: 0, entity: 0, field: 'completed', value: false },
+      ];
+      await convergesAfter(devices, commands, 'regression');
+      for (const device of devices) expect(await device.system.changeTracker.getPendingChanges()).toEqual([]);
+    } finally {
+      await world.close();
+    }
+  }, 60_000);
 });
