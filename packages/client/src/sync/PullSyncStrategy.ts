@@ -2,6 +2,7 @@ import { ENTITY_TYPE_PATTERN, LIMITS } from '@ferry/protocol';
 import { SyncError } from '../errors.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
 import type { RemoteAPI } from '../transport/RemoteAPI.js';
+import { settled, unwrap } from '../util/settled.js';
 import { applyServerRecord, type DetectedConflict } from './reconcile.js';
 import { entityKey, isResetRequired, resetFlagKey, sweepAfterReset } from './resetFromSnapshot.js';
 import { type ConflictResolverLike, resolveConflicts } from './resolveConflicts.js';
@@ -153,19 +154,4 @@ export class PullSyncStrategy {
     }
     return result;
   }
-}
-
-type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
-
-/** A promise that never rejects, so a prefetch nobody awaits cannot become an unhandled rejection. */
-function settled<T>(promise: Promise<T>): Promise<Settled<T>> {
-  return promise.then(
-    (value) => ({ ok: true, value }),
-    (error: unknown) => ({ ok: false, error }),
-  );
-}
-
-function unwrap<T>(outcome: Settled<T>): T {
-  if (outcome.ok) return outcome.value;
-  throw outcome.error;
 }

@@ -11,6 +11,7 @@ import { SyncError } from '../errors.js';
 import { type StoreTx, stripOutbox } from '../store/StoreTx.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
 import type { RemoteAPI } from '../transport/RemoteAPI.js';
+import { settled, unwrap } from '../util/settled.js';
 import { applyServerRecord, type DetectedConflict, observeStamp } from './reconcile.js';
 import { type ConflictResolverLike, resolveConflicts } from './resolveConflicts.js';
 
@@ -249,21 +250,6 @@ function sameJson(a: unknown, b: unknown): boolean {
     if (!sameJson((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
   }
   return true;
-}
-
-type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
-
-/** A promise that never rejects: a request in flight when settling fails is dropped, not unhandled. */
-function settled<T>(promise: Promise<T>): Promise<Settled<T>> {
-  return promise.then(
-    (value) => ({ ok: true, value }),
-    (error: unknown) => ({ ok: false, error }),
-  );
-}
-
-function unwrap<T>(outcome: Settled<T>): T {
-  if (outcome.ok) return outcome.value;
-  throw outcome.error;
 }
 
 function label(change: { entityType: string; entityId: string } | undefined): string | undefined {
