@@ -5,18 +5,12 @@
 
 import type { AddressInfo, Socket } from 'node:net';
 import { createServer as createNetServer } from 'node:net';
-import {
-  LiveConnection,
-  liveUrlFrom,
-  type SyncManager,
-  type WebSocketFactory,
-  type WebSocketLike,
-} from '@ferry/client';
+import { LiveConnection, liveUrlFrom, type WebSocketFactory, type WebSocketLike } from '@ferry/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ManualTimers } from '../../packages/client/src/testing/ManualTimers.js';
 import { startTestServer } from '../../packages/server/src/testing/testServer.js';
-import { type Device, type Harness, startHarness } from '../support/harness.js';
+import { type Device, type Harness, nextSync, startHarness } from '../support/harness.js';
 
 let h: Harness;
 beforeEach(async () => {
@@ -62,21 +56,6 @@ async function eventually(check: () => boolean | Promise<boolean>, what: string)
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   throw new Error(`Timed out waiting for ${what}`);
-}
-
-function nextSync(manager: SyncManager): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let started = false;
-    const timeout = setTimeout(() => reject(new Error('No sync finished within 5 s')), 5000);
-    const off = manager.subscribe((state) => {
-      if (state.syncInProgress) started = true;
-      else if (started) {
-        off();
-        clearTimeout(timeout);
-        resolve();
-      }
-    });
-  });
 }
 
 async function liveDevice(name: string, webSocket: WebSocketFactory, extra: object = {}): Promise<Device> {

@@ -1,14 +1,8 @@
-/**
- * The engine through a fault-injecting proxy in front of the real server: 5xx, lost
- * responses, resets, delays, 429 with Retry-After, poison changes and expired tokens. Retry
- * timers run on virtual time, so nothing here sleeps through a backoff.
- */
-import type { SyncManager } from '@ferry/client';
 import { signDevToken } from '@ferry/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualTimers } from '../../packages/client/src/testing/ManualTimers.js';
 import { type FaultProxy, startFaultProxy } from '../support/faultProxy.js';
-import { type Device, type DeviceOptions, type Harness, SECRET, startHarness } from '../support/harness.js';
+import { type Device, type DeviceOptions, type Harness, nextSync, SECRET, startHarness } from '../support/harness.js';
 
 let h: Harness;
 let proxy: FaultProxy;
@@ -31,22 +25,6 @@ function device(name: string, options: DeviceOptions = {}): Promise<Device> {
     baseUrl: proxy.url,
     ...options,
     config: { timers, retry: { random: () => 0, baseDelay: 1000 }, ...options.config },
-  });
-}
-
-/** Resolves when the next sync starts and ends (bounded). */
-function nextSync(manager: SyncManager): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let started = false;
-    const timeout = setTimeout(() => reject(new Error('No sync finished within 5 s')), 5000);
-    const off = manager.subscribe((state) => {
-      if (state.syncInProgress) started = true;
-      else if (started) {
-        off();
-        clearTimeout(timeout);
-        resolve();
-      }
-    });
   });
 }
 

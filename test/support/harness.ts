@@ -9,6 +9,7 @@ import {
   createSyncSystem,
   HttpRemoteAPI,
   type RemoteAPI,
+  type SyncManager,
   type SyncSystem,
   type SyncSystemConfig,
   type TokenProvider,
@@ -166,4 +167,20 @@ export function withOverrides(api: RemoteAPI, overrides: Partial<RemoteAPI>): Re
     wrapped[method] = overrides[method] ?? api[method].bind(api);
   }
   return wrapped as unknown as RemoteAPI;
+}
+
+/** Resolves when the next sync starts and ends (bounded). */
+export function nextSync(manager: SyncManager): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let started = false;
+    const timeout = setTimeout(() => reject(new Error('No sync finished within 5 s')), 5000);
+    const off = manager.subscribe((state) => {
+      if (state.syncInProgress) started = true;
+      else if (started) {
+        off();
+        clearTimeout(timeout);
+        resolve();
+      }
+    });
+  });
 }
