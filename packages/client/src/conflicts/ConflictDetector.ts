@@ -1,5 +1,4 @@
-import { compareVersions, type JsonValue } from '@ferry/protocol';
-import { canonicalJson } from './canonicalJson.js';
+import { canonicalJson, compareVersions, type JsonValue } from '@ferry/protocol';
 import { foldChanges } from './foldChanges.js';
 import {
   type ConflictInfo,

@@ -1,8 +1,7 @@
-import { encodeHlc, type RecordData } from '@ferry/protocol';
+import { canonicalJson, encodeHlc, type RecordData } from '@ferry/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConflictResolver } from './ConflictResolver.js';
-import { canonicalJson } from './canonicalJson.js';
 import type { ConflictInfo, ConflictType, Resolution, ResolutionStrategy, VersionedState } from './types.js';
 
 const h = (wallTime: number, node: string, counter = 0) => encodeHlc({ wallTime, counter, node });

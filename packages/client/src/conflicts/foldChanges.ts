@@ -1,6 +1,5 @@
-import type { RecordData } from '@ferry/protocol';
+import { fieldClock, type RecordData } from '@ferry/protocol';
 import { isDeletedState, isPatchState, type VersionedEntity } from './types.js';
-import { fieldClock } from './writeClock.js';
 
 /**
  * Collapses several states of ONE entity, oldest first (an outbox holding a CREATE and two

@@ -1,8 +1,8 @@
-import { compareHlc, decodeHlc, encodeHlc } from '@ferry/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { compareHlc, decodeHlc, encodeHlc } from '../hlc.js';
 import { type MergedState, mergeStates } from './mergeStates.js';
-import type { VersionedState } from './types.js';
+import type { VersionedState } from './versionedState.js';
 import { fieldClock } from './writeClock.js';
 
 const h = (wallTime: number, node: string, counter = 0) => encodeHlc({ wallTime, counter, node });

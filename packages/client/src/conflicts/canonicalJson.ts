@@ -1,2 +1,0 @@
-/** Canonical JSON lives in `@ferry/protocol`, shared with the server's arbitration. */
-export { canonicalJson } from '@ferry/protocol';
