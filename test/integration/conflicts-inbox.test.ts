@@ -5,14 +5,8 @@
  */
 import type { ConflictInfo } from '@ferry/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  BASE,
-  type ConflictDevice,
-  type ConflictWorld,
-  editAt,
-  settle,
-  startWorld,
-} from '../support/conflictDevices.js';
+import { BASE, type ConflictDevice, type ConflictWorld, editAt, startWorld } from '../support/conflictDevices.js';
+import { syncAll as settle } from '../support/harness.js';
 
 let world: ConflictWorld;
 let a: ConflictDevice;

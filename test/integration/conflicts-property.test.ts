@@ -7,7 +7,8 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ConflictDevice, type ConflictWorld, settle, startWorld } from '../support/conflictDevices.js';
+import { type ConflictDevice, type ConflictWorld, startWorld } from '../support/conflictDevices.js';
+import { syncAll as settle } from '../support/harness.js';
 
 type Command =
   | { kind: 'edit'; device: 0 | 1; entity: 0 | 1; field: 'title'; value: string }

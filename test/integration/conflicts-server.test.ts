@@ -8,7 +8,8 @@
 import { HttpRemoteAPI, NetworkError } from '@ferry/client';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '@ferry/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BASE, type ConflictWorld, editAt, settle, startWorld } from '../support/conflictDevices.js';
+import { BASE, type ConflictWorld, editAt, startWorld } from '../support/conflictDevices.js';
+import { syncAll as settle } from '../support/harness.js';
 
 let world: ConflictWorld | undefined;
 afterEach(async () => {

@@ -4,7 +4,8 @@
  */
 import { encodeHlc, TimestampBasedSync, type TimestampedEntity } from '@ferry/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BASE, type ConflictWorld, editAt, settle, startWorld } from '../support/conflictDevices.js';
+import { BASE, type ConflictWorld, editAt, startWorld } from '../support/conflictDevices.js';
+import { syncAll as settle } from '../support/harness.js';
 
 const stamp = (wallTime: number, node: string, counter = 0) => encodeHlc({ wallTime, counter, node });
 const entity = (id: string, hlc: string, updatedAt = 0): TimestampedEntity => ({

@@ -103,16 +103,3 @@ export function editAt(
   const tracker = new ChangeTracker(device.system.localStore, device.name, { clock });
   return tracker.trackChange(entityType, entityId, operation, data);
 }
-
-/** Syncs every device round-robin until a full round moves nothing (bounded). */
-export async function settle(devices: readonly ConflictDevice[], maxRounds = 10): Promise<void> {
-  for (let round = 0; round < maxRounds; round++) {
-    let moved = 0;
-    for (const device of devices) {
-      const result = await device.system.forceSync();
-      moved += result.push.totalChanges + result.pull.totalChanges;
-    }
-    if (moved === 0) return;
-  }
-  throw new Error(`Devices did not settle within ${maxRounds} rounds`);
-}

@@ -138,7 +138,7 @@ export async function startHarness(): Promise<Harness> {
 }
 
 /** Syncs every device round-robin until a full round changes nothing (bounded). */
-export async function syncAll(devices: readonly Device[], maxRounds = 10): Promise<void> {
+export async function syncAll(devices: readonly { system: SyncSystem }[], maxRounds = 10): Promise<void> {
   for (let round = 0; round < maxRounds; round++) {
     let moved = 0;
     for (const device of devices) {
