@@ -114,6 +114,22 @@ describe('manual conflicts without a decision', () => {
     expect(await b.system.localStore.countPending()).toBe(0);
   });
 
+  it('whose entity the server deleted and then forgot (compaction) are decided for the server as a deletion', async () => {
+    await b.system.forceSync();
+    await editAt(a, BASE + 30, 't1', 'DELETE', null);
+    await a.system.forceSync();
+    await world.server.storage.compact({ tombstonesBefore: Date.now() + 1 });
+    // b's cursor is behind the horizon: a reset from a snapshot that no longer has t1 at all.
+    await b.system.forceSync();
+    const [parked] = await b.system.listConflicts();
+    expect(parked).toMatchObject({ entityId: 't1', conflictType: 'update-delete', server: { deleted: true } });
+    await b.system.resolveConflict(parked!.id, { winner: 'server' });
+    await settle([a, b]);
+    expect(await b.todos()).toEqual([]);
+    expect(await a.todos()).toEqual([]);
+    expect(await b.system.localStore.countPending()).toBe(0);
+  });
+
   it('refuse an unknown id or a malformed decision, changing nothing', async () => {
     await b.system.forceSync();
     const before = await b.system.listConflicts();

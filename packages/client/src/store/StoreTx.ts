@@ -171,10 +171,16 @@ export class StoreTx {
 
   // outbox
 
+  /**
+   * Queues a change. It is held when its entity's changes already are (a parked conflict): a
+   * write made while the user has not decided waits with them, so it cannot reach the server
+   * as a patch over a state that lacks the held changes, and the decision covers it.
+   */
   async insertChange(change: Change): Promise<void> {
     await this.#sql.execute(
       `INSERT INTO ferry_outbox (change_id, entity_type, entity_id, operation, data, timestamp, hlc, version, vector,
-         client_id, field_hlcs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         client_id, field_hlcs, held) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+         EXISTS (SELECT 1 FROM ferry_outbox WHERE entity_type = ? AND entity_id = ? AND held = 1))`,
       [
         change.id,
         change.entityType,
@@ -187,6 +193,8 @@ export class StoreTx {
         JSON.stringify(change.vector),
         change.clientId,
         change.fieldHlcs ? JSON.stringify(change.fieldHlcs) : null,
+        change.entityType,
+        change.entityId,
       ],
     );
     this.outboxTouched = true;

@@ -7,7 +7,7 @@
  *                     │
  *                     └─ no callback / it defers ─▶ parked (held) ─▶ resolveConflict() ─▶ new change, sync
  */
-import { type RecordData, RecordDataSchema, type ServerRecord } from '@ferry/protocol';
+import { compareVersions, type RecordData, RecordDataSchema, type ServerRecord } from '@ferry/protocol';
 import * as v from 'valibot';
 import type { ConflictInfo, ConflictType, Resolution, VersionedState } from '../conflicts/types.js';
 import { SyncError } from '../errors.js';
@@ -15,7 +15,7 @@ import type { LocalStore } from '../store/LocalStore.js';
 import type { StoreTx } from '../store/StoreTx.js';
 import type { LocalEntity } from '../store/types.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
-import { applyResolution, differingFields, stateOfEntity } from './reconcile.js';
+import { applyResolution, differingFields, settleParked, stateOfEntity } from './reconcile.js';
 
 /** A parked conflict, as `listConflicts()` gives it. `local` is the device's state as it is now. */
 export interface StoredConflict {
@@ -116,6 +116,13 @@ export class ConflictInbox {
       const { record } = parked;
       const local = await tx.getEntity(record.entityType, record.entityId);
       if (!local) throw new SyncError('VALIDATION_ERROR', `Conflict "${id}" names an entity this device no longer has`);
+      if (decision.winner === 'server' && decision.data === undefined && coversRecord(local, record)) {
+        // The device has since taken in a newer server state than the one parked (a pull past
+        // it, a reset): the server's side is what the device holds now. Adopting the parked
+        // record would bring back a state the server has left behind.
+        await settleParked(tx, record.entityType, record.entityId);
+        return;
+      }
       const pending = await tx.pendingFor(record.entityType, record.entityId);
       await this.#tracker.restoreClock(tx);
       const outcome = await applyResolution(
@@ -136,6 +143,12 @@ export class ConflictInbox {
   subscribe(listener: () => void): () => void {
     return watchConflicts(this.#tracker.store, listener);
   }
+}
+
+/** Whether the local entity has already seen everything in `record`. */
+function coversRecord(local: LocalEntity, record: ServerRecord): boolean {
+  const order = compareVersions(local.vector, record.vector);
+  return order === 'equal' || order === 'v1_newer';
 }
 
 function checkDecision(decision: ConflictDecision): void {

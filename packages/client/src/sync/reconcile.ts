@@ -14,7 +14,6 @@ import {
   compareVersions,
   decodeHlc,
   type HybridLogicalClock,
-  incrementVector,
   mergeVersionVectors,
   type ServerRecord,
 } from '@ferry/protocol';
@@ -23,6 +22,7 @@ import type { ConflictInfo, Resolution, VersionedState } from '../conflicts/type
 import type { StoreTx } from '../store/StoreTx.js';
 import type { LocalEntity } from '../store/types.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
+import { keepDroppedCounter, nextVector } from '../tracking/ownCounter.js';
 
 /** A conflict found inside a transaction, to be resolved after it commits. */
 export interface DetectedConflict {
@@ -46,6 +46,15 @@ export function entityFromRecord(record: ServerRecord, local: LocalEntity | null
     fieldHlcs: record.fieldHlcs,
     serverVersion: record.version,
   };
+}
+
+/**
+ * Replaces the local entity by the server's record. When the record lacks part of this device's
+ * own vector history, the dropped counter is kept so the device never issues it again.
+ */
+async function adopt(tx: StoreTx, record: ServerRecord, local: LocalEntity | null, clientId: string): Promise<void> {
+  if (local) await keepDroppedCounter(tx, local.vector, record.vector, clientId);
+  await tx.putEntity(entityFromRecord(record, local));
 }
 
 /** Folds a server stamp into the device clock; a stamp from a far-future clock is not adopted. */
@@ -73,9 +82,14 @@ export async function applyServerRecord(
     await tx.putEntity(entityFromRecord(record, null));
     return null;
   }
+  const clientId = clock.node;
   const comparison = compareVersions(record.vector, local.vector);
   if (comparison === 'equal' || comparison === 'v1_newer') {
-    await tx.putEntity(entityFromRecord(record, local));
+    // The server has seen everything this device has, held changes included: a conflict parked
+    // on the entity is over (its server side is outdated), and its held changes go out to
+    // settle as duplicates.
+    if (pending.length > 0) await settleParked(tx, record.entityType, record.entityId);
+    await adopt(tx, record, local, clientId);
     return null;
   }
   if (comparison === 'v2_newer') {
@@ -85,7 +99,7 @@ export async function applyServerRecord(
   if (pending.length === 0) {
     // Concurrent with nothing pending: our copy holds an unpushed-but-dropped write (a dead
     // letter) or a resolution already superseded. The server is the authority.
-    await tx.putEntity(entityFromRecord(record, local));
+    await adopt(tx, record, local, clientId);
     return null;
   }
   if (local.deleted && record.deleted) {
@@ -93,11 +107,8 @@ export async function applyServerRecord(
     // earlier on this entity is settled too: resolving it later would bring back the stale
     // server state it holds, past a cursor that has already moved beyond this tombstone.
     for (const change of pending) await tx.removeChange(change.id);
-    await tx.execute('DELETE FROM ferry_conflicts WHERE entity_type = ? AND entity_id = ?', [
-      record.entityType,
-      record.entityId,
-    ]);
-    await tx.putEntity(entityFromRecord(record, local));
+    await dropParked(tx, record.entityType, record.entityId);
+    await adopt(tx, record, local, clientId);
     return null;
   }
   return {
@@ -106,6 +117,17 @@ export async function applyServerRecord(
     localHlc: local.hlc,
     pendingIds: pending.map((change) => change.id),
   };
+}
+
+/** Removes the entity's parked conflict, if any (its held changes are the caller's business). */
+async function dropParked(tx: StoreTx, entityType: string, entityId: string): Promise<void> {
+  await tx.execute('DELETE FROM ferry_conflicts WHERE entity_type = ? AND entity_id = ?', [entityType, entityId]);
+}
+
+/** Ends the entity's parked conflict without a decision: the conflict is gone, its changes flow again. */
+export async function settleParked(tx: StoreTx, entityType: string, entityId: string): Promise<void> {
+  await dropParked(tx, entityType, entityId);
+  await tx.setHeld(entityType, entityId, false);
 }
 
 const detector = new ConflictDetector();
@@ -195,20 +217,17 @@ export async function applyResolution(
   const resolvedDeleted = resolution.deleted;
   const resolvedData = resolvedDeleted ? null : (resolution.resolvedData ?? {});
   // Decided: an earlier parked conflict of this entity is settled with it, and its held changes go.
-  await tx.execute('DELETE FROM ferry_conflicts WHERE entity_type = ? AND entity_id = ?', [
-    record.entityType,
-    record.entityId,
-  ]);
+  await dropParked(tx, record.entityType, record.entityId);
   for (const id of pendingIds) await tx.removeChange(id);
   const sameAsServer =
     resolvedDeleted === record.deleted && (resolvedDeleted || differingFields(resolvedData, record.data).length === 0);
   if (resolution.winner === 'server' || sameAsServer) {
-    await tx.putEntity(entityFromRecord(record, local));
+    await adopt(tx, record, local, tracker.clientId);
     return 'adopted-server';
   }
   await tracker.restoreClock(tx);
   const hlc = resolution.hlc ?? (compareHlc(local.hlc, record.hlc) > 0 ? local.hlc : record.hlc);
-  const vector = incrementVector(mergeVersionVectors(local.vector, record.vector), tracker.clientId);
+  const vector = await nextVector(tx, mergeVersionVectors(local.vector, record.vector), tracker.clientId);
   const fieldHlcs = resolution.fieldHlcs ?? (resolvedDeleted ? local.fieldHlcs : fieldStamps(resolvedData, hlc));
   const version = Math.max(local.version, record.version) + 1;
   const change = {

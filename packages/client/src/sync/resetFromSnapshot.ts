@@ -56,6 +56,30 @@ export async function sweepAfterReset(
     await tx.putEntity({ ...local, data: null, deleted: true });
     removed++;
   }
+  await markParkedDeleted(tx, seen, types);
   await tx.deleteKv(flagKey);
   return removed;
+}
+
+/**
+ * A parked conflict whose entity the snapshot lacks keeps the entity (its held changes are
+ * local writes), but its server side is now a deletion: the server deleted the entity and has
+ * forgotten the tombstone. Deciding for the server must delete it, not bring back the state
+ * that was parked.
+ */
+async function markParkedDeleted(tx: StoreTx, seen: ReadonlySet<string>, types: readonly string[] | undefined) {
+  const { rows } = await tx.execute('SELECT id, entity_type, entity_id, conflict FROM ferry_conflicts');
+  for (const row of rows) {
+    const entityType = String(row.entity_type);
+    const entityId = String(row.entity_id);
+    if ((types && !types.includes(entityType)) || seen.has(entityKey(entityType, entityId))) continue;
+    const parked = JSON.parse(String(row.conflict)) as {
+      info: { serverVersion: Record<string, unknown> };
+      record: Record<string, unknown>;
+    };
+    if (parked.record.deleted === true) continue;
+    parked.record = { ...parked.record, deleted: true, data: null };
+    parked.info.serverVersion = { ...parked.info.serverVersion, deleted: true, data: null };
+    await tx.execute('UPDATE ferry_conflicts SET conflict = ? WHERE id = ?', [JSON.stringify(parked), String(row.id)]);
+  }
 }

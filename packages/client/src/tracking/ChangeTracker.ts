@@ -3,7 +3,6 @@ import {
   ChangeSchema,
   describeIssues,
   HybridLogicalClock,
-  incrementVector,
   type Operation,
   type RecordData,
 } from '@ferry/protocol';
@@ -13,6 +12,7 @@ import type { LocalStore } from '../store/LocalStore.js';
 import type { StoreTx } from '../store/StoreTx.js';
 import { stripOutbox } from '../store/StoreTx.js';
 import type { LocalEntity, OutboxEntry } from '../store/types.js';
+import { nextVector } from './ownCounter.js';
 
 /** Key under which the clock's last stamp is kept, so a restart never reissues one. */
 const CLOCK_KEY = 'ferry:hlc';
@@ -89,7 +89,7 @@ export class ChangeTracker {
       timestamp: this.clock.physicalNow(),
       hlc,
       version: (existing?.version ?? 0) + 1,
-      vector: incrementVector(existing?.vector ?? {}, this.clientId),
+      vector: await nextVector(tx, existing?.vector ?? {}, this.clientId),
       clientId: this.clientId,
     };
     const parsed = v.safeParse(ChangeSchema, change);

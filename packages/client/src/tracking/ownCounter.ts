@@ -1,0 +1,40 @@
+import { incrementVector, type VersionVector } from '@ferry/protocol';
+import type { StoreTx } from '../store/StoreTx.js';
+
+/**
+ * A device never issues the same vector counter twice for one entity.
+ *
+ * A write advances the device's own component of the entity's vector. When the device adopts
+ * a server record that lacks some of its own history (a concurrent record won, or history
+ * compaction made the server forget a tombstone's vector), the entity's vector falls back
+ * below counters the device already issued — counters other devices may still remember. A
+ * write counting on from there would reuse one: a change that looks older than copies
+ * elsewhere, so it is ignored or answered "conflict" for good.
+ *
+ * So every adoption that lowers the own component records the dropped counter as a floor
+ * (one kv row per device, raised only, in the adopting transaction), and every write counts
+ * on from the higher of the entity's own counter and the floor. Devices that never adopt
+ * such a record keep the plain per-entity counters {a: 1}, {a: 2}, ...
+ */
+const FLOOR_KEY = 'ferry:vector-floor';
+
+/** `vector` advanced by one write of `clientId`, above every counter it ever issued. */
+export async function nextVector(tx: StoreTx, vector: VersionVector, clientId: string): Promise<VersionVector> {
+  const floor = Number((await tx.getKv(FLOOR_KEY)) ?? 0);
+  const own = Object.hasOwn(vector, clientId) ? (vector[clientId] ?? 0) : 0;
+  return own >= floor ? incrementVector(vector, clientId) : { ...vector, [clientId]: floor + 1 };
+}
+
+/** Records the own counter lost when the entity's vector `from` is replaced by `to`. */
+export async function keepDroppedCounter(
+  tx: StoreTx,
+  from: VersionVector,
+  to: VersionVector,
+  clientId: string,
+): Promise<void> {
+  const dropped = Object.hasOwn(from, clientId) ? (from[clientId] ?? 0) : 0;
+  const kept = Object.hasOwn(to, clientId) ? (to[clientId] ?? 0) : 0;
+  if (dropped <= kept) return;
+  const floor = Number((await tx.getKv(FLOOR_KEY)) ?? 0);
+  if (dropped > floor) await tx.setKv(FLOOR_KEY, String(dropped));
+}
