@@ -97,4 +97,45 @@ describe.each(backends)('history compaction on $name', ({ enabled, database }) =
     await b.system.forceSync();
     expect((await b.todos()).map((todo) => todo.id)).toEqual(['t2', 't3']);
   });
+
+  it.skipIf(!enabled)(
+    'starts a reset over when a compaction during it removes a tombstone it has not reached',
+    async () => {
+      useHarnessDatabase(database);
+      h = await startHarness();
+      const a = await h.device('dev-a');
+      const b = await h.device('dev-b', { config: { pageSize: 1 } });
+      for (const id of ['t1', 't2', 't3']) await a.system.collection('todos').insert({ id, title: id });
+      await syncAll([a, b]);
+      await a.system.collection('todos').delete('t1');
+      await a.system.forceSync();
+      await h.server.storage.compact({ tombstonesBefore: Date.now() + 1 });
+
+      // b's reset has delivered t2 live (page 1) when a deletes t2 and the server compacts again:
+      // t2's tombstone, ahead of the reset's cursor, is gone before the reset gets there.
+      const api = b.system.remoteAPI;
+      let snapshotPages = 0;
+      let struck = false;
+      const racing = Object.create(api, {
+        pull: {
+          value: async (...args: Parameters<typeof api.pull>) => {
+            const response = await api.pull(...args);
+            if (args[0].snapshot && ++snapshotPages === 1 && !struck) {
+              struck = true;
+              expect(response.changes.map((record) => record.entityId)).toEqual(['t2']);
+              await a.system.collection('todos').delete('t2');
+              await a.system.forceSync();
+              await h.server.storage.compact({ tombstonesBefore: Date.now() + 1 });
+            }
+            return response;
+          },
+        },
+      });
+      await new PullSyncStrategy(racing, b.system.changeTracker, { pageSize: 1 }).pullChanges();
+      expect(struck).toBe(true);
+      expect((await b.todos()).map((todo) => todo.id)).toEqual(['t3']);
+      await syncAll([a, b]);
+      expect(await b.todos()).toEqual(await a.todos());
+    },
+  );
 });

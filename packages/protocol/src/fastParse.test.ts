@@ -84,6 +84,16 @@ describe('fast response validation', () => {
     expect(v.safeParse(PushResponseSchema, push).success).toBe(true);
   });
 
+  it("checks a snapshot page's horizon like valibot does", () => {
+    const page = { changes: [record()], cursor: 7, hasMore: true, serverTime: 5 };
+    expect(fastPullResponse({ ...page, horizon: 4 })).toEqual({ ...page, horizon: 4 });
+    expect(v.safeParse(PullResponseSchema, { ...page, horizon: 4 }).output).toEqual({ ...page, horizon: 4 });
+    for (const horizon of [-1, 1.5, '4', null]) {
+      expect(fastPullResponse({ ...page, horizon })).toBeUndefined();
+      expect(v.safeParse(PullResponseSchema, { ...page, horizon }).success).toBe(false);
+    }
+  });
+
   it('leaves malformed push responses to valibot', () => {
     const bad = [
       { results: [{ changeId: 'c1', status: 'maybe' }], cursor: 1, serverTime: 1 },

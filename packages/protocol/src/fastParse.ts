@@ -112,14 +112,17 @@ export function isServerRecord(value: unknown): value is ServerRecord {
   );
 }
 
-const PULL_KEYS = new Set(['changes', 'cursor', 'hasMore', 'serverTime']);
+const PULL_KEYS = new Set(['changes', 'cursor', 'hasMore', 'serverTime', 'horizon']);
 
 /**
  * The pull response when it passes the fast check, else `undefined` (run `PullResponseSchema`
  * for the verdict and the message).
  */
 export function fastPullResponse(value: unknown): PullResponse | undefined {
-  if (!isObject(value) || !hasOnlyKeys(value, PULL_KEYS.size, PULL_KEYS)) return undefined;
+  if (!isObject(value)) return undefined;
+  const withHorizon = Object.hasOwn(value, 'horizon');
+  if (!hasOnlyKeys(value, withHorizon ? 5 : 4, PULL_KEYS)) return undefined;
+  if (withHorizon && !isCounter(value.horizon)) return undefined;
   const { changes } = value;
   if (!Array.isArray(changes) || !isCounter(value.cursor) || typeof value.hasMore !== 'boolean') return undefined;
   if (!isCounter(value.serverTime)) return undefined;

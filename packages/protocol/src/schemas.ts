@@ -189,6 +189,11 @@ export const PullResponseSchema = v.object({
   cursor: Cursor,
   hasMore: v.boolean(),
   serverTime: Counter,
+  /**
+   * Snapshot pages only: the scope's compaction horizon when the page was read. A rise during
+   * a reset means tombstones the reset had not reached yet may be gone: the reset starts over.
+   */
+  horizon: v.optional(Cursor),
 });
 export type PullResponse = v.InferOutput<typeof PullResponseSchema>;
 

@@ -83,6 +83,8 @@ export class PullSyncStrategy {
     const flagKey = resetFlagKey(this.#cursorKey);
     let seen: Set<string> | null = (await store.kv.getItem(flagKey)) === null ? null : new Set();
     if (seen) cursor = 0;
+    // The horizon the reset's first page was read under (a crashed reset starts over anyway).
+    let resetHorizon: number | undefined;
     // --- end reset ---
     const result: PullResult = { totalChanges: 0, successful: 0, failed: 0, conflicts: 0, pages: 0, cursor };
     const fetchPage = (from: number, snapshot: boolean) =>
@@ -101,6 +103,15 @@ export class PullSyncStrategy {
     // overlap. It only ever holds data: the cursor still moves in the transaction that
     // applies a page, and an unused prefetch (an error, a reset) is dropped unread.
     let prefetched: ReturnType<typeof fetchPage> | undefined;
+    const startReset = async () => {
+      await store.write(async (tx) => {
+        await tx.setKv(flagKey, '1');
+        await tx.setKv(this.#cursorKey, '0');
+      });
+      cursor = 0;
+      seen = new Set();
+      resetHorizon = undefined;
+    };
     for (let page = 0; page < MAX_PAGES; page++) {
       let response: Awaited<ReturnType<RemoteAPI['pull']>>;
       try {
@@ -110,15 +121,21 @@ export class PullSyncStrategy {
         prefetched = undefined;
         // --- reset after history compaction: start over from a snapshot, outbox untouched ---
         if (!isResetRequired(error) || cursor === 0) throw error;
-        await store.write(async (tx) => {
-          await tx.setKv(flagKey, '1');
-          await tx.setKv(this.#cursorKey, '0');
-        });
-        cursor = 0;
-        seen = new Set();
+        await startReset();
         continue;
         // --- end reset ---
       }
+      // --- reset: a compaction during it may have removed the tombstone of an entity an
+      // earlier page delivered live, which the sweep would then keep: start it over ---
+      if (seen && response.horizon !== undefined) {
+        if (resetHorizon === undefined || cursor === 0) resetHorizon = response.horizon;
+        else if (response.horizon > resetHorizon) {
+          prefetched = undefined;
+          await startReset();
+          continue;
+        }
+      }
+      // --- end reset ---
       if (response.cursor < cursor || (response.hasMore && response.cursor === cursor)) {
         throw new SyncError('PROTOCOL_ERROR', `The server's cursor did not advance (${cursor} → ${response.cursor})`);
       }

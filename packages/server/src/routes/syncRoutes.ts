@@ -90,6 +90,7 @@ export function registerSyncRoutes(app: FastifyInstance, ctx: RouteContext): voi
       cursor: page.cursor ?? last?.seq ?? cursor,
       hasMore: page.hasMore,
       serverTime: ctx.now(),
+      ...(page.horizon === undefined ? {} : { horizon: page.horizon }),
     };
   });
 

@@ -129,9 +129,10 @@ export class PostgresStorage implements ServerStorage {
     // Checked after the read: a compaction that commits in between makes us refuse, never skip.
     if (cursor > 0 && !options.snapshot) await this.#checkHorizon(scope, cursor, 'pull_horizon');
     const result: PullPage = page(rows.map(toRecord), limit);
-    if (options.snapshot && !result.hasMore) {
-      const horizon = await this.#horizon(scope, 'pull_horizon');
-      result.cursor = Math.max(result.items.at(-1)?.seq ?? cursor, horizon);
+    if (options.snapshot) {
+      // Read after the rows: a compaction committing in between shows as a rise, never hides.
+      result.horizon = await this.#horizon(scope, 'pull_horizon');
+      if (!result.hasMore) result.cursor = Math.max(result.items.at(-1)?.seq ?? cursor, result.horizon);
     }
     return result;
   }

@@ -58,6 +58,8 @@ export interface PullPage extends Page<ServerRecord> {
    * ends at the compaction horizon, so the device's next pull is not refused again.
    */
   cursor?: number;
+  /** Snapshot pages: the scope's pull horizon, read after the page's rows. */
+  horizon?: number;
 }
 
 /**

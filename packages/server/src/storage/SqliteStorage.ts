@@ -12,7 +12,7 @@ import type {
   ServerStorage,
   UnsequencedRecord,
 } from './ServerStorage.js';
-import { checkHorizon, compactSqlite, snapshotEnd } from './SqliteStorageCompact.js';
+import { checkHorizon, compactSqlite, pullHorizon } from './SqliteStorageCompact.js';
 
 /**
  * Ordered migrations; index + 1 is the schema version. Entity types are data in a column,
@@ -354,7 +354,10 @@ export class SqliteStorage implements ServerStorage {
         : this.#statements.pullTypes.all(scope, cursor, JSON.stringify(types), limit + 1);
     if (cursor > 0 && !options.snapshot) checkHorizon(this.#db, scope, cursor, 'pull');
     const result: PullPage = page(rows.map(toRecord), limit);
-    if (options.snapshot && !result.hasMore) result.cursor = snapshotEnd(this.#db, scope, result, cursor);
+    if (options.snapshot) {
+      result.horizon = pullHorizon(this.#db, scope);
+      if (!result.hasMore) result.cursor = Math.max(result.items.at(-1)?.seq ?? cursor, result.horizon);
+    }
     return result;
   }
 

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { type CompactOptions, type CompactResult, CursorExpiredError, type PullPage } from './ServerStorage.js';
+import { type CompactOptions, type CompactResult, CursorExpiredError } from './ServerStorage.js';
 
 type HorizonStatement = Database.Statement<[string], { pull_horizon: number; log_horizon: number }>;
 // Every pull checks the horizon: prepare that statement once per database handle.
@@ -24,10 +24,9 @@ export function checkHorizon(db: Database.Database, scope: string, cursor: numbe
   if (cursor < horizon) throw new CursorExpiredError(cursor, horizon);
 }
 
-/** The cursor after a snapshot's last page: its last seq, or the pull horizon when that is later. */
-export function snapshotEnd(db: Database.Database, scope: string, page: PullPage, cursor: number): number {
-  const row = horizonStatement(db).get(scope);
-  return Math.max(page.items.at(-1)?.seq ?? cursor, row?.pull_horizon ?? 0);
+/** The scope's pull horizon: pulls from below it are refused (tombstones removed). */
+export function pullHorizon(db: Database.Database, scope: string): number {
+  return horizonStatement(db).get(scope)?.pull_horizon ?? 0;
 }
 
 /**
