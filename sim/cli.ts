@@ -1,8 +1,11 @@
 /**
  * `npm run sim -- --seeds N --clients K --ops M` runs seeds 1..N; `--seed S` replays one.
  * `--clients` takes a number or a range `3-8` (each seed draws its count from the range).
+ * `--postgres` runs the server on PostgreSQL: a throwaway cluster (Debian's binaries) unless
+ * `FERRY_SIM_PG` names one (`postgres://…/postgres`); each world gets its own database.
  */
 import { availableParallelism } from 'node:os';
+import { startPostgres } from '../test/support/postgres.js';
 import { runPool, runStride } from './pool.js';
 import { runSeed, type SeedOutcome } from './runSeed.js';
 
@@ -12,6 +15,7 @@ interface CliOptions {
   clients: number | [number, number];
   ops: number;
   verbose: boolean;
+  postgres: boolean;
   workers: number;
   /** Set in a child process: `index/count`. */
   worker: [number, number] | undefined;
@@ -24,6 +28,7 @@ function parseArgs(argv: readonly string[]): CliOptions {
     clients: [3, 8],
     ops: 300,
     verbose: false,
+    postgres: false,
     workers: Math.min(2, availableParallelism()),
     worker: undefined,
   };
@@ -48,6 +53,7 @@ function parseArgs(argv: readonly string[]): CliOptions {
         i++;
       } else options.clients = int('--clients');
     } else if (flag === '--verbose') options.verbose = true;
+    else if (flag === '--postgres') options.postgres = true;
     else if (flag === '--workers') options.workers = Math.max(1, int('--workers'));
     else if (flag === '--worker') {
       const [index, count] = value.split('/').map(Number);
@@ -55,7 +61,7 @@ function parseArgs(argv: readonly string[]): CliOptions {
       i++;
     } else {
       throw new Error(
-        `Unknown flag ${flag}; use --seeds N, --seed S, --first S, --clients K|A-B, --ops M, --workers W, --verbose`,
+        `Unknown flag ${flag}; use --seeds N, --seed S, --first S, --clients K|A-B, --ops M, --workers W, --postgres, --verbose`,
       );
     }
   }
@@ -64,7 +70,7 @@ function parseArgs(argv: readonly string[]): CliOptions {
 
 function replayCommand(seed: number, options: CliOptions): string {
   const clients = Array.isArray(options.clients) ? options.clients.join('-') : String(options.clients);
-  return `npm run sim -- --seed ${seed} --clients ${clients} --ops ${options.ops}`;
+  return `npm run sim -- --seed ${seed} --clients ${clients} --ops ${options.ops}${options.postgres ? ' --postgres' : ''}`;
 }
 
 /**
@@ -94,6 +100,17 @@ async function main(): Promise<number> {
     await runStride(options, index, count, (outcome) => process.send?.(outcome));
     return 0;
   }
+  // Workers inherit the cluster through the environment.
+  const cluster = options.postgres && !process.env.FERRY_SIM_PG ? await startPostgres() : undefined;
+  if (cluster) process.env.FERRY_SIM_PG = cluster.url;
+  try {
+    return await runAll(options);
+  } finally {
+    await cluster?.stop();
+  }
+}
+
+async function runAll(options: CliOptions): Promise<number> {
   const started = performance.now();
   const failures: SeedOutcome[] = [];
   let done = 0;
@@ -127,7 +144,7 @@ async function main(): Promise<number> {
   else await runStride(options, 0, 1, onOutcome);
   const seconds = (performance.now() - started) / 1000;
   console.log(
-    `${options.seeds} seeds, ${failures.length} failed, ${seconds.toFixed(1)} s, ` +
+    `${options.seeds} seeds${options.postgres ? ' on PostgreSQL' : ''}, ${failures.length} failed, ${seconds.toFixed(1)} s, ` +
       `${(options.seeds / seconds).toFixed(2)} seeds/s (${events} events, ${requests} requests, ${options.workers} workers)`,
   );
   if (failures.length > 0) console.log(`failing seeds: ${failures.map((f) => f.seed).join(' ')}`);

@@ -1,12 +1,11 @@
 import type { SimDevice } from './simDevice.js';
-import type { World } from './world.js';
+import { regime, type World } from './world.js';
 
 /**
  * The app's user working through the conflict inbox of a `manual` device: each parked conflict
  * is resolved with a drawn winner. On a private entity (one writer) the user keeps their own
- * write, so the model of what the app saw committed stays the truth. The server's side is
- * picked only with `serverWins` (a known bug: it adopts the state parked, which can be older
- * than what the device's cursor has already passed).
+ * write, so the model of what the app saw committed stays the truth. On a shared one it picks
+ * either side (the server's only with `serverWins`, on by default).
  * Returns how many conflicts were resolved (at most `limit`).
  */
 export async function resolveParked(world: World, device: SimDevice, limit: number): Promise<number> {
@@ -17,9 +16,10 @@ export async function resolveParked(world: World, device: SimDevice, limit: numb
   let resolved = 0;
   for (const conflict of listed.value.slice(0, limit)) {
     const own = conflict.entityId.startsWith('p-');
-    const serverWins = world.options.serverWins ?? process.env.FERRY_SIM_SERVER_WINS === '1';
+    const serverWins = world.options.serverWins ?? regime('FERRY_SIM_SERVER_WINS');
     const winner = world.rng.pick(own || !serverWins ? (['local'] as const) : (['local', 'server'] as const));
     world.trace.add(`${device.name}: resolves parked conflict on ${conflict.entityId} (${winner} wins)`);
+    world.shared.decided(device.name, conflict.entityId);
     const done = await world.app(device, () => engine.manager.resolveConflict(conflict.id, { winner }));
     if (done.killed) break;
     resolved++;

@@ -1,5 +1,5 @@
 import type { ServerRecord } from '@ferry/protocol';
-import type { LoggedChange, SqliteStorage } from '@ferry/server';
+import type { LoggedChange, ServerStorage } from '@ferry/server';
 import type { Ledger } from './ledger.js';
 import type { SimDevice } from './simDevice.js';
 
@@ -36,7 +36,7 @@ async function allPages<T>(
 }
 
 /** Every record of a user on the server (tombstones included), by `type/id`. */
-export async function serverRecords(storage: SqliteStorage, user: string): Promise<Map<string, ServerRecord>> {
+export async function serverRecords(storage: ServerStorage, user: string): Promise<Map<string, ServerRecord>> {
   const records = await allPages(
     // A snapshot: below a compaction horizon a plain pull is refused, and tombstones may be gone.
     (cursor) => storage.pull(user, { cursor, limit: 500, snapshot: true }),
@@ -56,7 +56,7 @@ export async function deviceTodos(device: SimDevice): Promise<Map<string, string
  * The server's log for a user: every change id at most once (exactly-once effect), sequence
  * numbers 1..N without a gap (the cursor can never skip), every acknowledged change present.
  */
-export async function checkServerLog(storage: SqliteStorage, user: string, ledger: Ledger): Promise<LoggedChange[]> {
+export async function checkServerLog(storage: ServerStorage, user: string, ledger: Ledger): Promise<LoggedChange[]> {
   const log = await allPages(
     (since) => storage.changesSince(user, { since, limit: 500 }),
     (c) => c.seq,
@@ -90,7 +90,7 @@ export function checkIsolation(where: string, user: string, titles: Iterable<unk
  * The device's committed cursor never goes back (except inside a flagged reset from a snapshot)
  * and never passes the server's sequence.
  */
-export async function checkCursor(device: SimDevice, storage: SqliteStorage): Promise<number> {
+export async function checkCursor(device: SimDevice, storage: ServerStorage): Promise<number> {
   const engine = device.engine ?? fail(`${device.name} is not running`);
   const [raw, resetting] = await engine.driver.uncounted(() =>
     Promise.all([engine.store.kv.getItem('ferry:cursor'), engine.store.kv.getItem('ferry:cursor:reset')]),

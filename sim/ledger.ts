@@ -26,3 +26,71 @@ export class Ledger {
     return [...this.applied].filter(([, count]) => count > 1).map(([key]) => key.replace('\u0000', '/'));
   }
 }
+
+/** A write an app saw committed on a shared entity (several devices write it). */
+interface SharedWrite {
+  device: string;
+  user: string;
+  entityId: string;
+  /** The write's title (titles are unique per write); null for a delete. */
+  title: string | null;
+  step: number;
+}
+
+/**
+ * Unacknowledged writes must not vanish either. A write on a shared entity leaves its
+ * device's outbox in one of two ways: it reaches the server (its title is in the server's log
+ * for that entity, in the change itself or in a resolution carrying it), or a conflict decision
+ * on that device after the write replaced it, or the device deleted the entity afterwards (a
+ * delete meeting the server's delete settles every pending change of the entity). Anything
+ * else lost a user's write silently.
+ */
+export class SharedWrites {
+  #step = 0;
+  readonly #writes: SharedWrite[] = [];
+  /** `device/entityId` → step of the latest conflict decision the device made on it. */
+  readonly #decisions = new Map<string, number>();
+
+  /** A point in the run's order of writes and decisions. */
+  tick(): number {
+    return ++this.#step;
+  }
+
+  /** The app saw a write committed that it started at `step`. */
+  wrote(write: SharedWrite): void {
+    this.#writes.push(write);
+  }
+
+  /** A device decided a conflict on an entity (automatically or from its inbox). */
+  decided(device: string, entityId: string): void {
+    this.#decisions.set(`${device}/${entityId}`, this.tick());
+  }
+
+  /** The first write of `user` that neither reached the server nor lost a conflict, if any. */
+  lost(user: string, log: ReadonlyArray<{ entityType: string; entityId: string; operation: string; data: unknown }>) {
+    const titles = new Set<string>();
+    const deleted = new Set<string>();
+    for (const change of log) {
+      if (change.entityType !== 'todos') continue;
+      const title = (change.data as { title?: unknown } | null)?.title;
+      if (typeof title === 'string') titles.add(`${change.entityId}\u0000${title}`);
+      if (change.operation === 'DELETE') deleted.add(change.entityId);
+    }
+    const deletedLater = (write: SharedWrite) =>
+      this.#writes.some(
+        (other) =>
+          other.title === null &&
+          other.step > write.step &&
+          other.device === write.device &&
+          other.entityId === write.entityId,
+      );
+    return this.#writes.find((write) => {
+      if (write.user !== user) return false;
+      const reached =
+        write.title === null ? deleted.has(write.entityId) : titles.has(`${write.entityId}\u0000${write.title}`);
+      return (
+        !reached && (this.#decisions.get(`${write.device}/${write.entityId}`) ?? 0) < write.step && !deletedLater(write)
+      );
+    });
+  }
+}

@@ -83,20 +83,26 @@ async function restWrite(world: World, user: string, op: number): Promise<void> 
     'ferry-protocol': String(PROTOCOL_VERSION),
     'content-type': 'application/json',
   };
-  const put = await world.server.handle({
-    method: 'PUT',
-    url: `/v1/entities/todos/${id}`,
-    headers,
-    body: JSON.stringify({ title }),
-  });
+  const put = await world.server.handle(
+    {
+      method: 'PUT',
+      url: `/v1/entities/todos/${id}`,
+      headers,
+      body: JSON.stringify({ title }),
+    },
+    user,
+  );
   let status = put.status;
   if (status === 404) {
-    const post = await world.server.handle({
-      method: 'POST',
-      url: '/v1/entities/todos',
-      headers,
-      body: JSON.stringify({ id, title, completed: false }),
-    });
+    const post = await world.server.handle(
+      {
+        method: 'POST',
+        url: '/v1/entities/todos',
+        headers,
+        body: JSON.stringify({ id, title, completed: false }),
+      },
+      user,
+    );
     status = post.status;
   }
   world.trace.add(`server REST write ${user}/${id} → ${status}`);
@@ -129,8 +135,11 @@ async function write(world: World, device: SimDevice, op: number): Promise<void>
     call = () => engine.todos.update(id, patch);
   }
   world.trace.add(`${device.name}: ${before.value ? (expected ? 'update' : 'delete') : 'insert'} ${id}`);
+  const step = world.shared.tick();
   const done = await world.app(device, call);
   if (done.killed) return;
+  if (shared)
+    world.shared.wrote({ device: device.name, user: device.user, entityId: id, title: expected && title, step });
   if (!shared) world.model.set(`${device.user}/${id}`, expected === null ? null : canonical(expected));
   const after = await world.app(device, () => engine.todos.get(id));
   if (after.killed) return;

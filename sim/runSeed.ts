@@ -160,7 +160,13 @@ async function checkQuiescent(world: World): Promise<void> {
   world.checkServerErrors();
   const storage = world.server.storage;
   for (const user of USERS) {
-    await checkServerLog(storage, user, world.ledger);
+    const log = await checkServerLog(storage, user, world.ledger);
+    const lost = world.shared.lost(user, log);
+    if (lost) {
+      throw new InvariantError(
+        `${lost.device}'s write of ${lost.entityId} (${lost.title ?? 'delete'}) was lost: it never reached the server and no conflict decision on ${lost.device} replaced it`,
+      );
+    }
     const records = await serverRecords(storage, user);
     const live = new Map<string, string>();
     for (const record of records.values()) {

@@ -2,6 +2,7 @@ import {
   ChangeTracker,
   Collection,
   ConflictResolver,
+  type ConflictResolverLike,
   HttpRemoteAPI,
   HybridLogicalClock,
   LocalStore,
@@ -44,6 +45,8 @@ export interface DeviceDeps {
   manual: boolean;
   /** Device clock skew in ms. */
   skew: number;
+  /** The engine decided a conflict on a todo (not a deferral to the inbox). */
+  onDecision: (entityId: string) => void;
   batchSize: number;
   pageSize: number;
   writeDebounceMs: number;
@@ -135,7 +138,7 @@ export class SimDevice implements NetworkPeer, LivePeer {
         now,
       }),
       changeTracker: tracker,
-      conflictResolver: new ConflictResolver(this.#deps.manual ? 'manual' : 'last-write-wins'),
+      conflictResolver: this.#resolver(),
       errorHandler: new SyncErrorHandler({ random: rng.random, now }),
       timers,
       now,
@@ -149,6 +152,18 @@ export class SimDevice implements NetworkPeer, LivePeer {
     this.engine = { store, driver, manager, todos: new Collection('todos', tracker), online, live };
     await manager.ready();
     return this.engine;
+  }
+
+  /** The device's resolver, telling the world about every decision it makes. */
+  #resolver(): ConflictResolverLike {
+    const inner = new ConflictResolver(this.#deps.manual ? 'manual' : 'last-write-wins');
+    return {
+      resolve: async (conflict) => {
+        const resolution = await inner.resolve(conflict);
+        if (resolution.winner !== 'deferred') this.#deps.onDecision(conflict.entityId);
+        return resolution;
+      },
+    };
   }
 
   #abandon(why: string): void {

@@ -1,4 +1,12 @@
-import { createServer, defaultSchema, type FerryServer, SqliteStorage, signDevToken } from '@ferry/server';
+import {
+  createServer,
+  defaultSchema,
+  type FerryServer,
+  PostgresStorage,
+  type ServerStorage,
+  SqliteStorage,
+  signDevToken,
+} from '@ferry/server';
 import type { VirtualClock } from './virtualClock.js';
 
 /** Secret the simulated server verifies tokens with. */
@@ -19,22 +27,31 @@ export interface SimResponse {
   body: string;
 }
 
+/** Where the server keeps its data: a SQLite file, or a PostgreSQL database (`postgres://…`). */
+export type SimDatabase = { sqlite: string } | { postgres: string };
+
 /**
- * The REAL Ferry server (Fastify app, push/pull logic, SQLite storage on a file), driven
- * in-process through `app.inject()`. A restart closes the storage and opens the file again,
- * so only what was committed survives.
+ * The REAL Ferry server (Fastify app, push/pull logic, SQLite or PostgreSQL storage), driven
+ * in-process through `app.inject()`. A restart closes the storage and opens it again, so only
+ * what was committed survives.
+ *
+ * Commits reach the live fan-out in a fixed order on both backends: SQLite's commit listener
+ * runs inside the request; PostgreSQL's (LISTEN/NOTIFY) would arrive whenever its socket does,
+ * so there the server reads the writer's sequence after each write request instead.
  */
 export class SimServer {
-  readonly dbPath: string;
+  readonly database: SimDatabase;
   readonly #clock: VirtualClock;
   #server: FerryServer;
-  #storage: SqliteStorage;
+  #storage: ServerStorage;
+  /** Last sequence announced per scope (PostgreSQL). */
+  readonly #announced = new Map<string, number>();
   restarts = 0;
   /** Hears every commit (scope, seq), across restarts: the live fan-out hangs off it. */
   onCommit: (scope: string, seq: number) => void = () => undefined;
 
-  private constructor(dbPath: string, clock: VirtualClock, server: FerryServer, storage: SqliteStorage) {
-    this.dbPath = dbPath;
+  private constructor(database: SimDatabase, clock: VirtualClock, server: FerryServer, storage: ServerStorage) {
+    this.database = database;
     this.#clock = clock;
     this.#server = server;
     this.#storage = storage;
@@ -42,18 +59,22 @@ export class SimServer {
   }
 
   #listen(): void {
-    this.#storage.onCommit((scope, seq) => this.onCommit(scope, seq));
+    if ('sqlite' in this.database) this.#storage.onCommit((scope, seq) => this.onCommit(scope, seq));
   }
 
-  /** Opens storage on `dbPath` and builds the server on the virtual clock. */
-  static async start(dbPath: string, clock: VirtualClock): Promise<SimServer> {
-    const { server, storage } = await SimServer.#open(dbPath, clock);
-    return new SimServer(dbPath, clock, server, storage);
+  /** Opens the storage and builds the server on the virtual clock. */
+  static async start(database: SimDatabase, clock: VirtualClock): Promise<SimServer> {
+    const { server, storage } = await SimServer.#open(database, clock);
+    return new SimServer(database, clock, server, storage);
   }
 
-  static async #open(dbPath: string, clock: VirtualClock) {
+  static async #open(database: SimDatabase, clock: VirtualClock) {
     // On virtual time: write and apply times decide what a compaction removes.
-    const storage = new SqliteStorage(dbPath, { now: () => clock.wallNow() });
+    const now = () => clock.wallNow();
+    const storage: ServerStorage =
+      'sqlite' in database
+        ? new SqliteStorage(database.sqlite, { now })
+        : await PostgresStorage.open({ connectionString: database.postgres, maxConnections: 2, now });
     const server = await createServer({
       storage,
       schema: defaultSchema,
@@ -65,7 +86,7 @@ export class SimServer {
   }
 
   /** The live storage (invariant checks read it directly). */
-  get storage(): SqliteStorage {
+  get storage(): ServerStorage {
     return this.#storage;
   }
 
@@ -79,8 +100,8 @@ export class SimServer {
     return signDevToken(SIM_SECRET, user, { now: this.#clock.wallNow() - 10 * 86_400_000, expiresIn: '1h' });
   }
 
-  /** Handles one request to completion. */
-  async handle(request: SimRequest): Promise<SimResponse> {
+  /** Handles one request of `scope`'s user to completion. */
+  async handle(request: SimRequest, scope: string): Promise<SimResponse> {
     const response = await this.#server.app.inject({
       method: request.method as 'GET',
       url: request.url,
@@ -92,6 +113,13 @@ export class SimServer {
       if (typeof value === 'string') headers[name] = value;
       else if (typeof value === 'number') headers[name] = String(value);
     }
+    if ('postgres' in this.database && request.method !== 'GET' && response.statusCode < 300) {
+      const seq = await this.#storage.currentSeq(scope);
+      if (seq > (this.#announced.get(scope) ?? 0)) {
+        this.#announced.set(scope, seq);
+        this.onCommit(scope, seq);
+      }
+    }
     return { status: response.statusCode, headers, body: response.body };
   }
 
@@ -99,7 +127,7 @@ export class SimServer {
   async restart(): Promise<void> {
     await this.#server.close();
     await this.#storage.close();
-    const { server, storage } = await SimServer.#open(this.dbPath, this.#clock);
+    const { server, storage } = await SimServer.#open(this.database, this.#clock);
     this.#server = server;
     this.#storage = storage;
     this.#listen();

@@ -110,7 +110,7 @@ export class VirtualNetwork {
         return;
       }
       const deliver = async (copy: boolean) => {
-        const response = await this.#server.handle(request);
+        const response = await this.#server.handle(request, peer.user);
         this.#ledger.observe(peer.user, request.url, response.status, response.body, false);
         if (copy) return this.#trace.add(`${label}: duplicate delivered → ${response.status}`);
         if (response.status === 401 || response.status === 410) {

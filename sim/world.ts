@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeFaults, drawFaults, type FaultProfile } from './faults.js';
 import { InvariantError } from './invariants.js';
-import { Ledger } from './ledger.js';
+import { Ledger, SharedWrites } from './ledger.js';
+import { createWorldDatabase, dropWorldDatabase } from './postgres.js';
 import { Prng } from './prng.js';
 import { SimDevice } from './simDevice.js';
 import { SimLiveHub } from './simLive.js';
@@ -29,27 +30,37 @@ export interface WorldOptions {
   /** Users the devices alternate between. Default {@link USERS}. */
   users?: readonly string[];
   /**
-   * Whether a user resolving a parked conflict may pick the server's side. Off by default
-   * (`FERRY_SIM_SERVER_WINS=1` turns it on): a known engine bug, see docs/testing.md.
+   * Whether a user resolving a parked conflict on a shared entity may pick the server's side.
+   * On by default; `FERRY_SIM_SERVER_WINS=0` turns it off.
    */
   serverWins?: boolean;
   /**
-   * Whether some devices run the `manual` strategy with a conflict inbox. Off by default
-   * (`FERRY_SIM_MANUAL=1` turns it on) until the inbox bugs in docs/testing.md are fixed; the
-   * draws are made either way, so a seed's world is otherwise the same.
+   * Whether some devices run the `manual` strategy with a conflict inbox. On by default;
+   * `FERRY_SIM_MANUAL=0` turns it off. The draws are made either way, so a seed's world is
+   * otherwise the same.
    */
   manual?: boolean;
   /**
-   * Whether the server compacts history now and then. Off by default (`FERRY_SIM_COMPACTION=1`
-   * turns it on) until the version-vector bug in docs/testing.md is fixed; drawn either way.
+   * Whether the server compacts history now and then. On by default; `FERRY_SIM_COMPACTION=0`
+   * turns it off (drawn either way).
    */
   compaction?: boolean;
+  /**
+   * A PostgreSQL cluster's admin URL (`postgres://…/postgres`): the server then runs on a fresh
+   * database of it instead of a SQLite file. Default `FERRY_SIM_PG`.
+   */
+  postgres?: string;
   /** Alters the world once built: tests plant a bug to prove the invariants catch it. */
   tamper?: (world: World) => void;
 }
 
 /** The outcome of an app call that may be cut short by a kill. */
 export type AppResult<T> = { killed: true } | { killed: false; value: T };
+
+/** A fault regime's switch: on unless the variable is `0`. */
+export function regime(variable: string): boolean {
+  return process.env[variable] !== '0';
+}
 
 function defaultBaseDir(): string {
   try {
@@ -74,6 +85,8 @@ export class World {
   readonly devices: SimDevice[] = [];
   /** Private todos (one writer): `user/id` → the last value the app saw committed (null: deleted). */
   readonly model = new Map<string, string | null>();
+  /** Writes on shared todos and conflict decisions: none may vanish. */
+  readonly shared = new SharedWrites();
   kills = 0;
   /** Bearer token of each user. */
   readonly tokens = new Map<string, string>();
@@ -86,6 +99,7 @@ export class World {
   inboxResolved = 0;
 
   readonly options: WorldOptions;
+  #dropDatabase: (() => Promise<void>) | undefined;
 
   private constructor(options: WorldOptions, dir: string) {
     this.options = options;
@@ -94,7 +108,7 @@ export class World {
     const clients =
       typeof options.clients === 'number' ? options.clients : this.rng.int(options.clients[0], options.clients[1]);
     this.faults = drawFaults(this.rng, clients);
-    if (!(options.compaction ?? process.env.FERRY_SIM_COMPACTION === '1')) this.faults.compaction = 0;
+    if (!(options.compaction ?? regime('FERRY_SIM_COMPACTION'))) this.faults.compaction = 0;
     this.clock = new VirtualClock(Math.max(50_000, options.ops * clients * 400));
     this.trace = new Trace(() => this.clock.now, 300);
     this.trace.echo = options.echo;
@@ -117,7 +131,14 @@ export class World {
 
   async #start(): Promise<void> {
     this.trace.add(`seed ${this.seed}: ${this.faults.skews.length} devices; ${describeFaults(this.faults)}`);
-    this.server = await SimServer.start(join(this.dir, 'server.db'), this.clock);
+    const postgres = this.options.postgres ?? process.env.FERRY_SIM_PG;
+    if (postgres) {
+      const { url, name } = await createWorldDatabase(postgres, this.seed);
+      this.#dropDatabase = () => dropWorldDatabase(postgres, name);
+      this.server = await SimServer.start({ postgres: url }, this.clock);
+    } else {
+      this.server = await SimServer.start({ sqlite: join(this.dir, 'server.db') }, this.clock);
+    }
     this.network = new VirtualNetwork({
       clock: this.clock,
       server: this.server,
@@ -151,8 +172,9 @@ export class World {
         token: tokens.get(user)!,
         expiredToken: expired.get(user)!,
         live: this.rng.chance(this.faults.live),
-        manual: this.rng.chance(this.faults.manual) && (this.options.manual ?? process.env.FERRY_SIM_MANUAL === '1'),
+        manual: this.rng.chance(this.faults.manual) && (this.options.manual ?? regime('FERRY_SIM_MANUAL')),
         skew,
+        onDecision: (entityId) => this.shared.decided(`dev${index}`, entityId),
         // Mostly realistic sizes; sometimes tiny ones, to exercise paging and batching edges.
         batchSize: this.rng.chance(0.2) ? this.rng.int(1, 3) : this.rng.int(10, 50),
         pageSize: this.rng.chance(0.2) ? this.rng.int(1, 5) : this.rng.int(20, 200),
@@ -200,6 +222,7 @@ export class World {
     }
     this.network?.close();
     await this.server?.close().catch(() => undefined);
+    await this.#dropDatabase?.();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSeed } from '../../sim/runSeed.js';
 import type { SimRequest } from '../../sim/simServer.js';
 import type { World } from '../../sim/world.js';
+import { type PostgresCluster, postgresAvailable, startPostgres } from '../support/postgres.js';
 
 const SEEDS = 50;
 
@@ -25,18 +26,36 @@ describe('deterministic simulator', () => {
     for (const [key, count] of Object.entries(seen)) expect(count, key).toBeGreaterThan(0);
   }, 300_000);
 
-  it('resets devices from a snapshot after history compaction, outbox kept (FERRY_SIM_COMPACTION)', async () => {
+  it('resets devices from a snapshot after history compaction, outbox kept', async () => {
     let resets = 0;
     for (const seed of [1, 3, 4]) {
       const outcome = await runSeed({ seed, clients: [3, 8], ops: 300, compaction: true });
-      expect(
-        outcome.error ?? 'ok',
-        `FERRY_SIM_COMPACTION=1 npm run sim -- --seed ${seed} --clients 3-8 --ops 300`,
-      ).toBe('ok');
+      expect(outcome.error ?? 'ok', `npm run sim -- --seed ${seed} --clients 3-8 --ops 300`).toBe('ok');
       resets += outcome.stats.resets;
     }
     expect(resets).toBeGreaterThan(0);
   }, 60_000);
+
+  describe.skipIf(!postgresAvailable())('on PostgreSQL', () => {
+    let cluster: PostgresCluster | undefined;
+    beforeAll(async () => {
+      cluster = await startPostgres();
+    }, 90_000);
+    afterAll(async () => {
+      await cluster?.stop();
+    }, 60_000);
+
+    it('holds every invariant and replays identically', async () => {
+      const postgres = cluster!.url;
+      for (const seed of [2, 5]) {
+        const outcome = await runSeed({ seed, clients: [3, 5], ops: 100, postgres });
+        expect(outcome.error ?? 'ok', `npm run sim -- --seed ${seed} --clients 3-5 --ops 100 --postgres`).toBe('ok');
+        expect(outcome.stats.requests).toBeGreaterThan(50);
+        const again = await runSeed({ seed, clients: [3, 5], ops: 100, postgres });
+        expect(again.stats).toEqual(outcome.stats);
+      }
+    }, 120_000);
+  });
 
   it('replays a seed identically', async () => {
     const first = await runSeed({ seed: 7, clients: 4, ops: 80 });
@@ -49,8 +68,8 @@ describe('deterministic simulator', () => {
     // A planted bug: every push is answered "applied" and never reaches the storage.
     const tamper = (world: World) => {
       const handle = world.server.handle.bind(world.server);
-      world.server.handle = async (request: SimRequest) => {
-        if (!request.url.startsWith('/v1/push')) return handle(request);
+      world.server.handle = async (request: SimRequest, scope: string) => {
+        if (!request.url.startsWith('/v1/push')) return handle(request, scope);
         const { changes } = JSON.parse(request.body ?? '{}') as { changes: Array<{ id: string }> };
         const results = changes.map((change) => ({ changeId: change.id, status: 'applied' }));
         return {
