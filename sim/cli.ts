@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { startPostgres } from '../test/support/postgres.js';
 import { runPool, runStride } from './pool.js';
 import { runSeed, type SeedOutcome } from './runSeed.js';
+import { shrinkOps } from './shrink.js';
 
 interface CliOptions {
   seeds: number;
@@ -16,6 +17,8 @@ interface CliOptions {
   ops: number;
   verbose: boolean;
   postgres: boolean;
+  /** Shrink failing seeds to fewer ops at the end (`--no-shrink` skips it). */
+  shrink: boolean;
   workers: number;
   /** Set in a child process: `index/count`. */
   worker: [number, number] | undefined;
@@ -29,6 +32,7 @@ function parseArgs(argv: readonly string[]): CliOptions {
     ops: 300,
     verbose: false,
     postgres: false,
+    shrink: true,
     workers: Math.min(2, availableParallelism()),
     worker: undefined,
   };
@@ -54,6 +58,7 @@ function parseArgs(argv: readonly string[]): CliOptions {
       } else options.clients = int('--clients');
     } else if (flag === '--verbose') options.verbose = true;
     else if (flag === '--postgres') options.postgres = true;
+    else if (flag === '--no-shrink') options.shrink = false;
     else if (flag === '--workers') options.workers = Math.max(1, int('--workers'));
     else if (flag === '--worker') {
       const [index, count] = value.split('/').map(Number);
@@ -61,16 +66,33 @@ function parseArgs(argv: readonly string[]): CliOptions {
       i++;
     } else {
       throw new Error(
-        `Unknown flag ${flag}; use --seeds N, --seed S, --first S, --clients K|A-B, --ops M, --workers W, --postgres, --verbose`,
+        `Unknown flag ${flag}; use --seeds N, --seed S, --first S, --clients K|A-B, --ops M, --workers W, --postgres, --no-shrink, --verbose`,
       );
     }
   }
   return options;
 }
 
-function replayCommand(seed: number, options: CliOptions): string {
+function replayCommand(seed: number, options: CliOptions, ops = options.ops): string {
   const clients = Array.isArray(options.clients) ? options.clients.join('-') : String(options.clients);
-  return `npm run sim -- --seed ${seed} --clients ${clients} --ops ${options.ops}${options.postgres ? ' --postgres' : ''}`;
+  return `npm run sim -- --seed ${seed} --clients ${clients} --ops ${ops}${options.postgres ? ' --postgres' : ''}`;
+}
+
+/** Failing seeds shrunk to fewer ops at the end of a run (each costs up to 20 worlds). */
+const SHRINK_AT_MOST = 3;
+
+async function shrink(outcome: SeedOutcome, options: CliOptions): Promise<void> {
+  const run = (ops: number) => runSeed({ seed: outcome.seed, clients: options.clients, ops });
+  const shrunk = await shrinkOps(options.ops, outcome, run);
+  if (shrunk.ops === options.ops) {
+    console.log(`  seed ${outcome.seed} did not shrink below ${options.ops} ops (${shrunk.runs} worlds tried)`);
+    return;
+  }
+  const error = shrunk.outcome.error ?? '';
+  console.log(`SHRUNK seed ${outcome.seed} to ${shrunk.ops} ops (${shrunk.runs} worlds tried): ${error}`);
+  console.log(`  replay: ${replayCommand(outcome.seed, options, shrunk.ops)} --verbose`);
+  console.log('  trace:');
+  for (const line of focusTrace(error, shrunk.outcome.trace)) console.log(`    ${line}`);
 }
 
 /**
@@ -147,7 +169,10 @@ async function runAll(options: CliOptions): Promise<number> {
     `${options.seeds} seeds${options.postgres ? ' on PostgreSQL' : ''}, ${failures.length} failed, ${seconds.toFixed(1)} s, ` +
       `${(options.seeds / seconds).toFixed(2)} seeds/s (${events} events, ${requests} requests, ${options.workers} workers)`,
   );
-  if (failures.length > 0) console.log(`failing seeds: ${failures.map((f) => f.seed).join(' ')}`);
+  if (failures.length > 0) {
+    console.log(`failing seeds: ${failures.map((f) => f.seed).join(' ')}`);
+    if (options.shrink) for (const failure of failures.slice(0, SHRINK_AT_MOST)) await shrink(failure, options);
+  }
   return failures.length === 0 ? 0 : 1;
 }
 

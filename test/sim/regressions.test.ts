@@ -110,6 +110,15 @@ const REGRESSIONS: ReadonlyArray<{
     serverWins: false,
     why: 'a manual device pushed a change the server called stale on every sync (the counter reuse of seed 113)',
   },
+  {
+    seed: 648,
+    clients: '3-8',
+    ops: 300,
+    compaction: true,
+    manual: true,
+    serverWins: true,
+    why: "a compaction during a device's reset removed a tombstone ahead of its cursor; the sweep kept that entity live for good",
+  },
 ];
 
 describe('simulator regressions', () => {

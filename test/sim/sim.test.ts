@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSeed } from '../../sim/runSeed.js';
+import { shrinkOps } from '../../sim/shrink.js';
 import type { SimRequest } from '../../sim/simServer.js';
 import type { World } from '../../sim/world.js';
 import { type PostgresCluster, postgresAvailable, startPostgres } from '../support/postgres.js';
@@ -83,6 +84,14 @@ describe('deterministic simulator', () => {
     expect(outcome.ok).toBe(false);
     expect(outcome.error).toMatch(/not on the server|was lost|diverged/);
     expect(outcome.trace.length).toBeGreaterThan(0);
+
+    // Shrunk to fewer ops, the world still fails, with a shorter story to read.
+    const shrunk = await shrinkOps(60, outcome, (ops) => runSeed({ seed: 3, clients: 3, ops, tamper }));
+    expect(shrunk.ops).toBeLessThan(60);
+    expect(shrunk.outcome.ok).toBe(false);
+    expect(shrunk.runs).toBeLessThanOrEqual(20);
+    const passing = await runSeed({ seed: 3, clients: 3, ops: shrunk.ops - 1, tamper });
+    if (shrunk.ops > 1) expect(passing.ok).toBe(true);
   });
 
   it('catches a device that loses its outbox on restart', async () => {
