@@ -91,3 +91,22 @@ describe('over a real socket on 127.0.0.1', () => {
     expect((await fetch(`${url}/v1/pull`, { headers: headers() })).status).toBe(200);
   });
 });
+
+describe('createServer({ dbPath, now })', () => {
+  it('stamps write times with the injected clock, so compaction follows it', async () => {
+    const t = await startTestServer();
+    try {
+      const created = makeChange({ entityId: 'clocked' });
+      const deleted = makeChange({ entityId: 'clocked', operation: 'DELETE', version: 2, vector: { 'device-a': 2 } });
+      for (const change of [created, deleted]) {
+        const response = await t.call('POST', '/v1/push', { body: pushBody([change]) });
+        expect(response.json().results[0].status).toBe('applied');
+      }
+      // The virtual clock is years behind the real one: a tombstone written "now" is older than this.
+      const removed = await t.server.storage.compact({ tombstonesBefore: t.clock.now + 1 });
+      expect(removed.tombstones).toBe(1);
+    } finally {
+      await t.close();
+    }
+  });
+});

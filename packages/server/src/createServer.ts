@@ -26,7 +26,7 @@ export interface CreateServerOptions {
   auth: AuthOptions;
   /** Fastify/pino logger options; tests pass `false`. Default `false`. */
   logger?: FastifyServerOptions['logger'];
-  /** Wall clock in ms (token expiry, HLC, `serverTime`); injectable for tests. */
+  /** Wall clock in ms (token expiry, HLC, `serverTime`, write times of the storage it opens); injectable for tests. */
   now?: () => number;
   /** Mount `POST /v1/dev/token`, which signs a token for any user. Development only. */
   dev?: boolean;
@@ -74,7 +74,8 @@ export interface FerryServer {
 export async function createServer(options: CreateServerOptions): Promise<FerryServer> {
   const now = options.now ?? Date.now;
   const ownsStorage = options.storage === undefined;
-  const storage = options.storage ?? new SqliteStorage(options.dbPath ?? ':memory:');
+  // The storage stamps write times (what compaction compares) with the same clock.
+  const storage = options.storage ?? new SqliteStorage(options.dbPath ?? ':memory:', { now });
   let live: LiveHub | null = null;
   const app = Fastify({
     logger: options.logger ?? false,
