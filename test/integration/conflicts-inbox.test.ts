@@ -130,6 +130,16 @@ describe('manual conflicts without a decision', () => {
     expect(await b.system.localStore.countPending()).toBe(0);
   });
 
+  it('keep the clock past a decision, so a restart never reissues its stamp', async () => {
+    await b.system.forceSync();
+    const [parked] = await b.system.listConflicts();
+    await b.system.resolveConflict(parked!.id, { winner: 'local' });
+    const [decision] = await b.system.changeTracker.getPendingChanges();
+    b = await b.restart();
+    const next = await editAt(b, BASE, 't9', 'CREATE', { title: 'after restart', completed: false });
+    expect(decision!.id < next.id).toBe(true);
+  });
+
   it('refuse an unknown id or a malformed decision, changing nothing', async () => {
     await b.system.forceSync();
     const before = await b.system.listConflicts();

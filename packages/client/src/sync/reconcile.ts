@@ -255,6 +255,8 @@ export async function applyResolution(
     serverVersion: record.version,
   });
   await tx.insertChange(change);
+  // The change id (and a decision's stamp) came from the clock: keep it past a restart.
+  await tracker.saveClock(tx);
   return 'queued-local';
 }
 

@@ -101,7 +101,7 @@ export class ChangeTracker {
     }
     await tx.putEntity(applyLocalChange(existing, change));
     await tx.insertChange(change);
-    await tx.setKv(CLOCK_KEY, hlc);
+    await this.saveClock(tx);
     return change;
   }
 
@@ -111,6 +111,11 @@ export class ChangeTracker {
     const last = await tx.getKv(CLOCK_KEY);
     if (last) this.clock.advanceTo(last);
     this.#clockRestored = true;
+  }
+
+  /** Keeps the clock's last stamp (call in the transaction that used it): a restart never reissues it. */
+  async saveClock(tx: StoreTx): Promise<void> {
+    await tx.setKv(CLOCK_KEY, this.clock.last);
   }
 
   /** Pending changes in the order they were made (held ones, awaiting a manual resolution, excluded). */
