@@ -125,6 +125,31 @@ describe('SyncManager scheduling', () => {
   });
 });
 
+describe('going offline', () => {
+  it('cancels the request in flight, records no failure, and syncs again once back online', async () => {
+    proxy.inject('POST /v1/push', { kind: 'delay', ms: 3000 });
+    const a = await device('a');
+    const manager = a.system.syncManager;
+    manager.start();
+    await a.system.collection('todos').insert({ id: 't1', title: 'written before the tunnel' });
+    const sync = manager.performFullSync().catch((error: Error) => error);
+    await until(() => proxy.count('POST /v1/push') === 1, 'the push to be in flight');
+    manager.online.set(false);
+    const error = await sync;
+    // Cancelled at once, not timed out (the transport's timeout is 5 s, the proxy holds 3 s).
+    expect(error).toMatchObject({ name: 'AbortError' });
+    expect(manager.getState()).toMatchObject({ syncInProgress: false, syncErrors: [], isOnline: false });
+    expect(manager.getProgress().phase).toBe('idle');
+    expect(timers.delays).toEqual([]); // no retry scheduled: the way back is the online signal
+
+    manager.online.set(true);
+    await until(() => manager.getState().pendingChanges === 0 && !manager.getState().syncInProgress, 'the sync');
+    expect(await h.server.storage.getRecord('alice', 'todos', 't1')).toMatchObject({
+      data: { title: 'written before the tunnel' },
+    });
+  });
+});
+
 describe('progress feed', () => {
   const phases = (feed: SyncProgressState[]) => feed.map((p) => `${p.phase}:${p.processedItems}/${p.totalItems}`);
 

@@ -73,6 +73,8 @@ export class SyncManager {
   #running: Promise<void> | null = null;
   #followUp = false;
   #abort: AbortController | null = null;
+  /** The in-flight sync was cancelled because the device went offline. */
+  #wentOffline = false;
   readonly #triggers: SyncTriggers;
   #retryTimer: unknown = null;
   #idleTimer: unknown = null;
@@ -116,7 +118,15 @@ export class SyncManager {
       {
         trigger: () => void this.triggerSync(),
         wake: () => void this.#wake(),
-        signalsChanged: () => this.#setState({ isOnline: this.online.get(), paused: this.#pause() }),
+        signalsChanged: () => {
+          this.#setState({ isOnline: this.online.get(), paused: this.#pause() });
+          // Offline, a request in flight would only wait for its timeout: cancel it. Whatever
+          // the server acknowledged is settled already; coming back online syncs again.
+          if (!this.online.get() && this.#abort) {
+            this.#wentOffline = true;
+            this.#abort.abort();
+          }
+        },
         outboxChanged: () => void this.#refreshPending(),
       },
     );
@@ -351,6 +361,7 @@ export class SyncManager {
     }
     const abort = new AbortController();
     this.#abort = abort;
+    this.#wentOffline = false;
     this.#setState({ syncInProgress: true });
     this.#setProgress({ phase: 'preparing', totalItems: 0, processedItems: 0 });
     try {
@@ -389,8 +400,8 @@ export class SyncManager {
       this.#scheduleIdle();
       return { push: pushResult, pull: pullResult };
     } catch (caught) {
-      if (this.#stopped) {
-        // Cancelled by stop(): not a failure worth showing or retrying.
+      if (this.#stopped || this.#wentOffline) {
+        // Cancelled by stop() or by going offline: not a failure worth showing or retrying.
         this.#setProgress({ phase: 'idle', totalItems: 0, processedItems: 0 });
         throw this.errorHandler.categorizeError(caught);
       }
