@@ -320,7 +320,7 @@ export class SyncManager {
     return result;
   }
 
-  // ── conflict inbox (owned by the conflicts work; thin delegation to ConflictInbox) ──────────
+  // ── conflict inbox (thin delegation to ConflictInbox) ─────────────────────────────────────
   #conflictInbox: Promise<ConflictInbox> | undefined;
 
   #inbox(): Promise<ConflictInbox> {
