@@ -45,6 +45,33 @@ export function next<T>(child: ChildProcess, type: string, timeoutMs: number): P
   });
 }
 
+/** Asks a server child (server.ts) for the CPU time (user + system, all threads) it has used, in ms. */
+export async function serverCpuMs(server: ChildProcess): Promise<number> {
+  const reply = next<{ cpu: NodeJS.CpuUsage }>(server, 'cpu', 10_000);
+  server.send({ type: 'cpu' });
+  const { cpu } = await reply;
+  return (cpu.user + cpu.system) / 1000;
+}
+
+/** Time (ms) a thread has spent on a CPU and runnable but waiting for one. */
+export interface SchedStat {
+  runMs: number;
+  waitMs: number;
+}
+
+/**
+ * Time (ms) the main thread of process `pid` has spent on a CPU and runnable but waiting for
+ * one, from Linux's /proc/<pid>/schedstat; undefined where that is not available.
+ */
+export function schedStat(pid: number | undefined): SchedStat | undefined {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ').map(Number);
+    return run === undefined || wait === undefined ? undefined : { runMs: run / 1e6, waitMs: wait / 1e6 };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Asks a server child (server.ts) for its resident set size, in MB. */
 export async function serverRssMB(server: ChildProcess): Promise<number> {
   const reply = next<{ rss: number }>(server, 'rss', 10_000);
@@ -76,6 +103,30 @@ export function percentile(values: number[], p: number): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+/** What a load client process reports: latencies (ms) of the requests that succeeded, failures by kind. */
+export interface ClientResult {
+  pushes: number[];
+  pulls: number[];
+  errors: Record<string, number>;
+}
+
+/** Pushes/s and pulls/s over `seconds`, their p50/p99 and the errors summed, over client processes' results. */
+export function throughput(results: ClientResult[], seconds: number) {
+  const pushes = results.flatMap((r) => r.pushes);
+  const pulls = results.flatMap((r) => r.pulls);
+  const errors: Record<string, number> = {};
+  for (const r of results) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
+  return {
+    pushesPerSecond: Math.round(pushes.length / seconds),
+    pushP50Ms: Number(percentile(pushes, 50).toFixed(1)),
+    pushP99Ms: Number(percentile(pushes, 99).toFixed(1)),
+    pullsPerSecond: Math.round(pulls.length / seconds),
+    pullP50Ms: Number(percentile(pulls, 50).toFixed(1)),
+    pullP99Ms: Number(percentile(pulls, 99).toFixed(1)),
+    errors,
+  };
 }
 
 /** This process's soft limit on open files (children inherit it); Infinity when unknown. */

@@ -2,25 +2,32 @@
  * `npm run load`: a fleet of simulated devices (the real client engine, in several client
  * processes) against 1 SQLite server process, 1 PostgreSQL server process and 3 PostgreSQL
  * server processes. Reports pushes/s and pulls/s with p50/p99 latency, errors by status and
- * server RSS. Then the live-capacity scenario (live.ts): FERRY_LOAD_LIVE WebSocket clients on
+ * server RSS. Then the server-capacity scenario (capacity.ts) on the same three set-ups: cheap
+ * protocol clients instead of client engines, so the figures are the server's, with the CPU
+ * time it used. Then the live-capacity scenario (live.ts): FERRY_LOAD_LIVE WebSocket clients on
  * one server process, connect time, RSS and poke fan-out latency. Bounded in time: each
  * scenario runs FERRY_LOAD_SECONDS (default 10), and the whole run is killed after a hard budget.
  *
  * Env: FERRY_LOAD_SECONDS, FERRY_LOAD_DEVICES (per scenario, default 40), FERRY_LOAD_CLIENT_PROCS
- * (default 2), FERRY_LOAD_LIVE (WebSocket clients, default 5000; 0 skips), FERRY_LOAD_LIVE_PROCS
- * (client processes holding them, default 4).
+ * (default 2), FERRY_LOAD_CAPACITY (virtual devices of the server-capacity scenario, default 32;
+ * 0 skips), FERRY_LOAD_CAPACITY_PROCS (client processes running them, default 2), FERRY_LOAD_LIVE
+ * (WebSocket clients, default 5000; 0 skips), FERRY_LOAD_LIVE_PROCS (client processes holding
+ * them, default 4).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findPostgresBin, type PostgresCluster, startPostgres } from '../../test/support/postgres.js';
-import { children, next, percentile, serverRssMB, start, stopServers } from './children.js';
+import { type CapacityResult, capacityScenario } from './capacity.js';
+import { type ClientResult, children, next, serverRssMB, start, stopServers, throughput } from './children.js';
 import { type LiveResult, liveScenario } from './live.js';
 
 const SECONDS = Number(process.env.FERRY_LOAD_SECONDS ?? 10);
 const DEVICES = Number(process.env.FERRY_LOAD_DEVICES ?? 40);
 const CLIENT_PROCS = Number(process.env.FERRY_LOAD_CLIENT_PROCS ?? 2);
+const CAPACITY = Number(process.env.FERRY_LOAD_CAPACITY ?? 32);
+const CAPACITY_PROCS = Number(process.env.FERRY_LOAD_CAPACITY_PROCS ?? 2);
 const LIVE = Number(process.env.FERRY_LOAD_LIVE ?? 5000);
 const LIVE_PROCS = Number(process.env.FERRY_LOAD_LIVE_PROCS ?? 4);
 const SECRET = 'load-test-secret-long-enough-for-hs256';
@@ -32,15 +39,9 @@ const budget = setTimeout(
     for (const child of children) child.kill('SIGKILL');
     process.exit(1);
   },
-  (3 * SECONDS + 120 + (LIVE > 0 ? 500 : 0)) * 1000,
+  (3 * SECONDS + 120 + (CAPACITY > 0 ? 3 * SECONDS + 90 : 0) + (LIVE > 0 ? 500 : 0)) * 1000,
 );
 budget.unref();
-
-interface ClientResult {
-  pushes: number[];
-  pulls: number[];
-  errors: Record<string, number>;
-}
 
 async function scenario(name: string, db: string, processes: number) {
   const servers = Array.from({ length: processes }, () => start('./server.ts', [db, SECRET]));
@@ -54,28 +55,41 @@ async function scenario(name: string, db: string, processes: number) {
   const results = await Promise.all(clients.map((c) => next<ClientResult>(c, 'result', (SECONDS + 60) * 1000)));
   const rss = await Promise.all(servers.map(serverRssMB));
   await stopServers(servers);
-  const pushes = results.flatMap((r) => r.pushes);
-  const pulls = results.flatMap((r) => r.pulls);
-  const errors: Record<string, number> = {};
-  for (const r of results) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
   return {
     scenario: name,
     devices: perProc * CLIENT_PROCS,
     seconds: SECONDS,
-    pushesPerSecond: Math.round(pushes.length / SECONDS),
-    pushP50Ms: Number(percentile(pushes, 50).toFixed(1)),
-    pushP99Ms: Number(percentile(pushes, 99).toFixed(1)),
-    pullsPerSecond: Math.round(pulls.length / SECONDS),
-    pullP50Ms: Number(percentile(pulls, 50).toFixed(1)),
-    pullP99Ms: Number(percentile(pulls, 99).toFixed(1)),
-    errors,
+    ...throughput(results, SECONDS),
     serverRssMB: rss,
   };
+}
+
+/** The server-capacity scenario on `processes` server processes sharing `db`. */
+function capacity(name: string, db: string, processes: number): Promise<CapacityResult> {
+  return capacityScenario({
+    scenario: name,
+    db,
+    serverProcesses: processes,
+    secret: SECRET,
+    clientProcesses: CAPACITY_PROCS,
+    devicesPerProcess: Math.ceil(CAPACITY / CAPACITY_PROCS),
+    seconds: SECONDS,
+  });
+}
+
+/** A row for console.table: errors as JSON, one RSS per server process. */
+function tableRow<T extends { errors: Record<string, number>; serverRssMB: number[] }>({
+  errors,
+  serverRssMB,
+  ...row
+}: T) {
+  return { ...row, errors: JSON.stringify(errors), serverRssMB: serverRssMB.join('/') };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'ferry-load-'));
 let cluster: PostgresCluster | undefined;
 const rows = [];
+const capacityRows: CapacityResult[] = [];
 const live: LiveResult[] = [];
 try {
   rows.push(await scenario('sqlite ×1', join(dir, 'load.db'), 1));
@@ -85,6 +99,13 @@ try {
     cluster = await startPostgres();
     rows.push(await scenario('postgres ×1', await cluster.createDatabase(), 1));
     rows.push(await scenario('postgres ×3', await cluster.createDatabase(), 3));
+  }
+  if (CAPACITY > 0) {
+    capacityRows.push(await capacity('sqlite ×1', join(dir, 'capacity.db'), 1));
+    if (cluster) {
+      capacityRows.push(await capacity('postgres ×1', await cluster.createDatabase(), 1));
+      capacityRows.push(await capacity('postgres ×3', await cluster.createDatabase(), 3));
+    }
   }
   const liveOptions = {
     secret: SECRET,
@@ -113,14 +134,12 @@ try {
   await cluster?.stop();
   rmSync(dir, { recursive: true, force: true });
 }
-console.table(
-  rows.map(({ errors, serverRssMB, ...row }) => ({
-    ...row,
-    errors: JSON.stringify(errors),
-    serverRssMB: serverRssMB.join('/'),
-  })),
-);
+console.table(rows.map(tableRow));
+if (capacityRows.length > 0) console.table(capacityRows.map(tableRow));
 if (live.length > 0) console.table(live);
 const out = fileURLToPath(new URL('../results/', import.meta.url));
 mkdirSync(out, { recursive: true });
-writeFileSync(join(out, 'load.json'), `${JSON.stringify({ at: new Date().toISOString(), rows, live }, null, 2)}\n`);
+writeFileSync(
+  join(out, 'load.json'),
+  `${JSON.stringify({ at: new Date().toISOString(), rows, capacity: capacityRows, live }, null, 2)}\n`,
+);

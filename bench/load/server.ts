@@ -1,8 +1,8 @@
 /**
  * One load-test server process: `ferry serve` on the database given as argv[2]. Tells its
- * parent its URL over IPC, answers RSS requests, and shuts down gracefully when told. Rate
- * limits stay on, as in a deployment, with allowances no device fleet here reaches, so their
- * cost (one counter hit per request) is in the figures but no request is refused.
+ * parent its URL over IPC, answers RSS and CPU-time requests, and shuts down gracefully when
+ * told. Rate limits stay on, as in a deployment, with allowances no device fleet here reaches,
+ * so their cost (one counter hit per request) is in the figures but no request is refused.
  */
 import { runServe } from '@ferry/server';
 
@@ -18,6 +18,7 @@ const running = await runServe(
 );
 process.on('message', async (message: { type: string }) => {
   if (message.type === 'rss') process.send?.({ type: 'rss', rss: process.memoryUsage().rss });
+  if (message.type === 'cpu') process.send?.({ type: 'cpu', cpu: process.cpuUsage() });
   if (message.type === 'stop') {
     await running.shutdown();
     process.exit(0);
