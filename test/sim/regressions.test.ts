@@ -128,6 +128,24 @@ const REGRESSIONS: ReadonlyArray<{
     serverWins: true,
     why: 'healing ended while a background sync (started by the online signal) had just parked a conflict: the simulated user must get another round to resolve it',
   },
+  {
+    seed: 2370,
+    clients: '3-8',
+    ops: 300,
+    compaction: true,
+    manual: true,
+    serverWins: true,
+    why: 'an app killed between a pull page (cursor moved) and re-parking its conflict left an older server state in the inbox; a server pick then brought it back',
+  },
+  {
+    seed: 2597,
+    clients: '3-8',
+    ops: 300,
+    compaction: true,
+    manual: true,
+    serverWins: true,
+    why: 'the same as 2370, with REST writes on the parked entity',
+  },
 ];
 
 describe('simulator regressions', () => {

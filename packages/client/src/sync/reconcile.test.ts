@@ -102,6 +102,16 @@ describe('a parked conflict', () => {
     expect(await store.countPending()).toBe(3);
   });
 
+  it('takes a newer concurrent server state in the same transaction as the pull page', async () => {
+    await park();
+    const newer = record('t1', { 'dev-b': 2 }, { title: 'theirs, edited' }, Date.now() + 1);
+    // Concurrent with the held change: reported again, and already recorded in the inbox, so an
+    // app killed before the resolver runs does not leave the older server state parked.
+    expect(await apply(newer)).not.toBeNull();
+    const parked = await store.read(async (tx) => (await tx.execute('SELECT conflict FROM ferry_conflicts')).rows);
+    expect(parked.map((row) => JSON.parse(String(row.conflict)).record.data)).toEqual([{ title: 'theirs, edited' }]);
+  });
+
   it('ends when a server record arrives that has seen everything the device has', async () => {
     const theirs = await park();
     const local = await vectorOf('t1');

@@ -111,12 +111,18 @@ export async function applyServerRecord(
     await adopt(tx, record, local, clientId);
     return null;
   }
-  return {
-    info: conflictInfo(local, record),
-    record,
-    localHlc: local.hlc,
-    pendingIds: pending.map((change) => change.id),
-  };
+  const info = conflictInfo(local, record);
+  if (pending.some((change) => change.held)) {
+    // Parked already: its server side becomes this record now, in the transaction that moves
+    // the cursor past it. Were the app killed before the resolver re-parks it, the inbox would
+    // keep an older server state that no later pull brings again.
+    await tx.execute('UPDATE ferry_conflicts SET conflict = ? WHERE entity_type = ? AND entity_id = ?', [
+      JSON.stringify({ info, record }),
+      record.entityType,
+      record.entityId,
+    ]);
+  }
+  return { info, record, localHlc: local.hlc, pendingIds: pending.map((change) => change.id) };
 }
 
 /** Removes the entity's parked conflict, if any (its held changes are the caller's business). */
