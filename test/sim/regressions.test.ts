@@ -146,6 +146,24 @@ const REGRESSIONS: ReadonlyArray<{
     serverWins: true,
     why: 'the same as 2370, with REST writes on the parked entity',
   },
+  {
+    seed: 3643,
+    clients: '3-8',
+    ops: 300,
+    compaction: true,
+    manual: true,
+    serverWins: true,
+    why: 'the same as 2370, after a compaction: the stale parked state came back live where the server had none',
+  },
+  {
+    seed: 4369,
+    clients: '3-8',
+    ops: 300,
+    compaction: true,
+    manual: true,
+    serverWins: true,
+    why: 'the same as 2370',
+  },
 ];
 
 describe('simulator regressions', () => {
