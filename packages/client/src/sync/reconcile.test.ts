@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBetterSqliteDriver } from '../drivers/better-sqlite3.js';
 import { LocalStore } from '../store/LocalStore.js';
 import { ChangeTracker } from '../tracking/ChangeTracker.js';
+import { ConflictInbox } from './ConflictInbox.js';
 import { applyResolution, applyServerRecord } from './reconcile.js';
 
 let dir: string;
@@ -110,6 +111,22 @@ describe('a parked conflict', () => {
     expect(await apply(newer)).not.toBeNull();
     const parked = await store.read(async (tx) => (await tx.execute('SELECT conflict FROM ferry_conflicts')).rows);
     expect(parked.map((row) => JSON.parse(String(row.conflict)).record.data)).toEqual([{ title: 'theirs, edited' }]);
+  });
+
+  it('decided for the server, keeps the device state when that has passed the parked server state', async () => {
+    const theirs = await park();
+    // A row parked by an older app version, never refreshed: its server side is one this
+    // device has since taken in (dominated by the local vector).
+    const outdated = { ...theirs, vector: {}, data: { title: 'long gone' } };
+    await store.write((tx) =>
+      tx.execute('UPDATE ferry_conflicts SET conflict = ?', [JSON.stringify({ info: {}, record: outdated })]),
+    );
+    const inbox = new ConflictInbox(tracker);
+    const [parked] = await inbox.list();
+    await inbox.resolve(parked!.id, { winner: 'server' });
+    expect(await store.find('todos')).toEqual([{ id: 't1', title: 'mine' }]);
+    expect(await parkedRows()).toBe(0);
+    expect((await tracker.getPendingChanges()).map((change) => change.entityId)).toEqual(['t1']);
   });
 
   it('ends when a server record arrives that has seen everything the device has', async () => {
