@@ -89,9 +89,11 @@ export function runHistoryContract(name: string, makeStorage: MakeTimedStorage):
       await storage.compact({ tombstonesBefore: T0 + DAY });
       await expect(storage.pull('alice', { cursor: 1, limit: 10 })).rejects.toBeInstanceOf(CursorExpiredError);
       const first = await storage.pull('alice', { cursor: 0, limit: 1, snapshot: true });
-      expect(first).toMatchObject({ items: [{ entityId: 't1', seq: 1 }], hasMore: false, cursor: 3 });
+      expect(first).toMatchObject({ items: [{ entityId: 't1', seq: 1 }], hasMore: false, cursor: 3, horizon: 3 });
       const again = await storage.pull('alice', { cursor: 1, limit: 1, snapshot: true });
-      expect(again).toMatchObject({ items: [], hasMore: false, cursor: 3 });
+      expect(again).toMatchObject({ items: [], hasMore: false, cursor: 3, horizon: 3 });
+      // A plain pull carries no horizon: only a reset needs it.
+      expect((await storage.pull('alice', { cursor: 3, limit: 10 })).horizon).toBeUndefined();
       // From the horizon on, the device pulls normally again.
       expect((await storage.pull('alice', { cursor: 3, limit: 10 })).items).toEqual([]);
     });
