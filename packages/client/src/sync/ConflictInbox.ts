@@ -7,7 +7,7 @@
  *                     │
  *                     └─ no callback / it defers ─▶ parked (held) ─▶ resolveConflict() ─▶ new change, sync
  */
-import { compareVersions, type RecordData, RecordDataSchema, type ServerRecord } from '@ferry/protocol';
+import { dominates, type RecordData, RecordDataSchema, type ServerRecord } from '@ferry/protocol';
 import * as v from 'valibot';
 import type { ConflictInfo, ConflictType, Resolution, VersionedState } from '../conflicts/types.js';
 import { SyncError } from '../errors.js';
@@ -116,7 +116,7 @@ export class ConflictInbox {
       const { record } = parked;
       const local = await tx.getEntity(record.entityType, record.entityId);
       if (!local) throw new SyncError('VALIDATION_ERROR', `Conflict "${id}" names an entity this device no longer has`);
-      if (decision.winner === 'server' && decision.data === undefined && coversRecord(local, record)) {
+      if (decision.winner === 'server' && decision.data === undefined && dominates(local.vector, record.vector)) {
         // The device has since taken in a newer server state than the one parked (a pull past
         // it, a reset): the server's side is what the device holds now. Adopting the parked
         // record would bring back a state the server has left behind.
@@ -143,12 +143,6 @@ export class ConflictInbox {
   subscribe(listener: () => void): () => void {
     return watchConflicts(this.#tracker.store, listener);
   }
-}
-
-/** Whether the local entity has already seen everything in `record`. */
-function coversRecord(local: LocalEntity, record: ServerRecord): boolean {
-  const order = compareVersions(local.vector, record.vector);
-  return order === 'equal' || order === 'v1_newer';
 }
 
 function checkDecision(decision: ConflictDecision): void {

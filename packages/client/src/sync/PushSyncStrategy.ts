@@ -2,10 +2,10 @@ import {
   type Change,
   type ChangeResult,
   compareVersions,
+  dominates,
   type HybridLogicalClock,
   LIMITS,
   type ServerRecord,
-  type VersionVector,
 } from '@ferry/protocol';
 import { SyncError } from '../errors.js';
 import { type StoreTx, stripOutbox } from '../store/StoreTx.js';
@@ -177,7 +177,7 @@ export class PushSyncStrategy {
         } else if (result.status === 'conflict' && result.record) {
           const conflict = await applyServerRecord(tx, result.record, clock);
           if (conflict) conflicts.push(conflict);
-          else if (covers(result.record.vector, change.vector)) {
+          else if (dominates(result.record.vector, change.vector)) {
             // The server's state already counts this change's own increment: the change (a
             // retry of it) or a resolution that replaced it went through. Sending it again
             // would be answered "conflict" forever.
@@ -230,12 +230,6 @@ async function settleAcknowledged(tx: StoreTx, record: ServerRecord, clock: Hybr
     return;
   }
   await applyServerRecord(tx, record, clock);
-}
-
-/** True when `vector` has seen everything `change` has (equal or newer). */
-function covers(vector: VersionVector, change: VersionVector): boolean {
-  const order = compareVersions(vector, change);
-  return order === 'equal' || order === 'v1_newer';
 }
 
 /** Deep equality of two JSON values (key order aside). */
