@@ -9,13 +9,14 @@
  */
 import { dominates, type RecordData, RecordDataSchema, type ServerRecord } from '@ferry/protocol';
 import * as v from 'valibot';
-import type { ConflictInfo, ConflictType, Resolution, VersionedState } from '../conflicts/types.js';
+import type { ConflictType, Resolution, VersionedState } from '../conflicts/types.js';
 import { SyncError } from '../errors.js';
 import type { LocalStore } from '../store/LocalStore.js';
 import type { StoreTx } from '../store/StoreTx.js';
 import type { LocalEntity } from '../store/types.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
-import { applyResolution, differingFields, settleParked, stateOfEntity } from './reconcile.js';
+import { allParked, findParked, type ParkedRow, settleParked } from './parkedConflicts.js';
+import { applyResolution, differingFields, stateOfEntity } from './reconcile.js';
 
 /** A parked conflict, as `listConflicts()` gives it. `local` is the device's state as it is now. */
 export interface StoredConflict {
@@ -67,11 +68,6 @@ export function watchConflicts(store: LocalStore, listener: () => void): () => v
   };
 }
 
-interface ParkedRow {
-  info: ConflictInfo;
-  record: ServerRecord;
-}
-
 /**
  * Lists, watches and resolves the parked conflicts of one store.
  *
@@ -92,12 +88,10 @@ export class ConflictInbox {
   /** Every parked conflict, oldest first. */
   async list(): Promise<StoredConflict[]> {
     return this.#tracker.store.read(async (tx) => {
-      const { rows } = await tx.execute('SELECT id, conflict, created_at FROM ferry_conflicts ORDER BY created_at, id');
       const conflicts: StoredConflict[] = [];
-      for (const row of rows) {
-        const parked = JSON.parse(String(row.conflict)) as ParkedRow;
+      for (const { id, parked, createdAt } of await allParked(tx)) {
         const entity = await tx.getEntity(parked.record.entityType, parked.record.entityId);
-        conflicts.push(toStored(String(row.id), parked, entity, Number(row.created_at)));
+        conflicts.push(toStored(id, parked, entity, createdAt));
       }
       return conflicts;
     });
@@ -165,15 +159,14 @@ function checkDecision(decision: ConflictDecision): void {
 }
 
 async function readParked(tx: StoreTx, id: string): Promise<ParkedRow> {
-  const { rows } = await tx.execute('SELECT conflict FROM ferry_conflicts WHERE id = ?', [id]);
-  const row = rows[0];
-  if (!row) {
+  const parked = await findParked(tx, id);
+  if (!parked) {
     throw new SyncError(
       'VALIDATION_ERROR',
       `No conflict "${String(id).slice(0, 300)}" in the inbox (already resolved?); listConflicts() gives the open ones`,
     );
   }
-  return JSON.parse(String(row.conflict)) as ParkedRow;
+  return parked;
 }
 
 /**

@@ -23,6 +23,7 @@ import type { StoreTx } from '../store/StoreTx.js';
 import type { LocalEntity } from '../store/types.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
 import { keepDroppedCounter, nextVector } from '../tracking/ownCounter.js';
+import { dropParked, park, refreshParked, settleParked } from './parkedConflicts.js';
 
 /** A conflict found inside a transaction, to be resolved after it commits. */
 export interface DetectedConflict {
@@ -88,7 +89,7 @@ export async function applyServerRecord(
     // The server has seen everything this device has, held changes included: a conflict parked
     // on the entity is over (its server side is outdated), and its held changes go out to
     // settle as duplicates.
-    if (pending.length > 0) await settleParked(tx, record.entityType, record.entityId);
+    if (pending.some((change) => change.held)) await settleParked(tx, record.entityType, record.entityId);
     await adopt(tx, record, local, clientId);
     return null;
   }
@@ -116,24 +117,9 @@ export async function applyServerRecord(
     // Parked already: its server side becomes this record now, in the transaction that moves
     // the cursor past it. Were the app killed before the resolver re-parks it, the inbox would
     // keep an older server state that no later pull brings again.
-    await tx.execute('UPDATE ferry_conflicts SET conflict = ? WHERE entity_type = ? AND entity_id = ?', [
-      JSON.stringify({ info, record }),
-      record.entityType,
-      record.entityId,
-    ]);
+    await refreshParked(tx, { info, record });
   }
   return { info, record, localHlc: local.hlc, pendingIds: pending.map((change) => change.id) };
-}
-
-/** Removes the entity's parked conflict, if any (its held changes are the caller's business). */
-async function dropParked(tx: StoreTx, entityType: string, entityId: string): Promise<void> {
-  await tx.execute('DELETE FROM ferry_conflicts WHERE entity_type = ? AND entity_id = ?', [entityType, entityId]);
-}
-
-/** Ends the entity's parked conflict without a decision: the conflict is gone, its changes flow again. */
-export async function settleParked(tx: StoreTx, entityType: string, entityId: string): Promise<void> {
-  await dropParked(tx, entityType, entityId);
-  await tx.setHeld(entityType, entityId, false);
 }
 
 const detector = new ConflictDetector();
@@ -206,18 +192,7 @@ export async function applyResolution(
     return 'stale';
   }
   if (resolution.winner === 'deferred') {
-    await tx.execute(
-      `INSERT INTO ferry_conflicts (id, entity_type, entity_id, conflict, created_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET conflict = excluded.conflict, created_at = excluded.created_at`,
-      [
-        `${record.entityType}:${record.entityId}`,
-        record.entityType,
-        record.entityId,
-        JSON.stringify({ info: conflict.info, record }),
-        tracker.clock.physicalNow(),
-      ],
-    );
-    await tx.setHeld(record.entityType, record.entityId, true);
+    await park(tx, { info: conflict.info, record }, tracker.clock.physicalNow());
     return 'parked';
   }
   const resolvedDeleted = resolution.deleted;

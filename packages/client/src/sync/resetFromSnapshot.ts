@@ -1,5 +1,6 @@
 import { SyncError } from '../errors.js';
 import type { StoreTx } from '../store/StoreTx.js';
+import { allParked, refreshParked } from './parkedConflicts.js';
 
 /**
  * Reset after server-side history compaction. When the saved cursor is older than the history
@@ -68,18 +69,13 @@ export async function sweepAfterReset(
  * that was parked.
  */
 async function markParkedDeleted(tx: StoreTx, seen: ReadonlySet<string>, types: readonly string[] | undefined) {
-  const { rows } = await tx.execute('SELECT id, entity_type, entity_id, conflict FROM ferry_conflicts');
-  for (const row of rows) {
-    const entityType = String(row.entity_type);
-    const entityId = String(row.entity_id);
-    if ((types && !types.includes(entityType)) || seen.has(entityKey(entityType, entityId))) continue;
-    const parked = JSON.parse(String(row.conflict)) as {
-      info: { serverVersion: Record<string, unknown> };
-      record: Record<string, unknown>;
-    };
-    if (parked.record.deleted === true) continue;
-    parked.record = { ...parked.record, deleted: true, data: null };
-    parked.info.serverVersion = { ...parked.info.serverVersion, deleted: true, data: null };
-    await tx.execute('UPDATE ferry_conflicts SET conflict = ? WHERE id = ?', [JSON.stringify(parked), String(row.id)]);
+  for (const { parked } of await allParked(tx)) {
+    const { record, info } = parked;
+    if (record.deleted || (types && !types.includes(record.entityType))) continue;
+    if (seen.has(entityKey(record.entityType, record.entityId))) continue;
+    await refreshParked(tx, {
+      info: { ...info, serverVersion: { ...info.serverVersion, deleted: true, data: null } },
+      record: { ...record, deleted: true, data: null },
+    });
   }
 }
