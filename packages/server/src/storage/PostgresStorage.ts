@@ -8,6 +8,7 @@ import { PostgresCommitFeed } from './PostgresStorageListener.js';
 import { migratePostgres, RECORD_COLUMNS, type RecordRow, toRecord } from './PostgresStorageSchema.js';
 import {
   type ApplyOutcome,
+  asSnapshotPage,
   type ChangeDecider,
   type CompactOptions,
   type CompactResult,
@@ -129,12 +130,8 @@ export class PostgresStorage implements ServerStorage {
     // Checked after the read: a compaction that commits in between makes us refuse, never skip.
     if (cursor > 0 && !options.snapshot) await this.#checkHorizon(scope, cursor, 'pull_horizon');
     const result: PullPage = page(rows.map(toRecord), limit);
-    if (options.snapshot) {
-      // Read after the rows: a compaction committing in between shows as a rise, never hides.
-      result.horizon = await this.#horizon(scope, 'pull_horizon');
-      if (!result.hasMore) result.cursor = Math.max(result.items.at(-1)?.seq ?? cursor, result.horizon);
-    }
-    return result;
+    // The horizon is read after the rows: a compaction committing in between shows as a rise.
+    return options.snapshot ? asSnapshotPage(result, cursor, await this.#horizon(scope, 'pull_horizon')) : result;
   }
 
   async changesSince(scope: string, options: { since: number; limit: number }): Promise<Page<LoggedChange>> {

@@ -63,6 +63,17 @@ export interface PullPage extends Page<ServerRecord> {
 }
 
 /**
+ * Marks `page` as a snapshot page read under `horizon`: it carries the horizon (a client resets
+ * again when it rises), and the last page ends at least at the horizon, so the device's next
+ * plain pull is not refused.
+ */
+export function asSnapshotPage(page: PullPage, cursor: number, horizon: number): PullPage {
+  page.horizon = horizon;
+  if (!page.hasMore) page.cursor = Math.max(page.items.at(-1)?.seq ?? cursor, horizon);
+  return page;
+}
+
+/**
  * The sync server's storage. Every method is scoped: a scope (the token's `sub`) never sees
  * another's rows. Methods are async so that a networked backend (PostgreSQL) can implement it.
  *

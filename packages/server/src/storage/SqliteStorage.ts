@@ -1,16 +1,17 @@
 import type { Change, ChangeResult, ServerRecord } from '@ferry/protocol';
 import Database from 'better-sqlite3';
-import type {
-  ApplyOutcome,
-  ChangeDecider,
-  CompactOptions,
-  CompactResult,
-  LoggedChange,
-  Page,
-  PullOptions,
-  PullPage,
-  ServerStorage,
-  UnsequencedRecord,
+import {
+  type ApplyOutcome,
+  asSnapshotPage,
+  type ChangeDecider,
+  type CompactOptions,
+  type CompactResult,
+  type LoggedChange,
+  type Page,
+  type PullOptions,
+  type PullPage,
+  type ServerStorage,
+  type UnsequencedRecord,
 } from './ServerStorage.js';
 import { checkHorizon, compactSqlite, pullHorizon } from './SqliteStorageCompact.js';
 
@@ -354,11 +355,7 @@ export class SqliteStorage implements ServerStorage {
         : this.#statements.pullTypes.all(scope, cursor, JSON.stringify(types), limit + 1);
     if (cursor > 0 && !options.snapshot) checkHorizon(this.#db, scope, cursor, 'pull');
     const result: PullPage = page(rows.map(toRecord), limit);
-    if (options.snapshot) {
-      result.horizon = pullHorizon(this.#db, scope);
-      if (!result.hasMore) result.cursor = Math.max(result.items.at(-1)?.seq ?? cursor, result.horizon);
-    }
-    return result;
+    return options.snapshot ? asSnapshotPage(result, cursor, pullHorizon(this.#db, scope)) : result;
   }
 
   /**
