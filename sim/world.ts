@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createDatabaseOn, dropDatabaseOn } from '../test/support/postgres.js';
 import { describeFaults, drawFaults, type FaultProfile } from './faults.js';
 import { InvariantError } from './invariants.js';
 import { Ledger, SharedWrites } from './ledger.js';
-import { createWorldDatabase, dropWorldDatabase } from './postgres.js';
 import { Prng } from './prng.js';
 import { SimDevice } from './simDevice.js';
 import { SimLiveHub } from './simLive.js';
@@ -133,8 +133,10 @@ export class World {
     this.trace.add(`seed ${this.seed}: ${this.faults.skews.length} devices; ${describeFaults(this.faults)}`);
     const postgres = this.options.postgres ?? process.env.FERRY_SIM_PG;
     if (postgres) {
-      const { url, name } = await createWorldDatabase(postgres, this.seed);
-      this.#dropDatabase = () => dropWorldDatabase(postgres, name);
+      // One database per world; process and time keep concurrent workers and reruns apart.
+      const name = `ferry_sim_${process.pid}_${Math.trunc(this.seed)}_${Date.now() % 1_000_000}`;
+      const url = await createDatabaseOn(postgres, name);
+      this.#dropDatabase = () => dropDatabaseOn(postgres, name);
       this.server = await SimServer.start({ postgres: url }, this.clock);
     } else {
       this.server = await SimServer.start({ sqlite: join(this.dir, 'server.db') }, this.clock);

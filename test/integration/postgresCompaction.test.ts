@@ -6,7 +6,7 @@
 import { PullSyncStrategy, SyncError } from '@ferry/client';
 import { PostgresStorage } from '@ferry/server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness, syncAll, useHarnessDatabase } from '../support/harness.js';
+import { type Harness, startHarness, syncAll, useHarnessDatabase, withOverrides } from '../support/harness.js';
 import { type PostgresCluster, postgresAvailable, startPostgres } from '../support/postgres.js';
 
 const available = postgresAvailable();
@@ -81,13 +81,11 @@ describe.each(backends)('history compaction on $name', ({ enabled, database }) =
     // The reset's second page fails, as when the app is killed mid-reset.
     let pulls = 0;
     const api = b.system.remoteAPI;
-    const flaky = Object.create(api, {
-      pull: {
-        value: (...args: Parameters<typeof api.pull>) => {
-          pulls += 1;
-          if (pulls === 3) return Promise.reject(new Error('connection lost'));
-          return api.pull(...args);
-        },
+    const flaky = withOverrides(api, {
+      pull: (params, options) => {
+        pulls += 1;
+        if (pulls === 3) return Promise.reject(new Error('connection lost'));
+        return api.pull(params, options);
       },
     });
     await expect(new PullSyncStrategy(flaky, b.system.changeTracker, { pageSize: 1 }).pullChanges()).rejects.toThrow(
@@ -116,19 +114,17 @@ describe.each(backends)('history compaction on $name', ({ enabled, database }) =
       const api = b.system.remoteAPI;
       let snapshotPages = 0;
       let struck = false;
-      const racing = Object.create(api, {
-        pull: {
-          value: async (...args: Parameters<typeof api.pull>) => {
-            const response = await api.pull(...args);
-            if (args[0].snapshot && ++snapshotPages === 1 && !struck) {
-              struck = true;
-              expect(response.changes.map((record) => record.entityId)).toEqual(['t2']);
-              await a.system.collection('todos').delete('t2');
-              await a.system.forceSync();
-              await h.server.storage.compact({ tombstonesBefore: Date.now() + 1 });
-            }
-            return response;
-          },
+      const racing = withOverrides(api, {
+        pull: async (params, options) => {
+          const response = await api.pull(params, options);
+          if (params.snapshot && ++snapshotPages === 1 && !struck) {
+            struck = true;
+            expect(response.changes.map((record) => record.entityId)).toEqual(['t2']);
+            await a.system.collection('todos').delete('t2');
+            await a.system.forceSync();
+            await h.server.storage.compact({ tombstonesBefore: Date.now() + 1 });
+          }
+          return response;
         },
       });
       await new PullSyncStrategy(racing, b.system.changeTracker, { pageSize: 1 }).pullChanges();

@@ -67,6 +67,36 @@ async function runAsOwner(asRoot: boolean, file: string, args: string[]): Promis
   await run(command, argv, { timeout: COMMAND_TIMEOUT_MS });
 }
 
+/** Runs `sql` on the cluster's admin database `adminUrl` over a short-lived connection. */
+async function admin(adminUrl: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Only names the tests and the simulator generate: CREATE / DROP DATABASE take no parameters. */
+function checkName(name: string): string {
+  if (!/^ferry_[a-z0-9_]+$/.test(name)) throw new Error(`Not a generated database name: ${name}`);
+  return name;
+}
+
+/** Creates an empty database `name` on the cluster of `adminUrl`; returns its URL. */
+export async function createDatabaseOn(adminUrl: string, name: string): Promise<string> {
+  await admin(adminUrl, `CREATE DATABASE ${checkName(name)}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** Drops database `name` from the cluster of `adminUrl`, closing connections left on it. */
+export async function dropDatabaseOn(adminUrl: string, name: string): Promise<void> {
+  await admin(adminUrl, `DROP DATABASE IF EXISTS ${checkName(name)} WITH (FORCE)`);
+}
+
 /** Starts a cluster; call `stop()` in `afterAll`. */
 export async function startPostgres(): Promise<PostgresCluster> {
   const bin = findPostgresBin();
@@ -116,16 +146,7 @@ export async function startPostgres(): Promise<PostgresCluster> {
     url,
     async createDatabase() {
       databases += 1;
-      const name = `ferry_test_${databases}`;
-      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
-      await client.connect();
-      try {
-        // A generated name from a counter, never input: CREATE DATABASE takes no parameters.
-        await client.query(`CREATE DATABASE ${name}`);
-      } finally {
-        await client.end();
-      }
-      return `postgres://postgres@127.0.0.1:${port}/${name}`;
+      return createDatabaseOn(url, `ferry_test_${databases}`);
     },
     stop() {
       stopped ??= (async () => {
