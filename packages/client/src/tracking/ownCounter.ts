@@ -18,11 +18,21 @@ import type { StoreTx } from '../store/StoreTx.js';
  */
 const FLOOR_KEY = 'ferry:vector-floor';
 
+// hasOwn: client ids such as "constructor" are valid and must not read Object.prototype.
+function counterOf(vector: VersionVector, clientId: string): number {
+  return Object.hasOwn(vector, clientId) ? (vector[clientId] ?? 0) : 0;
+}
+
+async function floorOf(tx: StoreTx): Promise<number> {
+  return Number((await tx.getKv(FLOOR_KEY)) ?? 0);
+}
+
 /** `vector` advanced by one write of `clientId`, above every counter it ever issued. */
 export async function nextVector(tx: StoreTx, vector: VersionVector, clientId: string): Promise<VersionVector> {
-  const floor = Number((await tx.getKv(FLOOR_KEY)) ?? 0);
-  const own = Object.hasOwn(vector, clientId) ? (vector[clientId] ?? 0) : 0;
-  return own >= floor ? incrementVector(vector, clientId) : { ...vector, [clientId]: floor + 1 };
+  const floor = await floorOf(tx);
+  return counterOf(vector, clientId) >= floor
+    ? incrementVector(vector, clientId)
+    : { ...vector, [clientId]: floor + 1 };
 }
 
 /** Records the own counter lost when the entity's vector `from` is replaced by `to`. */
@@ -32,9 +42,6 @@ export async function keepDroppedCounter(
   to: VersionVector,
   clientId: string,
 ): Promise<void> {
-  const dropped = Object.hasOwn(from, clientId) ? (from[clientId] ?? 0) : 0;
-  const kept = Object.hasOwn(to, clientId) ? (to[clientId] ?? 0) : 0;
-  if (dropped <= kept) return;
-  const floor = Number((await tx.getKv(FLOOR_KEY)) ?? 0);
-  if (dropped > floor) await tx.setKv(FLOOR_KEY, String(dropped));
+  const dropped = counterOf(from, clientId);
+  if (dropped > counterOf(to, clientId) && dropped > (await floorOf(tx))) await tx.setKv(FLOOR_KEY, String(dropped));
 }
