@@ -44,6 +44,28 @@ export {
   parseLiveServerMessage,
 } from './live.js';
 export {
+  defineSchema,
+  type EntityName,
+  type InferRecord,
+  type RecordOf,
+  type TypedSchema,
+} from './schema/defineSchema.js';
+export {
+  type EntityDefinition,
+  type EntitySchema,
+  FIELD_TYPES,
+  type FieldDefinition,
+  type FieldSchema,
+  type FieldType,
+  isScalarType,
+  parseSchema,
+  type ScalarFieldType,
+  type Schema,
+  SchemaError,
+  type SchemaJson,
+} from './schema/parseSchema.js';
+export { type RecordShape, validateRecord } from './schema/validateRecord.js';
+export {
   CHANGE_ID_PATTERN,
   type Change,
   ChangeIdSchema,

@@ -63,7 +63,7 @@ export function decideChange(input: DecideInput, context: DecideContext): Decisi
       ? `Entity type "${change.entityType}" is not declared in the server schema`
       : change.data === null
         ? undefined
-        : validateFields(change.entityType, entity, change.data);
+        : validateFields(change.entityType, entity, change.data, change.operation);
   if (problem !== undefined) {
     return {
       kind: 'skip',
