@@ -1,4 +1,4 @@
-import type { RecordData } from '@ferry/protocol';
+import type { EntityName, InferRecord, RecordData, Schema } from '@ferry/protocol';
 import { ConflictResolver } from './conflicts/ConflictResolver.js';
 import { withServerConfig } from './conflicts/serverStrategies.js';
 import type { ResolutionStrategy } from './conflicts/types.js';
@@ -41,6 +41,12 @@ export interface SyncSystemConfig {
   /** An open store, or a driver to open one on. */
   localStore?: LocalStore;
   driver?: SqlDriver;
+  /**
+   * The declared entity types (`defineSchema(...)`, the same definition the server loads):
+   * the store indexes and validates with it, and `collection(name)` is typed from it.
+   * Ignored when `localStore` is passed (open that store with the schema).
+   */
+  schema?: Schema;
   syncInterval?: number;
   batchSize?: number;
   pageSize?: number;
@@ -62,7 +68,7 @@ export interface SyncSystemConfig {
 }
 
 /** Everything {@link createSyncSystem} wires together (the seed's `SyncSystem`). */
-export interface SyncSystem {
+export interface SyncSystem<S extends Schema = Schema> {
   syncManager: SyncManager;
   changeTracker: ChangeTracker;
   conflictResolver: ConflictResolver;
@@ -90,7 +96,8 @@ export interface SyncSystem {
   subscribeToDeadLetters(listener: (deadLetters: DeadLetter[]) => void): () => void;
   /** A full push-then-pull sync now; rejects with the categorised error. */
   forceSync(): Promise<SyncResult>;
-  /** The app-facing data API for one entity type. */
+  /** The app-facing data API for one entity type, typed from the schema when it is a `defineSchema` one. */
+  collection<K extends EntityName<S>>(name: K): Collection<InferRecord<S, K>>;
   collection<T extends RecordData = RecordData>(name: string): Collection<T>;
   /** Stops syncing and closes the store. */
   close(): Promise<void>;
@@ -115,8 +122,12 @@ export interface SyncSystem {
  * });
  * await sync.collection('todos').insert({ title: 'Milk' });
  */
-export async function createSyncSystem(config: SyncSystemConfig): Promise<SyncSystem> {
-  const localStore = config.localStore ?? (config.driver ? await LocalStore.open(config.driver) : undefined);
+export async function createSyncSystem<S extends Schema = Schema>(
+  config: SyncSystemConfig & { schema?: S },
+): Promise<SyncSystem<S>> {
+  const localStore =
+    config.localStore ??
+    (config.driver ? await LocalStore.open(config.driver, config.schema ? { schema: config.schema } : {}) : undefined);
   if (!localStore) throw new Error('createSyncSystem needs a `localStore` or a `driver` to open one on');
   const remoteAPI = config.remoteAPI ?? makeHttpApi(config);
   const clientId = config.clientId ?? (await getOrCreateClientId(localStore));
@@ -175,13 +186,13 @@ export async function createSyncSystem(config: SyncSystemConfig): Promise<SyncSy
     listConflicts: () => syncManager.listConflicts(),
     resolveConflict: (id, resolution) => syncManager.resolveConflict(id, resolution),
     subscribeToConflicts: (listener) => syncManager.subscribeToConflicts(listener),
-    collection<T extends RecordData>(name: string) {
+    collection(name: string) {
       let collection = collections.get(name);
       if (!collection) {
         collection = new Collection(name, changeTracker);
         collections.set(name, collection);
       }
-      return collection as unknown as Collection<T>;
+      return collection as never;
     },
     async close() {
       await syncManager.stop();

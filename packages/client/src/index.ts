@@ -48,16 +48,21 @@ export {
 } from './retry/SyncErrorHandler.js';
 export { defaultSleep, type Sleep } from './retry/sleep.js';
 export { defaultTimers, Signal, type Timers } from './signals.js';
-export { LocalStore } from './store/LocalStore.js';
+export { type ChangeSource, LiveQuery, type ReadSet } from './store/LiveQuery.js';
+export { LocalStore, type LocalStoreOptions } from './store/LocalStore.js';
 export type { SqlDriver, SqlExecutor, SqlResult, SqlRow, SqlValue } from './store/SqlDriver.js';
 export { StoreTx } from './store/StoreTx.js';
 export type {
   DeadLetter,
+  FieldCondition,
   FindOptions,
   KeyValueStore,
   LocalEntity,
   OutboxEntry,
+  QueryValue,
+  SortKey,
   StoreChangeEvent,
+  Where,
 } from './store/types.js';
 export {
   type BatchProgress,

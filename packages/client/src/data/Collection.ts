@@ -1,5 +1,6 @@
-import type { RecordData } from '@ferry/protocol';
+import { type RecordData, type RecordShape, validateRecord } from '@ferry/protocol';
 import { SyncError } from '../errors.js';
+import type { LiveQuery } from '../store/LiveQuery.js';
 import type { FindOptions } from '../store/types.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
 
@@ -15,6 +16,8 @@ export type Doc<T extends RecordData = RecordData> = T & { id: string };
  * const todo = await todos.insert({ title: 'Milk', completed: false });
  * await todos.update(todo.id, { completed: true });
  * const open = await todos.find({ where: { completed: false }, orderBy: 'title' });
+ * const dueSoon = todos.query({ where: { completed: false, dueAt: { lte: tomorrow } }, orderBy: ['dueAt', 'title'] });
+ * const stop = dueSoon.subscribe((rows) => render(rows)); // again after each write that changes them
  */
 export class Collection<T extends RecordData = RecordData> {
   readonly name: string;
@@ -23,6 +26,15 @@ export class Collection<T extends RecordData = RecordData> {
   constructor(name: string, tracker: ChangeTracker) {
     this.name = name;
     this.#tracker = tracker;
+    // With a schema, an undeclared type fails here, at the first line that names it.
+    tracker.store.entitySchema(name);
+  }
+
+  /** Refuses data the schema does not allow, before anything is written or queued. */
+  #validate(fields: RecordData, shape: RecordShape): void {
+    const entity = this.#tracker.store.entitySchema(this.name);
+    const problem = entity === undefined ? undefined : validateRecord(this.name, entity, fields, shape);
+    if (problem !== undefined) throw new SyncError('VALIDATION_ERROR', problem, { retryable: false });
   }
 
   /**
@@ -37,6 +49,7 @@ export class Collection<T extends RecordData = RecordData> {
     if (id !== undefined && typeof id !== 'string') {
       throw new SyncError('VALIDATION_ERROR', `The id of a ${this.name} record must be a string`);
     }
+    this.#validate(fields, 'record');
     const entityId = id ?? this.#tracker.newChangeId().replace(/[^A-Za-z0-9_-]/g, '');
     await this.#tracker.store.write(async (tx) => {
       const existing = await tx.getEntity(this.name, entityId);
@@ -54,6 +67,7 @@ export class Collection<T extends RecordData = RecordData> {
       throw new SyncError('VALIDATION_ERROR', `update of ${this.name} needs an object of fields`);
     }
     const { id: _ignored, ...fields } = patch as RecordData;
+    this.#validate(fields, 'patch');
     return this.#tracker.store.write(async (tx) => {
       const existing = await tx.getEntity(this.name, id);
       if (!existing || existing.deleted) {
@@ -78,9 +92,28 @@ export class Collection<T extends RecordData = RecordData> {
     return (await this.#tracker.store.get(this.name, id)) as Doc<T> | null;
   }
 
-  /** Live records filtered by field equality and ordered (see {@link FindOptions}). */
-  async find(options: FindOptions = {}): Promise<Array<Doc<T>>> {
-    return (await this.#tracker.store.find(this.name, options)) as Array<Doc<T>>;
+  /** Live records filtered, sorted and paged in SQLite (see {@link FindOptions}). */
+  async find(options: FindOptions<T> = {}): Promise<Array<Doc<T>>> {
+    return (await this.#tracker.store.find(this.name, options as unknown as FindOptions)) as Array<Doc<T>>;
+  }
+
+  /** How many live records match `where`. */
+  count(where?: FindOptions<T>['where']): Promise<number> {
+    return this.#tracker.store.count(this.name, where as unknown as FindOptions['where']);
+  }
+
+  /**
+   * The same query as {@link find}, as a {@link LiveQuery}: `run()` it once, or `subscribe()`
+   * to get its result now and after every committed write (local or pulled) that changes it.
+   * Bad options fail here, with a `VALIDATION_ERROR` naming the field.
+   */
+  query(options: FindOptions<T> = {}): LiveQuery<Array<Doc<T>>> {
+    return this.#tracker.store.query(this.name, options as unknown as FindOptions) as unknown as LiveQuery<Array<Doc<T>>>;
+  }
+
+  /** {@link count} as a {@link LiveQuery}. */
+  countQuery(where?: FindOptions<T>['where']): LiveQuery<number> {
+    return this.#tracker.store.countQuery(this.name, where as unknown as FindOptions['where']);
   }
 
   /**

@@ -1,10 +1,27 @@
-import { isFieldName, type RecordData } from '@ferry/protocol';
+import type { EntitySchema, RecordData, Schema } from '@ferry/protocol';
 import { SyncError } from '../errors.js';
 import { Mutex } from '../util/Mutex.js';
-import type { SqlDriver, SqlValue } from './SqlDriver.js';
+import { type CompiledQuery, compileQuery } from './compileQuery.js';
+import { applyEntitySchema } from './entitySchemaDdl.js';
+import { LiveQuery, type ReadSet } from './LiveQuery.js';
+import { checkReadOnlySql } from './readOnlySql.js';
+import type { SqlDriver, SqlRow, SqlValue } from './SqlDriver.js';
 import { StoreTx } from './StoreTx.js';
 import { STORE_MIGRATIONS, STORE_SCHEMA_VERSION } from './schema.js';
 import type { FindOptions, KeyValueStore, LocalEntity, StoreChangeEvent } from './types.js';
+
+/** Options of {@link LocalStore.open}. */
+export interface LocalStoreOptions {
+  /**
+   * The declared entity types (from `defineSchema` or a schema file, the server's own). The
+   * store keeps an index per indexed field, a view per type for SQL reads, and checks queries
+   * and writes against it. A changed schema is applied when the store opens.
+   */
+  schema?: Schema;
+}
+
+/** A record as queries return it: its fields plus its id. */
+type Row = RecordData & { id: string };
 
 type Listener = (event: StoreChangeEvent) => void;
 
@@ -23,13 +40,15 @@ export class LocalStore {
   readonly #driver: SqlDriver;
   readonly #lock = new Mutex();
   readonly #listeners = new Set<Listener>();
+  readonly #schema: Schema | undefined;
   #closed = false;
 
   /** An AsyncStorage-shaped view of the store's key-value table (sync state lives here). */
   readonly kv: KeyValueStore;
 
-  private constructor(driver: SqlDriver) {
+  private constructor(driver: SqlDriver, schema: Schema | undefined) {
     this.#driver = driver;
+    this.#schema = schema;
     this.kv = {
       getItem: (key) => this.read((tx) => tx.getKv(key)),
       setItem: (key, value) => this.write((tx) => tx.setKv(key, value)),
@@ -37,11 +56,36 @@ export class LocalStore {
     };
   }
 
-  /** Opens a store on a driver, creating or migrating its tables. */
-  static async open(driver: SqlDriver): Promise<LocalStore> {
-    const store = new LocalStore(driver);
+  /**
+   * Opens a store on a driver, creating or migrating its tables and, with a `schema`, its
+   * indexes and views: all in one transaction, so a failed upgrade leaves the file as it was.
+   */
+  static async open(driver: SqlDriver, options: LocalStoreOptions = {}): Promise<LocalStore> {
+    const store = new LocalStore(driver, options.schema);
     await store.#migrate();
     return store;
+  }
+
+  /** The declared schema the store was opened with, if any. */
+  get schema(): Schema | undefined {
+    return this.#schema;
+  }
+
+  /**
+   * The declared schema of an entity type; undefined without a store schema. With one, an
+   * undeclared type is a clear error rather than a query that can never match.
+   */
+  entitySchema(entityType: string): EntitySchema | undefined {
+    if (this.#schema === undefined) return undefined;
+    const entity = this.#schema.entities.get(entityType);
+    if (entity === undefined) {
+      throw new SyncError(
+        'VALIDATION_ERROR',
+        `Entity type "${String(entityType).slice(0, 64)}" is not declared in the schema; declared: ${[...this.#schema.entities.keys()].join(', ')}`,
+        { retryable: false },
+      );
+    }
+    return entity;
   }
 
   async #migrate(): Promise<void> {
@@ -62,6 +106,7 @@ export class LocalStore {
         "INSERT INTO ferry_kv (key, value) VALUES ('schemaVersion', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         [String(STORE_SCHEMA_VERSION)],
       );
+      if (this.#schema) await applyEntitySchema(sql, this.#schema);
     });
   }
 
@@ -127,35 +172,118 @@ export class LocalStore {
   }
 
   /**
-   * Live entities of a type, filtered by top-level field equality and ordered, in SQL.
-   * Field names are checked before they reach a JSON path; values are always bound.
+   * Live entities of a type, filtered, sorted and paged in SQLite (see {@link FindOptions}).
+   * With a schema, fields and values are checked against it and declared indexes are used;
+   * values are always bound.
    */
-  async find(entityType: string, options: FindOptions = {}): Promise<Array<RecordData & { id: string }>> {
-    const params: SqlValue[] = [];
-    let where = '';
-    for (const [field, value] of Object.entries(options.where ?? {})) {
-      const path = fieldPath(field);
-      if (value === null) {
-        where += ' AND json_extract(data, ?) IS NULL';
-        params.push(path);
-      } else {
-        where += ' AND json_extract(data, ?) = ?';
-        params.push(path, typeof value === 'boolean' ? (value ? 1 : 0) : value);
+  async find(entityType: string, options: FindOptions = {}): Promise<Row[]> {
+    return this.#select(this.#compile(entityType, options));
+  }
+
+  /** How many live entities of a type match `where` (in SQLite, on the declared indexes). */
+  async count(entityType: string, where?: FindOptions['where']): Promise<number> {
+    return this.#count(this.#compile(entityType, where === undefined ? {} : { where }));
+  }
+
+  /**
+   * A {@link LiveQuery} over one entity type: `run()` once, or `subscribe()` to hear the result
+   * after every committed write that changed it. The options are checked now, not on first run.
+   */
+  query(entityType: string, options: FindOptions = {}): LiveQuery<Row[]> {
+    const compiled = this.#compile(entityType, options);
+    return new LiveQuery(
+      this,
+      new Set([entityType]),
+      () => this.#select(compiled),
+      queryKey(entityType, compiled, 'rows'),
+    );
+  }
+
+  /** A {@link LiveQuery} of the count of `where`'s matches. */
+  countQuery(entityType: string, where?: FindOptions['where']): LiveQuery<number> {
+    const compiled = this.#compile(entityType, where === undefined ? {} : { where });
+    return new LiveQuery(
+      this,
+      new Set([entityType]),
+      () => this.#count(compiled),
+      queryKey(entityType, compiled, 'count'),
+    );
+  }
+
+  /**
+   * Runs one read-only SQL statement with bound parameters. Each declared entity type is a
+   * view named after it (`id` plus its declared fields), so apps can join, aggregate and
+   * search with SQLite itself. Anything but a single read is refused: writes go through
+   * collections so the outbox stays exact.
+   *
+   * @example
+   * const rows = await store.sql('SELECT completed, COUNT(*) AS n FROM todos WHERE dueAt < ? GROUP BY completed', [now]);
+   */
+  async sql(text: string, params: readonly SqlValue[] = []): Promise<SqlRow[]> {
+    checkReadOnlySql(text);
+    return this.#readSql(text, params);
+  }
+
+  /**
+   * A {@link LiveQuery} over one read-only SQL statement. It re-runs after writes to the entity
+   * types whose views it names (any write at all when it reads `ferry_entities` itself).
+   */
+  sqlQuery(text: string, params: readonly SqlValue[] = []): LiveQuery<SqlRow[]> {
+    const { identifiers } = checkReadOnlySql(text);
+    let reads: ReadSet;
+    if (identifiers.has('ferry_entities')) reads = '*';
+    else {
+      const types = [...(this.#schema?.entities.keys() ?? [])].filter((type) => identifiers.has(type.toLowerCase()));
+      reads = new Set(types);
+    }
+    const bound = checkParams(params);
+    return new LiveQuery(this, reads, () => this.#readSql(text, bound), JSON.stringify(['sql', text, bound]));
+  }
+
+  #readSql(text: string, params: readonly SqlValue[]): Promise<SqlRow[]> {
+    const bound = checkParams(params);
+    return this.#lock.run(async () => {
+      this.#assertOpen();
+      // SQLite's own guard: with query_only on, any statement that would write fails.
+      await this.#driver.execute('PRAGMA query_only = 1');
+      try {
+        const { rows } = await this.#driver.execute(text, bound);
+        return rows;
+      } catch (cause) {
+        throw new SyncError('VALIDATION_ERROR', `SQL read failed: ${(cause as Error).message}`, {
+          cause,
+          retryable: false,
+        });
+      } finally {
+        await this.#driver.execute('PRAGMA query_only = 0');
       }
-    }
-    let tail = '';
-    if (options.orderBy !== undefined) {
-      tail += ` ORDER BY json_extract(data, ?) ${options.order === 'desc' ? 'DESC' : 'ASC'}, entity_id`;
-      params.push(fieldPath(options.orderBy));
-    } else {
-      tail += ' ORDER BY entity_id';
-    }
-    if (options.limit !== undefined || options.offset !== undefined) {
-      tail += ' LIMIT ? OFFSET ?';
-      params.push(nonNegativeInt(options.limit ?? -1, 'limit', true), nonNegativeInt(options.offset ?? 0, 'offset'));
-    }
-    const entities = await this.read((tx) => tx.findEntities(entityType, where, params, tail));
-    return entities.map((entity) => ({ ...(entity.data ?? {}), id: entity.entityId }));
+    });
+  }
+
+  #compile(entityType: string, options: FindOptions): CompiledQuery {
+    return compileQuery(
+      { entityType, entity: this.entitySchema(entityType) },
+      options as unknown as FindOptions<never>,
+    );
+  }
+
+  #select(compiled: CompiledQuery): Promise<Row[]> {
+    return this.#lock.run(async () => {
+      this.#assertOpen();
+      const { rows } = await this.#driver.execute(compiled.select.sql, compiled.select.params);
+      return rows.map((row) => ({
+        ...(row.data === null ? {} : JSON.parse(String(row.data))),
+        id: String(row.entity_id),
+      }));
+    });
+  }
+
+  #count(compiled: CompiledQuery): Promise<number> {
+    return this.#lock.run(async () => {
+      this.#assertOpen();
+      const { rows } = await this.#driver.execute(compiled.count.sql, compiled.count.params);
+      return Number(rows[0]?.n ?? 0);
+    });
   }
 
   /**
@@ -208,16 +336,22 @@ export class LocalStore {
   }
 }
 
-function fieldPath(field: string): string {
-  if (!isFieldName(field)) {
-    throw new SyncError('VALIDATION_ERROR', `Invalid field name "${field.slice(0, 64)}" in a query`);
-  }
-  return `$.${field}`;
+function queryKey(entityType: string, compiled: CompiledQuery, kind: 'rows' | 'count'): string {
+  const statement = kind === 'rows' ? compiled.select : compiled.count;
+  return JSON.stringify([kind, entityType, statement.sql, statement.params]);
 }
 
-function nonNegativeInt(value: number, name: string, allowMinusOne = false): number {
-  if (!Number.isInteger(value) || value < (allowMinusOne ? -1 : 0)) {
-    throw new SyncError('VALIDATION_ERROR', `${name} must be a non-negative integer`);
+function checkParams(params: readonly SqlValue[]): readonly SqlValue[] {
+  if (!Array.isArray(params))
+    throw new SyncError('VALIDATION_ERROR', 'SQL read parameters must be an array', { retryable: false });
+  for (const value of params) {
+    if (!(value === null || typeof value === 'string' || typeof value === 'number' || value instanceof Uint8Array)) {
+      throw new SyncError(
+        'VALIDATION_ERROR',
+        `SQL read parameters must be strings, numbers, null or bytes; got ${typeof value} (bind booleans as 1 or 0)`,
+        { retryable: false },
+      );
+    }
   }
-  return value;
+  return params;
 }

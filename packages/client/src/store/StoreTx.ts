@@ -160,15 +160,6 @@ export class StoreTx {
     this.touchedTypes.add(entityType);
   }
 
-  /** Live (non-deleted) entities of a type, filtered and ordered in SQL. */
-  async findEntities(entityType: string, whereSql: string, params: SqlValue[], tail: string): Promise<LocalEntity[]> {
-    const { rows } = await this.#sql.execute(
-      `SELECT ${ENTITY_COLUMNS} FROM ferry_entities WHERE entity_type = ? AND deleted = 0${whereSql}${tail}`,
-      [entityType, ...params],
-    );
-    return rows.map(entityFromRow);
-  }
-
   // outbox
 
   /**

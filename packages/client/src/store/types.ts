@@ -36,11 +36,62 @@ export interface DeadLetter {
   failedAt: number;
 }
 
-/** Filters and ordering for {@link LocalStore.find}. */
-export interface FindOptions {
-  /** Equality on top-level fields. */
-  where?: Record<string, string | number | boolean | null>;
-  orderBy?: string;
+/** A value a query compares a field with. */
+export type QueryValue = string | number | boolean;
+
+/**
+ * Conditions on one field, all of which must hold. `ne` and `notIn` also match records where
+ * the field is null or absent (unlike SQL's `!=`); `like` is SQLite's LIKE (`%`, `_`,
+ * case-insensitive for ASCII); `startsWith` and `contains` are case-sensitive.
+ */
+export interface FieldCondition<V extends QueryValue = QueryValue> {
+  eq?: V | null;
+  ne?: V | null;
+  gt?: V;
+  gte?: V;
+  lt?: V;
+  lte?: V;
+  in?: readonly V[];
+  notIn?: readonly V[];
+  like?: string;
+  startsWith?: string;
+  contains?: string;
+  /** true: the field is null or absent; false: it has a value. */
+  isNull?: boolean;
+}
+
+type ConditionOn<V> = [Exclude<V, null | undefined>] extends [QueryValue]
+  ? Exclude<V, null | undefined> | null | FieldCondition<Exclude<V, null | undefined>>
+  : null | FieldCondition<never>;
+
+/**
+ * A filter: each key is a field (or `id`) with a value (equality; `null` matches null or
+ * absent) or a {@link FieldCondition}; `and` / `or` combine filters. All keys must hold.
+ * Typed by the record type of a schema-typed collection; free-form for untyped ones.
+ */
+export type Where<T = RecordData> = string extends keyof T
+  ? { [field: string]: QueryValue | null | FieldCondition | ReadonlyArray<Where> | undefined }
+  : { [K in keyof T & string]?: ConditionOn<T[K]> } & {
+      id?: string | FieldCondition<string>;
+      and?: ReadonlyArray<Where<T>>;
+      or?: ReadonlyArray<Where<T>>;
+    };
+
+/** One sort key: a field name (ascending), or a field with its direction. */
+export type SortKey<T = RecordData> =
+  | (keyof T & string)
+  | 'id'
+  | { field: (keyof T & string) | 'id'; direction?: 'asc' | 'desc' };
+
+/**
+ * Filters, ordering and paging for {@link LocalStore.find} and `Collection.query`. Runs in
+ * SQLite and uses the declared indexes. Ties are broken by id, so pages are stable.
+ */
+export interface FindOptions<T = RecordData> {
+  where?: Where<T>;
+  /** One field, or several sort keys in order. */
+  orderBy?: SortKey<T> | ReadonlyArray<SortKey<T>>;
+  /** Direction of a single `orderBy` field given by name. Default `asc`. */
   order?: 'asc' | 'desc';
   limit?: number;
   offset?: number;
