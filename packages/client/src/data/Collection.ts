@@ -93,12 +93,12 @@ export class Collection<T extends RecordData = RecordData> {
   }
 
   /** Live records filtered, sorted and paged in SQLite (see {@link FindOptions}). */
-  async find(options: FindOptions<T> = {}): Promise<Array<Doc<T>>> {
+  async find(options: FindOptions<T> | FindOptions = {}): Promise<Array<Doc<T>>> {
     return (await this.#tracker.store.find(this.name, options as unknown as FindOptions)) as Array<Doc<T>>;
   }
 
   /** How many live records match `where`. */
-  count(where?: FindOptions<T>['where']): Promise<number> {
+  count(where?: FindOptions<T>['where'] | FindOptions['where']): Promise<number> {
     return this.#tracker.store.count(this.name, where as unknown as FindOptions['where']);
   }
 
@@ -107,12 +107,12 @@ export class Collection<T extends RecordData = RecordData> {
    * to get its result now and after every committed write (local or pulled) that changes it.
    * Bad options fail here, with a `VALIDATION_ERROR` naming the field.
    */
-  query(options: FindOptions<T> = {}): LiveQuery<Array<Doc<T>>> {
+  query(options: FindOptions<T> | FindOptions = {}): LiveQuery<Array<Doc<T>>> {
     return this.#tracker.store.query(this.name, options as unknown as FindOptions) as unknown as LiveQuery<Array<Doc<T>>>;
   }
 
   /** {@link count} as a {@link LiveQuery}. */
-  countQuery(where?: FindOptions<T>['where']): LiveQuery<number> {
+  countQuery(where?: FindOptions<T>['where'] | FindOptions['where']): LiveQuery<number> {
     return this.#tracker.store.countQuery(this.name, where as unknown as FindOptions['where']);
   }
 

@@ -70,4 +70,39 @@ describe('useQuery', () => {
     expect(result.current.error?.message).toMatch('Invalid field name');
     expect(result.current.data).toEqual([]);
   });
+
+  it('takes a live query (count, SQL read) and skips a re-render when a write leaves the result as it was', async () => {
+    const todos = phone.collection<Todo>('todos');
+    let renders = 0;
+    const { result, unmount } = await renderHook(() => {
+      renders++;
+      return {
+        open: useQuery(todos.countQuery({ done: false })),
+        titles: useQuery(
+          phone.localStore.sqlQuery(
+            "SELECT json_extract(data, '$.title') AS title FROM ferry_entities WHERE entity_type = ? AND deleted = 0 AND json_extract(data, '$.done') = 1 ORDER BY 1",
+            ['todos'],
+          ),
+        ),
+      };
+    });
+    await waitFor(() => expect(result.current.open.loading || result.current.titles.loading).toBe(false));
+    const openBefore = result.current.open.data ?? 0;
+    await act(async () => {
+      await todos.insert({ id: 'lq1', title: 'lq: done', done: true });
+    });
+    await waitFor(() => expect(result.current.titles.data?.map((row) => row.title)).toContain('lq: done'));
+    expect(result.current.open.data).toBe(openBefore);
+    const settled = renders;
+    await act(async () => {
+      // Changes a field neither query reads: both re-run, neither result changes.
+      await todos.update('lq1', { title: 'lq: done' });
+    });
+    expect(renders).toBe(settled);
+    await act(async () => {
+      await todos.update('lq1', { done: false });
+    });
+    await waitFor(() => expect(result.current.open.data).toBe(openBefore + 1));
+    await unmount();
+  });
 });
