@@ -37,8 +37,18 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
+/** Options of a fault proxy. */
+export interface FaultProxyOptions {
+  /**
+   * A body limit of the proxy's own, smaller than the server's: a request whose
+   * `content-length` is larger is answered 413 PAYLOAD_TOO_LARGE (`'413'`), or has its
+   * connection cut before the body is read (`'reset'`), as some load balancers do.
+   */
+  bodyLimit?: { bytes: number; answer: '413' | 'reset' };
+}
+
 /** Starts a proxy in front of `target` (e.g. `http://127.0.0.1:8787`). */
-export async function startFaultProxy(target: string): Promise<FaultProxy> {
+export async function startFaultProxy(target: string, options: FaultProxyOptions = {}): Promise<FaultProxy> {
   const upstream = new URL(target);
   const queues = new Map<string, Fault[]>();
   const log: ProxiedRequest[] = [];
@@ -72,6 +82,15 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     });
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const limit = options.bodyLimit;
+    if (limit && Number(req.headers['content-length'] ?? 0) > limit.bytes) {
+      const path = (req.url ?? '/').split('?')[0] ?? '/';
+      log.push({ method: req.method ?? 'GET', path, fault: limit.answer === 'reset' ? 'reset' : 'status' });
+      if (limit.answer === 'reset') return void req.socket.destroy();
+      res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+      const error = { code: 'PAYLOAD_TOO_LARGE', message: 'Request body is too large', retryable: false };
+      return void res.end(JSON.stringify({ error }));
+    }
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const path = (req.url ?? '/').split('?')[0] ?? '/';

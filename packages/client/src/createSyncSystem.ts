@@ -1,6 +1,5 @@
 import type { EntityName, InferRecord, RecordData, Schema } from '@ferry/protocol';
 import { ConflictResolver } from './conflicts/ConflictResolver.js';
-import { withServerConfig } from './conflicts/serverStrategies.js';
 import type { ResolutionStrategy } from './conflicts/types.js';
 import { Collection } from './data/Collection.js';
 import { SyncErrorHandler, type SyncErrorHandlerOptions } from './retry/SyncErrorHandler.js';
@@ -141,10 +140,7 @@ export async function createSyncSystem<S extends Schema = Schema>(
   const syncManager = new SyncManager({
     ...(liveConnection ? { live: liveConnection } : {}),
     localStore,
-    // On connect the server says which conflict strategies it arbitrates with; adopt them.
-    remoteAPI: withServerConfig(remoteAPI, (serverConfig) =>
-      conflictResolver.adoptServerStrategies(serverConfig.conflictStrategies),
-    ),
+    remoteAPI,
     conflictResolver,
     changeTracker,
     errorHandler,

@@ -135,4 +135,5 @@ export {
   type LiveStatus,
 } from './transport/LiveConnection.js';
 export type { BatchSyncResponse, PullParams, RemoteAPI, RequestOptions } from './transport/RemoteAPI.js';
+export { ServerRules, type ServerRulesSnapshot } from './transport/ServerRules.js';
 export { backoffDelay, liveUrlFrom, type WebSocketFactory, type WebSocketLike } from './transport/webSocket.js';

@@ -124,15 +124,24 @@ export class LocalStore {
    */
   async write<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     let tx: StoreTx | undefined;
+    let pendingChanges: number | undefined;
     const result = await this.#lock.run(async () => {
       this.#assertOpen();
       return this.#driver.transaction(async (sql) => {
         tx = new StoreTx(sql);
-        return fn(tx);
+        const value = await fn(tx);
+        // Counted in the transaction, so listeners know the exact count the moment the write
+        // commits (a COUNT over the outbox costs microseconds).
+        if (tx.outboxTouched) pendingChanges = await tx.countPending();
+        return value;
       });
     });
     if (tx && (tx.touchedTypes.size > 0 || tx.outboxTouched)) {
-      this.#emit({ entityTypes: tx.touchedTypes, outbox: tx.outboxTouched });
+      this.#emit({
+        entityTypes: tx.touchedTypes,
+        outbox: tx.outboxTouched,
+        ...(pendingChanges === undefined ? {} : { pendingChanges }),
+      });
     }
     return result;
   }
@@ -310,6 +319,18 @@ export class LocalStore {
   /** Removes an entity without recording a change (the seed's `delete`). */
   async delete(entityType: string, entityId: string): Promise<void> {
     await this.write((tx) => tx.removeEntity(entityType, entityId));
+  }
+
+  /**
+   * Takes changes the server acknowledged off the outbox (the seed's `markAsSynced`, which
+   * `BatchSync` calls for each change the server accepted). Unknown ids are ignored: a
+   * replayed acknowledgement changes nothing.
+   */
+  async markAsSynced(changeId: string | readonly string[]): Promise<void> {
+    const ids = typeof changeId === 'string' ? [changeId] : changeId;
+    await this.write(async (tx) => {
+      for (const id of ids) await tx.removeChange(id);
+    });
   }
 
   /** Number of changes waiting to be pushed (held ones included). */

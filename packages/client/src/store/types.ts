@@ -102,6 +102,8 @@ export interface StoreChangeEvent {
   entityTypes: ReadonlySet<string>;
   /** True when the outbox changed (pending count may differ). */
   outbox: boolean;
+  /** Changes in the outbox once the write committed (held ones included); set when `outbox` is. */
+  pendingChanges?: number;
 }
 
 /** An AsyncStorage-shaped key-value store, for sync state and small apps. */

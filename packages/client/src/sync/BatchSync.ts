@@ -4,6 +4,7 @@ import { raceAbort, throwIfAborted } from '../retry/abort.js';
 import { fromWireError } from '../retry/fromWireError.js';
 import { SyncErrorHandler } from '../retry/SyncErrorHandler.js';
 import { defaultSleep, type Sleep } from '../retry/sleep.js';
+import { stripOutbox } from '../store/StoreTx.js';
 import type { BatchSyncResponse, RemoteAPI } from '../transport/RemoteAPI.js';
 
 /** Batching policy of a {@link BatchSync}. */
@@ -143,7 +144,8 @@ export class BatchSync {
 
     // A change id is its idempotency key: sending one twice in a sync is pointless.
     const byId = new Map<string, Change>();
-    for (const change of changes) if (!byId.has(change.id)) byId.set(change.id, change);
+    // Outbox entries (what `getPendingChanges()` gives) carry local bookkeeping the server refuses.
+    for (const change of changes) if (!byId.has(change.id)) byId.set(change.id, stripOutbox(change));
 
     const succeeded = new Set<string>();
     // The latest error of every change that has not succeeded (yet).

@@ -8,10 +8,11 @@ import {
   type ServerRecord,
 } from '@ferry/protocol';
 import { SyncError } from '../errors.js';
-import { type StoreTx, stripOutbox } from '../store/StoreTx.js';
+import type { StoreTx } from '../store/StoreTx.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
 import type { RemoteAPI } from '../transport/RemoteAPI.js';
-import { settled, unwrap } from '../util/settled.js';
+import { settled } from '../util/settled.js';
+import { type DeadLettered, type OutboxBatch, OutboxBatcher } from './OutboxBatcher.js';
 import { applyServerRecord, type DetectedConflict, observeStamp } from './reconcile.js';
 import { type ConflictResolverLike, resolveConflicts } from './resolveConflicts.js';
 
@@ -36,7 +37,10 @@ export interface PushResult {
 export interface PushSyncOptions {
   /** Resolves conflicts the server reports; without one the server's record wins. */
   conflictResolver?: ConflictResolverLike;
-  /** Changes per request (the server accepts at most {@link LIMITS.maxChangesPerPush}). */
+  /**
+   * Most changes per request (the server accepts at most {@link LIMITS.maxChangesPerPush}); a
+   * request is also cut to the server's body limit.
+   */
   batchSize?: number;
   /** Wall clock for dead-letter timestamps. */
   now?: () => number;
@@ -68,12 +72,15 @@ const SERVER_WINS: ConflictResolverLike = {
  *   conflict            → resolved (after the transaction), maybe re-queued as one change
  *   rejected, final     → moved to dead letters, so it never blocks the queue
  *   rejected, retryable → stays, attempt counted; the push moves on
+ *
+ * Requests are cut to the server's limits, and a request it refuses for its content is split
+ * or its lone change dead-lettered ({@link OutboxBatcher}).
  */
 export class PushSyncStrategy {
   readonly #api: RemoteAPI;
   readonly #tracker: ChangeTracker;
   readonly #resolver: ConflictResolverLike;
-  readonly #batchSize: number;
+  readonly #batcher: OutboxBatcher;
   readonly #now: () => number;
 
   constructor(api: RemoteAPI, changeTracker: ChangeTracker, options: PushSyncOptions = {}) {
@@ -84,35 +91,59 @@ export class PushSyncStrategy {
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > LIMITS.maxChangesPerPush) {
       throw new SyncError('VALIDATION_ERROR', `batchSize must be an integer from 1 to ${LIMITS.maxChangesPerPush}`);
     }
-    this.#batchSize = batchSize;
     this.#now = options.now ?? Date.now;
+    this.#batcher = new OutboxBatcher(changeTracker, batchSize, this.#now);
   }
 
-  /** Pushes every pending change; rejects only when a whole request fails (network, auth, ...). */
+  /**
+   * Pushes every pending change; rejects only when a whole request fails for a reason other
+   * than its content (network, auth, server health). A request the server refuses for its
+   * content (413, 400) is split, and a lone change it refuses is dead-lettered (see
+   * {@link OutboxBatcher}), so no change can stop the rest of the outbox.
+   */
   async pushChanges(options: PushCallOptions = {}): Promise<PushResult> {
     const store = this.#tracker.store;
     const summary: PushResult = { totalChanges: 0, successful: 0, failed: 0, conflicts: 0, results: [] };
     const total = await store.read((tx) => tx.countPending(false));
     const resolver = options.conflictResolver ?? this.#resolver;
+    const batcher = this.#batcher;
     let processed = 0;
     // First change of the batch with the server, reported until the next batch goes out.
     let current: string | undefined;
+    const report = (inFlight: boolean) =>
+      options.onProgress?.({
+        processed,
+        total: Math.max(total, processed),
+        ...(inFlight && current ? { currentItem: current } : {}),
+      });
+    const count = (dead: DeadLettered[]) => {
+      for (const { change, error } of dead) {
+        summary.results.push({ changeId: change.id, success: false, status: 'rejected', error });
+        summary.failed++;
+        summary.totalChanges++;
+        processed++;
+      }
+    };
     // Batches are read by outbox position, so a change that failed retryably in this run (it
     // stays in the outbox) is not re-sent until the next sync, and a change a resolution
     // re-queues comes later in the same run.
-    const readBatch = async (after: number) => {
-      const batch = await store.read((tx) => tx.pendingChangesAfter(after, this.#batchSize));
-      return { changes: batch.map(stripOutbox), lastSeq: batch.at(-1)?.seq ?? after };
+    const readBatch = async (after: number, maxCount?: number) => {
+      const { batch, dead } = await batcher.next(after, maxCount);
+      count(dead);
+      return batch;
     };
-    const send = (changes: Change[]) => {
-      current = label(changes[0]);
+    const send = (batch: OutboxBatch) => {
+      current = label(batch.changes[0]);
       options.onProgress?.({
         processed,
-        total: Math.max(total, processed + changes.length),
+        total: Math.max(total, processed + batch.changes.length),
         ...(current ? { currentItem: current } : {}),
       });
       return settled(
-        this.#api.push({ clientId: this.#tracker.clientId, changes }, options.signal ? { signal: options.signal } : {}),
+        this.#api.push(
+          { clientId: this.#tracker.clientId, changes: batch.changes },
+          options.signal ? { signal: options.signal } : {},
+        ),
       );
     };
     // Pipelined, one request in flight: while batch n is with the server the next batch is
@@ -121,10 +152,25 @@ export class PushSyncStrategy {
     // order. A failed request surfaces only after the batch before it is settled, so nothing
     // the server acknowledged is left unrecorded.
     let batch = await readBatch(0);
-    let inFlight = batch.changes.length > 0 ? send(batch.changes) : undefined;
-    for (let round = 0; inFlight && round < 10_000; round++) {
+    let inFlight = batch.changes.length > 0 ? send(batch) : undefined;
+    for (let round = 0; inFlight && round < 100_000; round++) {
       const following = await readBatch(batch.lastSeq);
-      const response = unwrap(await inFlight);
+      const outcome = await inFlight;
+      if (!outcome.ok) {
+        const verdict = batcher.onRequestFailed(outcome.error, batch);
+        if (verdict === 'fail') throw outcome.error;
+        if (verdict === 'split') {
+          batch = await readBatch(batch.after, Math.ceil(batch.changes.length / 2));
+        } else {
+          count(await batcher.deadLetter(batch.changes, outcome.error));
+          report(false);
+          batch = await readBatch(batch.lastSeq);
+        }
+        inFlight = batch.changes.length > 0 ? send(batch) : undefined;
+        continue;
+      }
+      batcher.onRequestSucceeded();
+      const response = outcome.value;
       const { changes } = batch;
       if (response.results.length !== changes.length) {
         throw new SyncError(
@@ -132,7 +178,7 @@ export class PushSyncStrategy {
           `The server answered ${response.results.length} results for ${changes.length} changes`,
         );
       }
-      inFlight = following.changes.length > 0 ? send(following.changes) : undefined;
+      inFlight = following.changes.length > 0 ? send(following) : undefined;
       const conflicts = await this.#settle(changes, response.results, summary);
       // A conflict on one change concerns every later pending change of that entity: the
       // resolution replaces them all (changes of it already sent come back as conflicts or
@@ -140,19 +186,24 @@ export class PushSyncStrategy {
       await resolveConflicts(store, this.#tracker, resolver, conflicts);
       processed += changes.length;
       summary.totalChanges += changes.length;
-      options.onProgress?.({
-        processed,
-        total: Math.max(total, processed),
-        ...(inFlight && current ? { currentItem: current } : {}),
-      });
+      report(inFlight !== undefined);
       batch = following;
       if (!inFlight) {
         // A resolution may have queued its change after the batch read above: it goes in this run.
         batch = await readBatch(batch.lastSeq);
-        if (batch.changes.length > 0) inFlight = send(batch.changes);
+        if (batch.changes.length > 0) inFlight = send(batch);
       }
     }
     return summary;
+  }
+
+  /**
+   * The network works (a pull went through) after this strategy's last push was cut off: a
+   * lone large change cut off again and again is dead-lettered (see {@link OutboxBatcher}).
+   * Resolves to the number of changes dead-lettered.
+   */
+  async confirmNetworkWorks(): Promise<number> {
+    return (await this.#batcher.confirmNetworkWorks()).length;
   }
 
   /** Settles one batch's results in one local transaction; returns the conflicts to resolve. */

@@ -21,6 +21,8 @@
  *    └──────────────────┘        resume(), back online or to the foreground → probing
  */
 import { LIMITS } from '@ferry/protocol';
+import type { ConflictResolver } from '../conflicts/ConflictResolver.js';
+import { withServerConfig } from '../conflicts/serverStrategies.js';
 import { type SyncError, SyncErrorCode } from '../errors.js';
 import { SyncErrorHandler } from '../retry/SyncErrorHandler.js';
 import { defaultTimers, Signal, type Timers } from '../signals.js';
@@ -84,6 +86,7 @@ export class SyncManager {
   readonly #deadLetters: DeadLetterQueue;
   #started = false;
   #stopped = false;
+  readonly #unsubscribeStore: () => void;
 
   constructor(config: SyncConfig) {
     this.#config = config;
@@ -127,9 +130,15 @@ export class SyncManager {
             this.#abort.abort();
           }
         },
-        outboxChanged: () => void this.#refreshPending(),
       },
     );
+    // Subscribed here, not in start(): the pending count is exact right after every committed
+    // write whether or not the triggers run (a write's event carries the count of its commit).
+    this.#unsubscribeStore = this.#store.subscribe((event) => {
+      if (event.pendingChanges !== undefined && event.pendingChanges !== this.#state.pendingChanges) {
+        this.#setState({ pendingChanges: event.pendingChanges });
+      }
+    });
     this.#ready = this.#initialize();
     // Surface init failures through the state, not as an unhandled rejection.
     this.#ready.catch((error) => this.#recordError(error));
@@ -140,12 +149,19 @@ export class SyncManager {
     const tracker =
       this.#config.changeTracker ??
       new ChangeTracker(this.#store, this.#config.clientId ?? (await getOrCreateClientId(this.#store)));
-    const push = new PushSyncStrategy(this.#config.remoteAPI, tracker, {
+    const resolver = this.#config.conflictResolver as Partial<ConflictResolver> | undefined;
+    // On connect the server says which entity types it declares, its limits and the conflict
+    // strategies it arbitrates with: writes are checked and pushes sized by them from then on.
+    const api = withServerConfig(this.#config.remoteAPI, async (serverConfig) => {
+      resolver?.adoptServerStrategies?.(serverConfig.conflictStrategies);
+      await tracker.rules.learn(serverConfig, this.#store.closed ? undefined : this.#store.kv);
+    });
+    const push = new PushSyncStrategy(api, tracker, {
       batchSize: this.#config.batchSize ?? LIMITS.maxChangesPerPush,
       now: this.#now,
       ...(this.#config.conflictResolver ? { conflictResolver: this.#config.conflictResolver } : {}),
     });
-    const pull = new PullSyncStrategy(this.#config.remoteAPI, tracker, {
+    const pull = new PullSyncStrategy(api, tracker, {
       pageSize: this.#config.pageSize ?? LIMITS.maxPullLimit,
       ...(this.#config.pullTypes ? { types: this.#config.pullTypes } : {}),
       ...(this.#config.conflictResolver ? { conflictResolver: this.#config.conflictResolver } : {}),
@@ -192,6 +208,7 @@ export class SyncManager {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#triggers.stop();
+    this.#unsubscribeStore();
     for (const timer of [this.#retryTimer, this.#idleTimer, this.#probeTimer]) {
       if (timer !== null) this.#timers.clearTimeout(timer);
     }
@@ -400,6 +417,8 @@ export class SyncManager {
       this.#scheduleIdle();
       return { push: pushResult, pull: pullResult };
     } catch (caught) {
+      // A failed push does not skip the pull: the cursor may have moved.
+      if (!this.#store.closed) this.#setState({ cursor: await pull.getCursor().catch(() => this.#state.cursor) });
       if (this.#stopped || this.#wentOffline) {
         // Cancelled by stop() or by going offline: not a failure worth showing or retrying.
         this.#setProgress({ phase: 'idle', totalItems: 0, processedItems: 0 });

@@ -25,8 +25,6 @@ export interface TriggerHandlers {
   wake(): void;
   /** `online` or `appActive` changed (either way). */
   signalsChanged(): void;
-  /** The outbox changed (the pending count may differ). */
-  outboxChanged(): void;
 }
 
 /**
@@ -71,7 +69,6 @@ export class SyncTriggers {
     this.#cleanups.push(
       store.subscribe((event) => {
         if (!event.outbox) return;
-        this.#handlers.outboxChanged();
         if (this.#sources.writeDebounceMs < 0) return;
         if (this.#debounceTimer !== null) timers.clearTimeout(this.#debounceTimer);
         this.#debounceTimer = timers.setTimeout(() => {

@@ -12,6 +12,8 @@ import type { LocalStore } from '../store/LocalStore.js';
 import type { StoreTx } from '../store/StoreTx.js';
 import { stripOutbox } from '../store/StoreTx.js';
 import type { LocalEntity, OutboxEntry } from '../store/types.js';
+import { changeBytes, pushBodyBytes } from '../transport/pushBody.js';
+import { ServerRules } from '../transport/ServerRules.js';
 import { nextVector } from './ownCounter.js';
 
 /** Key under which the clock's last stamp is kept, so a restart never reissues one. */
@@ -23,6 +25,8 @@ export interface ChangeTrackerOptions {
   clock?: HybridLogicalClock;
   /** Random source for change-id suffixes; injectable for deterministic runs. */
   random?: () => number;
+  /** What the server accepts (declared types, body limit); share one with the sync engine. */
+  rules?: ServerRules;
 }
 
 /**
@@ -36,6 +40,8 @@ export interface ChangeTrackerOptions {
 export class ChangeTracker {
   readonly clientId: string;
   readonly clock: HybridLogicalClock;
+  /** What the server accepts; writes it could never take fail here, at once. */
+  readonly rules: ServerRules;
   readonly #store: LocalStore;
   readonly #random: () => number;
   #clockRestored = false;
@@ -48,6 +54,7 @@ export class ChangeTracker {
       throw new Error(`The clock's node "${this.clock.node}" must be the client id "${clientId}"`);
     }
     this.#random = options.random ?? Math.random;
+    this.rules = options.rules ?? new ServerRules();
   }
 
   /** The store this tracker writes to. */
@@ -58,7 +65,9 @@ export class ChangeTracker {
   /**
    * Applies a local write and queues it for push, atomically. `data` is the whole record
    * for CREATE, the changed fields for UPDATE, and ignored for DELETE. Bad input throws a
-   * `SyncError('VALIDATION_ERROR')` and changes nothing.
+   * `SyncError('VALIDATION_ERROR')` and changes nothing; so does a write the server could
+   * never accept: an entity type it does not declare (once it has said which it declares) or
+   * a change too large for one request.
    */
   async trackChange(
     entityType: string,
@@ -78,6 +87,7 @@ export class ChangeTracker {
     data: RecordData | null | undefined,
   ): Promise<Change> {
     await this.restoreClock(tx);
+    this.rules.assertKnownType(entityType);
     const existing = await tx.getEntity(entityType, entityId);
     const hlc = this.clock.now();
     const change: Change = {
@@ -99,18 +109,37 @@ export class ChangeTracker {
         `Invalid ${operation} of ${entityType}: ${describeIssues(parsed.issues)}`,
       );
     }
+    this.#assertFits(change);
     await tx.putEntity(applyLocalChange(existing, change));
     await tx.insertChange(change);
     await this.saveClock(tx);
     return change;
   }
 
-  /** Loads the clock's last stamp once per tracker (call inside a transaction). */
+  /**
+   * Loads the clock's last stamp, and the server rules learned by an earlier run, once per
+   * tracker (call inside a transaction).
+   */
   async restoreClock(tx: StoreTx): Promise<void> {
     if (this.#clockRestored) return;
     const last = await tx.getKv(CLOCK_KEY);
     if (last) this.clock.advanceTo(last);
+    await this.rules.restore((key) => tx.getKv(key));
     this.#clockRestored = true;
+  }
+
+  /** A change that cannot fit in a request alone could never sync: refuse it now. */
+  #assertFits(change: Change): void {
+    const limit = this.rules.maxBodyBytes;
+    const bytes = pushBodyBytes(this.clientId, [changeBytes(change)]);
+    if (bytes <= limit) return;
+    throw new SyncError(
+      'VALIDATION_ERROR',
+      `This ${change.operation} of ${change.entityType} "${change.entityId}" is ${bytes} bytes as JSON, but the server ` +
+        `accepts requests of at most ${limit} bytes, so it could never sync. Keep large content (files, images) ` +
+        'outside the record and store a reference to it instead.',
+      { serverCode: 'PAYLOAD_TOO_LARGE', retryable: false },
+    );
   }
 
   /** Keeps the clock's last stamp (call in the transaction that used it): a restart never reissues it. */
@@ -124,11 +153,8 @@ export class ChangeTracker {
   }
 
   /** Removes a pushed change from the outbox. Unknown ids are ignored (a replayed ack). */
-  async markAsSynced(changeId: string | readonly string[]): Promise<void> {
-    const ids = typeof changeId === 'string' ? [changeId] : changeId;
-    await this.#store.write(async (tx) => {
-      for (const id of ids) await tx.removeChange(id);
-    });
+  markAsSynced(changeId: string | readonly string[]): Promise<void> {
+    return this.#store.markAsSynced(changeId);
   }
 
   /** Pending changes made after `timestamp` (ms). */
