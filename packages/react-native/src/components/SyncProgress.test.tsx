@@ -123,6 +123,9 @@ describe('<SyncProgress>', () => {
 
     await act(async () => {
       gate.fail(new Error('The sync server is down for maintenance'));
+      // A failed push does not skip the pull; the cycle still ends with the push's error.
+      await gate.reached('pull');
+      gate.release();
       await sync;
     });
     expect(screen.getByText('Sync failed: The sync server is down for maintenance')).toHaveStyle({
