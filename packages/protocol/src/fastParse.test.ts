@@ -31,6 +31,7 @@ const VARIANTS: Record<string, Record<string, unknown>> = {
   'empty entity id': { entityId: '' },
   'long entity id': { entityId: 'x'.repeat(257) },
   'control character in id': { entityId: 'a\u0001b' },
+  'lone surrogate in id': { entityId: 'a\ud800b' },
   'data array': { data: [1] },
   'bad field name': { data: { 'a-b': 1 } },
   'forbidden field': { data: JSON.parse('{"__proto__": 1}') },

@@ -14,6 +14,7 @@ import {
   CHANGE_ID_PATTERN,
   CLIENT_ID_PATTERN,
   ENTITY_TYPE_PATTERN,
+  isWellFormedText,
   type PullResponse,
   type PushResponse,
   type ServerRecord,
@@ -97,6 +98,7 @@ export function isServerRecord(value: unknown): value is ServerRecord {
     entityId.length >= 1 &&
     entityId.length <= 256 &&
     ENTITY_ID_PATTERN.test(entityId) &&
+    isWellFormedText(entityId) &&
     (data === null || isRecordData(data)) &&
     typeof value.deleted === 'boolean' &&
     isCounter(value.version) &&

@@ -68,6 +68,7 @@ export { type RecordShape, validateRecord } from './schema/validateRecord.js';
 export {
   CHANGE_ID_PATTERN,
   type Change,
+  ChangeDataSchema,
   ChangeIdSchema,
   type ChangeResult,
   ChangeResultSchema,
@@ -79,7 +80,9 @@ export {
   EntityIdSchema,
   EntityTypeSchema,
   ErrorBodySchema,
+  FieldHlcsSchema,
   HlcSchema,
+  isWellFormedText,
   type Operation,
   OperationSchema,
   PullQuerySchema,

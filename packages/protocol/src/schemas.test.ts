@@ -2,7 +2,18 @@ import fc from 'fast-check';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { encodeHlc } from './hlc.js';
-import { ChangeSchema, ClientIdSchema, describeIssues, ServerRecordSchema, VersionVectorSchema } from './schemas.js';
+import {
+  ChangeIdSchema,
+  ChangeSchema,
+  ClientIdSchema,
+  describeIssues,
+  EntityIdSchema,
+  isWellFormedText,
+  PullQuerySchema,
+  RecordDataSchema,
+  ServerRecordSchema,
+  VersionVectorSchema,
+} from './schemas.js';
 import { LIMITS } from './version.js';
 
 const HLC = encodeHlc({ wallTime: 1_732_550_000_000, counter: 0, node: 'device-a' });
@@ -108,6 +119,44 @@ describe('ChangeSchema', () => {
     expect(problems(validChange({ data: { f: () => 1 } }))).toMatch(/not a JSON value/);
   });
 
+  it.each([
+    ['an empty array', []],
+    ['an array of stamps', [HLC]],
+    ['a string', HLC],
+    ['null', null],
+  ])('rejects fieldHlcs as %s rather than turning it into an object', (_name, fieldHlcs) => {
+    expect(problems(validChange({ fieldHlcs }))).toMatch(/fieldHlcs/);
+  });
+
+  it('rejects fieldHlcs keyed by something that is not a field name', () => {
+    expect(problems(validChange({ fieldHlcs: { '0': HLC } }))).toMatch(/fieldHlcs keys must be field names/);
+    expect(problems(validChange(JSON.parse(`{"fieldHlcs":{"__proto__":"${HLC}"}}`)))).toMatch(/fieldHlcs/);
+    expect(problems(validChange(JSON.parse(`{"fieldHlcs":{"constructor":"${HLC}"}}`)))).toMatch(/fieldHlcs/);
+  });
+
+  it.each([
+    ['a lone high surrogate', 'todo-\ud800'],
+    ['a lone low surrogate', '\udc00-todo'],
+    ['two high surrogates', '\ud800\ud800\udc00'],
+  ])('rejects an entity id with %s rather than storing U+FFFD', (_name, escaped) => {
+    const entityId = JSON.parse(`"${escaped}"`) as string;
+    expect(problems(validChange({ entityId }))).toMatch(/entityId must be well-formed Unicode/);
+  });
+
+  it('accepts an entity id with a surrogate pair (an emoji)', () => {
+    expect(problems(validChange({ entityId: 'todo-😀' }))).toBeUndefined();
+  });
+
+  it.each([
+    ['a lone surrogate in a value', { title: 'a\ud800b' }, /lone surrogate/],
+    ['a lone surrogate nested in an array', { tags: ['ok', '\udfff'] }, /lone surrogate/],
+    ['a NUL character', { title: 'a\u0000b' }, /NUL character/],
+  ])('rejects data with %s, which storage would alter or refuse', (_name, data, message) => {
+    expect(problems(validChange({ data }))).toMatch(message);
+    // Responses stay readable: a record stored before this rule must still pull.
+    expect(v.safeParse(RecordDataSchema, data).success).toBe(true);
+  });
+
   it('never throws, whatever it is given', () => {
     fc.assert(
       fc.property(fc.anything({ withNullPrototype: true, withObjectString: true }), (anything) => {
@@ -115,6 +164,41 @@ describe('ChangeSchema', () => {
         expect(() => v.safeParse(ChangeSchema, validChange({ data: anything }))).not.toThrow();
       }),
     );
+  });
+});
+
+describe('string ids', () => {
+  it('refuses a lone surrogate in every id, whatever its other rules', () => {
+    const lone = JSON.parse('"\\ud83d"') as string;
+    expect(isWellFormedText(lone)).toBe(false);
+    expect(isWellFormedText('😀 ok')).toBe(true);
+    for (const schema of [EntityIdSchema, ChangeIdSchema, ClientIdSchema]) {
+      expect(v.safeParse(schema, `id-${lone}`).success).toBe(false);
+      expect(v.safeParse(schema, 'id-1').success).toBe(true);
+    }
+  });
+
+  it('agrees with String.prototype.isWellFormed on random strings', () => {
+    const native = (String.prototype as { isWellFormed?: (this: string) => boolean }).isWellFormed;
+    if (native === undefined) return; // Node 20+ has it; the hand-written check exists for Hermes.
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'binary' }),
+        fc.string({ unit: fc.integer({ min: 0xd7ff, max: 0xe000 }).map((code) => String.fromCharCode(code)) }),
+        (a, b) => {
+          expect(isWellFormedText(a + b)).toBe(native.call(a + b));
+        },
+      ),
+    );
+  });
+});
+
+describe('PullQuerySchema', () => {
+  it('accepts a cursor up to 2^53-1 and refuses one past it', () => {
+    expect(v.safeParse(PullQuerySchema, { cursor: String(Number.MAX_SAFE_INTEGER) }).success).toBe(true);
+    const past = v.safeParse(PullQuerySchema, { cursor: '9999999999999999' });
+    expect(past.success).toBe(false);
+    expect(past.success ? '' : describeIssues(past.issues)).toMatch(/cursor must be at most 9007199254740991/);
   });
 });
 

@@ -36,6 +36,8 @@ export const EntityIdSchema = v.pipe(
   v.maxLength(256, 'entityId must be at most 256 characters'),
   // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
   v.regex(/^[^\u0000-\u001f\u007f]+$/, 'entityId must not contain control characters'),
+  // Storage holds UTF-8: a lone surrogate would come back as U+FFFD, and two ids would become one.
+  v.check(isWellFormedText, 'entityId must be well-formed Unicode (it contains a lone surrogate)'),
 );
 export const HlcSchema = v.pipe(
   v.string(),
@@ -44,12 +46,27 @@ export const HlcSchema = v.pipe(
 const Counter = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER));
 const Cursor = Counter;
 
+/** A lone UTF-16 surrogate: a high one not followed by a low one, or a low one not preceded by a high one. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:^|[^\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * True when `text` is well-formed UTF-16 (no lone surrogates), like ES2024's
+ * `String.prototype.isWellFormed`, which not every React Native engine has.
+ */
+export function isWellFormedText(text: string): boolean {
+  return !LONE_SURROGATE.test(text);
+}
+
+/** Plain object, not an array, a class instance or null (arrays would pass `v.record`). */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
 // The key checks come before `v.record`, which would silently drop a "constructor" key.
 export const VersionVectorSchema = v.pipe(
-  v.custom<Record<string, unknown>>(
-    (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
-    'version vector must be an object',
-  ),
+  v.custom<Record<string, unknown>>(isPlainObject, 'version vector must be an object'),
   v.check(
     (value) => !['__proto__', 'constructor', 'prototype'].some((key) => Object.hasOwn(value, key)),
     'version vector keys must be client ids',
@@ -80,6 +97,48 @@ export const RecordDataSchema = v.pipe(
   }),
 );
 
+/** The first string in `value` (keys included) that storage could not hold as it is, described. */
+function unstorableString(value: unknown): string | undefined {
+  if (typeof value === 'string') {
+    if (!isWellFormedText(value)) return 'a string contains a lone surrogate (it is not well-formed Unicode)';
+    return value.includes('\u0000') ? 'a string contains the NUL character (\\u0000)' : undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const problem = unstorableString(key) ?? unstorableString(item);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+/**
+ * Record data a client may write: {@link RecordDataSchema} whose strings every storage keeps
+ * exactly (PostgreSQL's jsonb refuses U+0000 and lone surrogates; SQLite would keep them, so
+ * a record would differ by backend). Refused, never altered. Responses are parsed with the
+ * laxer {@link RecordDataSchema}, so records stored before this rule still pull.
+ */
+export const ChangeDataSchema = v.pipe(
+  RecordDataSchema,
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const problem = unstorableString(dataset.value);
+    if (problem) addIssue({ message: `data cannot be stored as sent: ${problem}` });
+  }),
+);
+
+/**
+ * Per-field stamps of a change: a plain object (never an array, whose indices would become
+ * fields) of field name → HLC. Keys are checked before `v.record`, which drops some silently.
+ */
+export const FieldHlcsSchema = v.pipe(
+  v.custom<Record<string, unknown>>(isPlainObject, 'fieldHlcs must be an object of field name → hlc'),
+  v.check(
+    (value) => Object.keys(value).every(isFieldName),
+    'fieldHlcs keys must be field names (1-64 letters, digits, "_" or "$", not starting with a digit)',
+  ),
+  v.record(v.string(), HlcSchema),
+);
+
 export const OperationSchema = v.picklist(['CREATE', 'UPDATE', 'DELETE']);
 export type Operation = v.InferOutput<typeof OperationSchema>;
 
@@ -93,7 +152,7 @@ export const ChangeSchema = v.pipe(
     entityType: EntityTypeSchema,
     entityId: EntityIdSchema,
     operation: OperationSchema,
-    data: v.nullable(RecordDataSchema),
+    data: v.nullable(ChangeDataSchema),
     /** Wall-clock part of `hlc`, in ms (kept for the seed API; ordering uses `hlc`). */
     timestamp: Counter,
     hlc: HlcSchema,
@@ -106,7 +165,7 @@ export const ChangeSchema = v.pipe(
      * Per-field stamps, sent only when fields of `data` carry stamps other than `hlc`
      * (a merged conflict resolution); the server keeps them as the record's field clocks.
      */
-    fieldHlcs: v.optional(v.record(v.string(), HlcSchema)),
+    fieldHlcs: v.optional(FieldHlcsSchema),
   }),
   v.check(
     (change) => (change.operation === 'DELETE' ? change.data === null : change.data !== null),
@@ -173,7 +232,15 @@ export type PushResponse = v.InferOutput<typeof PushResponseSchema>;
 
 /** Query of `GET /v1/pull`; numbers arrive as strings in a query string. */
 export const PullQuerySchema = v.strictObject({
-  cursor: v.optional(v.pipe(v.string(), v.regex(/^\d{1,16}$/, 'cursor must be a non-negative integer')), '0'),
+  cursor: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d{1,16}$/, 'cursor must be a non-negative integer'),
+      // 16 digits reach past 2^53-1, where a cursor would lose precision (and fail the response schema).
+      v.check((cursor) => Number(cursor) <= Number.MAX_SAFE_INTEGER, 'cursor must be at most 9007199254740991'),
+    ),
+    '0',
+  ),
   limit: v.optional(
     v.pipe(v.string(), v.regex(/^\d{1,5}$/, 'limit must be a positive integer')),
     String(LIMITS.defaultPullLimit),

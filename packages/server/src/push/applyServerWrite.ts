@@ -23,7 +23,9 @@ export interface ServerWrite {
 /**
  * Applies a REST write through the same path as a push, as a change made by the server. Its
  * vector is built from the current record INSIDE the transaction (current + 1 for `server`,
- * at least the write's wall time), so it always dominates and applies; UPDATE and DELETE of a missing or deleted entity are 404.
+ * at least the write's wall time), so it always dominates and applies. UPDATE and DELETE of a
+ * missing or deleted entity are 404; CREATE of an entity that is live is 409 (a tombstone may
+ * be created again).
  */
 export async function applyServerWrite(deps: ApplyDeps, scope: string, write: ServerWrite): Promise<ServerRecord> {
   const hlc = deps.decide.clock.now();
@@ -39,12 +41,19 @@ export async function applyServerWrite(deps: ApplyDeps, scope: string, write: Se
     vector: {},
     clientId: SERVER_CLIENT_ID,
   };
-  let missing = false;
+  let refusal: HttpError | undefined;
   const outcome = await deps.storage.applyChanges(scope, [draft], ({ current, alreadyApplied }) => {
-    if (write.operation !== 'CREATE' && (current === null || current.deleted)) {
-      missing = true;
-      return { kind: 'skip', result: { changeId: draft.id, status: 'rejected' } };
+    const live = current !== null && !current.deleted;
+    // Decided inside the transaction, so a concurrent write cannot slip between check and write.
+    if (write.operation !== 'CREATE' && !live) {
+      refusal = HttpError.of('NOT_FOUND', `${write.entityType} "${write.entityId}" does not exist`);
+    } else if (write.operation === 'CREATE' && live) {
+      refusal = HttpError.of(
+        'CONFLICT',
+        `${write.entityType} "${write.entityId}" already exists; change it with PUT /v1/entities/${write.entityType}/${encodeURIComponent(write.entityId)}`,
+      );
     }
+    if (refusal) return { kind: 'skip', result: { changeId: draft.id, status: 'rejected' } };
     // The server's component never goes back, even for an id whose history compaction removed:
     // a restarted count would look older than the tombstone devices still hold, and they would
     // ignore the write for good. The write's wall time is such a floor.
@@ -53,9 +62,14 @@ export async function applyServerWrite(deps: ApplyDeps, scope: string, write: Se
     const change = { ...draft, version: (current?.version ?? 0) + 1, vector };
     return decideChange({ change, current, alreadyApplied }, deps.decide);
   });
-  if (missing) throw HttpError.of('NOT_FOUND', `${write.entityType} "${write.entityId}" does not exist`);
+  if (refusal) throw refusal;
   const result = outcome.results[0];
-  if (result?.status === 'rejected' && result.error) throw HttpError.of('VALIDATION_ERROR', result.error.message);
+  if (result?.status === 'rejected' && result.error) {
+    throw HttpError.of(
+      result.error.code === 'UNKNOWN_ENTITY_TYPE' ? 'UNKNOWN_ENTITY_TYPE' : 'VALIDATION_ERROR',
+      result.error.message,
+    );
+  }
   if (result?.status !== 'applied' || !result.record) {
     throw new Error(`Server write ${draft.id} was not applied (${result?.status ?? 'no result'})`);
   }

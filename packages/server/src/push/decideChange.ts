@@ -5,6 +5,7 @@ import {
   decodeHlc,
   dominates,
   ERROR_META,
+  type ErrorCode,
   type HybridLogicalClock,
   mergeVersionVectors,
   type RecordData,
@@ -44,6 +45,8 @@ export interface DecideContext {
  *
  *     logged already? ── yes ─▶ duplicate (the current record)
  *           │ no
+ *     type declared? ──── no ─▶ rejected UNKNOWN_ENTITY_TYPE
+ *           │ yes
  *     fields fit schema? ─ no ─▶ rejected VALIDATION_ERROR
  *           │ yes
  *     current exists and change.vector does not dominate it? ─ yes ─▶ arbitrate ─ null ─▶ conflict
@@ -58,22 +61,17 @@ export function decideChange(input: DecideInput, context: DecideContext): Decisi
   if (alreadyApplied) return { kind: 'skip', result: { changeId: change.id, status: 'duplicate', record: current } };
 
   const entity = context.schema.entities.get(change.entityType);
-  const problem =
-    entity === undefined
-      ? `Entity type "${change.entityType}" is not declared in the server schema`
-      : change.data === null
-        ? undefined
-        : validateFields(change.entityType, entity, change.data, change.operation);
-  if (problem !== undefined) {
-    return {
-      kind: 'skip',
-      result: {
-        changeId: change.id,
-        status: 'rejected',
-        error: { code: 'VALIDATION_ERROR', message: problem, retryable: ERROR_META.VALIDATION_ERROR.retryable },
-      },
-    };
+  if (entity === undefined) {
+    const declared = [...context.schema.entities.keys()].join(', ');
+    return reject(
+      change,
+      'UNKNOWN_ENTITY_TYPE',
+      `Entity type "${change.entityType}" is not declared in the server schema (declared: ${declared})`,
+    );
   }
+  const problem =
+    change.data === null ? undefined : validateFields(change.entityType, entity, change.data, change.operation);
+  if (problem !== undefined) return reject(change, 'VALIDATION_ERROR', problem);
 
   let applied = change;
   if (current !== null && !dominates(change.vector, current.vector)) {
@@ -87,6 +85,18 @@ export function decideChange(input: DecideInput, context: DecideContext): Decisi
     applied = { ...arbitrated, id: change.id, clientId: change.clientId };
   }
   return { kind: 'write', record: nextRecord(applied, current, context.clock), change: applied };
+}
+
+/** A change refused on its own (the rest of its push still applies); never logged, so a fix can be pushed again. */
+function reject(change: Change, code: ErrorCode, message: string): Decision {
+  return {
+    kind: 'skip',
+    result: {
+      changeId: change.id,
+      status: 'rejected',
+      error: { code, message, retryable: ERROR_META[code].retryable },
+    },
+  };
 }
 
 /** The server's stamp for an applied change: the client's, unless its clock runs too far ahead. */

@@ -129,10 +129,8 @@ function bodyCases(method: string, url: string, wrongTypes: unknown): Case[] {
 function pushLikeCases(url: string): Case[] {
   return [
     ...authAndProtocolCases('POST', url, { clientId: 'device-a', changes: [] }),
-    ...bodyCases('POST', url, {
-      clientId: 'device-a',
-      changes: [{ ...makeChange({ entityId: 'x' }), version: 'one' }],
-    }),
+    // A wrong type in the envelope; one inside a change rejects that change only (pushRejections.test.ts).
+    ...bodyCases('POST', url, { clientId: 7, changes: [makeChange({ entityId: 'x' })] }),
     { name: 'no body', method: 'POST', url, status: 400, code: 'BAD_REQUEST' },
     {
       name: 'empty changes',
@@ -152,16 +150,23 @@ function pushLikeCases(url: string): Case[] {
       code: 'VALIDATION_ERROR',
     },
     {
-      name: 'unknown entity type (whole push rejected)',
+      name: 'a change that is not an object',
+      method: 'POST',
+      url,
+      options: () => Promise.resolve({ body: pushBody([makeChange({ entityId: 'ok' }), 'x' as never]) }),
+      status: 400,
+      code: 'VALIDATION_ERROR',
+      message: /changes\.1 must be a change object/,
+    },
+    {
+      name: 'a change without a usable id (no result could name it)',
       method: 'POST',
       url,
       options: () =>
-        Promise.resolve({
-          body: pushBody([makeChange({ entityId: 'ok' }), makeChange({ entityId: 'u', entityType: 'users' })]),
-        }),
+        Promise.resolve({ body: pushBody([makeChange({ entityId: 'ok' }), makeChange({ entityId: 'x', id: '' })]) }),
       status: 400,
-      code: 'UNKNOWN_ENTITY_TYPE',
-      message: /changes\.1\.entityType "users"/,
+      code: 'VALIDATION_ERROR',
+      message: /changes\.1\.id/,
     },
     {
       name: 'too many changes',
@@ -189,24 +194,6 @@ function pushLikeCases(url: string): Case[] {
       code: 'VALIDATION_ERROR',
       message: /reserved/,
     },
-    {
-      name: 'DELETE with data',
-      method: 'POST',
-      url,
-      options: () =>
-        Promise.resolve({ body: pushBody([{ ...makeChange({ entityId: 'x', operation: 'DELETE' }), data: {} }]) }),
-      status: 400,
-      code: 'VALIDATION_ERROR',
-    },
-    {
-      name: 'an entity type that is not a name',
-      method: 'POST',
-      url,
-      options: () =>
-        Promise.resolve({ body: pushBody([makeChange({ entityId: 'x', entityType: 'todos; DROP TABLE records' })]) }),
-      status: 400,
-      code: 'VALIDATION_ERROR',
-    },
   ];
 }
 
@@ -233,6 +220,7 @@ const CASES: Record<string, Case[]> = {
     'negative cursor': ['cursor=-1', 'VALIDATION_ERROR'],
     'cursor not a number': ['cursor=abc', 'VALIDATION_ERROR'],
     'cursor twice': ['cursor=1&cursor=2', 'VALIDATION_ERROR'],
+    'cursor past 2^53-1': ['cursor=9999999999999999', 'VALIDATION_ERROR'],
     'unknown parameter': ['since=1', 'VALIDATION_ERROR'],
     'unknown type': ['types=todos,users', 'UNKNOWN_ENTITY_TYPE'],
     'prototype key as type': ['types=constructor', 'UNKNOWN_ENTITY_TYPE'],
@@ -271,6 +259,33 @@ const CASES: Record<string, Case[]> = {
       code: 'VALIDATION_ERROR',
     },
     {
+      name: 'an id that is already live (409, nothing replaced)',
+      method: 'POST',
+      url: '/v1/entities/todos',
+      options: { body: { id: 'a1', title: 'replaced?' } },
+      status: 409,
+      code: 'CONFLICT',
+      message: /already exists; change it with PUT \/v1\/entities\/todos\/a1/,
+    },
+    {
+      name: 'an id with a lone surrogate',
+      method: 'POST',
+      url: '/v1/entities/todos',
+      options: { rawBody: '{"id":"a\\ud800","title":"x"}' },
+      status: 400,
+      code: 'VALIDATION_ERROR',
+      message: /well-formed Unicode/,
+    },
+    {
+      name: 'a NUL character in a field',
+      method: 'POST',
+      url: '/v1/entities/todos',
+      options: { rawBody: '{"title":"a\\u0000b"}' },
+      status: 400,
+      code: 'VALIDATION_ERROR',
+      message: /NUL character/,
+    },
+    {
       name: 'bad field name',
       method: 'POST',
       url: '/v1/entities/todos',
@@ -289,6 +304,15 @@ const CASES: Record<string, Case[]> = {
       options: { body: { title: 'x' } },
       status: 400,
       code: 'UNKNOWN_ENTITY_TYPE',
+    },
+    {
+      name: 'an id in the body that differs from the URL',
+      method: 'PUT',
+      url: '/v1/entities/todos/a1',
+      options: { body: { id: 'a2', title: 'renamed?' } },
+      status: 400,
+      code: 'VALIDATION_ERROR',
+      message: /differs from the URL/,
     },
     {
       name: 'missing entity',

@@ -20,7 +20,8 @@ describe('REST entity routes', () => {
     const record = v.parse(ServerRecordSchema, created.json());
     expect(record).toMatchObject({
       entityId: 'milk',
-      data: { id: 'milk', title: 'Buy milk', completed: false },
+      // `id` named the entity; it is not one of its fields.
+      data: { title: 'Buy milk', completed: false },
       version: 1,
       // The server's component starts at the write's wall time: it never goes back (see applyServerWrite).
       vector: { server: expect.any(Number) },
@@ -33,7 +34,7 @@ describe('REST entity routes', () => {
     const patched = await t.call('PUT', '/v1/entities/todos/milk', { body: { completed: true } });
     expect(patched.statusCode).toBe(200);
     expect(patched.json()).toMatchObject({
-      data: { id: 'milk', title: 'Buy milk', completed: true },
+      data: { title: 'Buy milk', completed: true },
       version: 2,
       vector: { server: expect.any(Number) },
     });
@@ -57,6 +58,39 @@ describe('REST entity routes', () => {
       'UPDATE',
       'DELETE',
     ]);
+  });
+
+  it('answers 409 to a create of a live id and keeps the record; a deleted id may be created again', async () => {
+    const first = await t.call('POST', '/v1/entities/todos', {
+      body: { id: 'milk', title: 'Buy milk', completed: true },
+    });
+    expect(first.statusCode).toBe(201);
+    const hash = t.hashDb();
+    const again = await t.call('POST', '/v1/entities/todos', { body: { id: 'milk', title: 'replaced' } });
+    expect(again.statusCode).toBe(409);
+    expect(again.json()).toEqual({
+      error: { code: 'CONFLICT', message: expect.stringMatching(/"milk" already exists/), retryable: false },
+    });
+    expect(t.hashDb()).toBe(hash);
+    expect((await t.call('GET', '/v1/entities/todos')).json().records).toEqual([first.json()]);
+
+    await t.call('DELETE', '/v1/entities/todos/milk');
+    const revived = await t.call('POST', '/v1/entities/todos', { body: { id: 'milk', title: 'Oat milk' } });
+    expect(revived.statusCode).toBe(201);
+    expect(revived.json()).toMatchObject({ entityId: 'milk', data: { title: 'Oat milk' }, deleted: false, version: 3 });
+  });
+
+  it('accepts the record sent back whole to PUT, id included, and never stores the id as a field', async () => {
+    const created = (await t.call('POST', '/v1/entities/todos', { body: { id: 'milk', title: 'Buy milk' } })).json();
+    const updated = await t.call('PUT', '/v1/entities/todos/milk', {
+      body: { id: 'milk', title: 'Buy oat milk', completed: false },
+    });
+    expect(updated.statusCode).toBe(200);
+    expect(updated.json().data).toEqual({ title: 'Buy oat milk', completed: false });
+    expect(created.data).toEqual({ title: 'Buy milk' });
+    const pulled = (await t.call('GET', '/v1/pull')).json();
+    expect(pulled.changes[0].data).not.toHaveProperty('id');
+    expect(pulled.changes[0].fieldHlcs).not.toHaveProperty('id');
   });
 
   it('generates a uuid when the body has no id', async () => {
@@ -94,7 +128,7 @@ describe('REST entity routes', () => {
     const bobCreate = await t.call('POST', '/v1/entities/todos', { as: 'bob', body: { id: 'mine', title: 'bob' } });
     expect(bobCreate.json()).toMatchObject({ version: 1, seq: 1 });
     const alice = (await t.call('GET', '/v1/entities/todos', { as: 'alice' })).json().records;
-    expect(alice).toEqual([expect.objectContaining({ entityId: 'mine', data: { id: 'mine', title: 'alice' } })]);
+    expect(alice).toEqual([expect.objectContaining({ entityId: 'mine', data: { title: 'alice' } })]);
   });
 
   it('accepts entity ids of 256 characters with URL-encoded characters', async () => {

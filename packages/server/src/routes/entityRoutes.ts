@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { EntityIdSchema, LIMITS, type RecordData, RecordDataSchema } from '@ferry/protocol';
+import { ChangeDataSchema, EntityIdSchema, LIMITS, type RecordData } from '@ferry/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as v from 'valibot';
 import { requestScope } from '../auth/requestScope.js';
@@ -15,11 +15,20 @@ const ListQuerySchema = v.strictObject({
 const TypeParamsSchema = v.strictObject({ type: v.string() });
 const EntityParamsSchema = v.strictObject({ type: v.string(), id: EntityIdSchema });
 
-function bodyData(request: FastifyRequest): RecordData {
+/**
+ * The body of a REST write, split into the entity id it names (`id`, optional) and the
+ * fields to store: `id` names the record, it is never one of its fields.
+ */
+function bodyData(request: FastifyRequest): { id: string | undefined; data: RecordData } {
   if (typeof request.body !== 'object' || request.body === null || Array.isArray(request.body)) {
     throw HttpError.of('BAD_REQUEST', 'Request body must be a JSON object of fields');
   }
-  return parseInput(RecordDataSchema, request.body);
+  const { id, ...data } = parseInput(ChangeDataSchema, request.body);
+  if (id === undefined) return { id: undefined, data };
+  if (typeof id !== 'string') {
+    throw HttpError.of('VALIDATION_ERROR', 'id must be a string (it names the entity); omit it to get a generated id');
+  }
+  return { id: parseInput(EntityIdSchema, id), data };
 }
 
 /**
@@ -39,14 +48,8 @@ export function registerEntityRoutes(app: FastifyInstance, ctx: RouteContext): v
   app.post('/entities/:type', async (request, reply) => {
     const { type } = parseInput(TypeParamsSchema, request.params);
     requireEntityType(ctx.schema, type);
-    const data = bodyData(request);
-    if (data.id !== undefined && typeof data.id !== 'string') {
-      throw HttpError.of(
-        'VALIDATION_ERROR',
-        'id must be a string (it names the entity); omit it to get a generated id',
-      );
-    }
-    const entityId = data.id === undefined ? randomUUID() : parseInput(EntityIdSchema, data.id);
+    const { id, data } = bodyData(request);
+    const entityId = id ?? randomUUID();
     const record = await applyServerWrite(ctx.apply, requestScope(request), {
       entityType: type,
       entityId,
@@ -59,7 +62,15 @@ export function registerEntityRoutes(app: FastifyInstance, ctx: RouteContext): v
   app.put('/entities/:type/:id', async (request) => {
     const { type, id } = parseInput(EntityParamsSchema, request.params);
     requireEntityType(ctx.schema, type);
-    const data = bodyData(request);
+    const body = bodyData(request);
+    // A client may send the whole record back, id included; a different id would rename it.
+    if (body.id !== undefined && body.id !== id) {
+      throw HttpError.of(
+        'VALIDATION_ERROR',
+        `id in the body ("${body.id.slice(0, 64)}") differs from the URL's; an entity's id cannot change`,
+      );
+    }
+    const { data } = body;
     return applyServerWrite(ctx.apply, requestScope(request), {
       entityType: type,
       entityId: id,

@@ -40,13 +40,13 @@ export function serverConfig(ctx: RouteContext): ServerConfig {
 /** The authenticated sync routes: `POST /v1/push`, `GET /v1/pull`, `GET /v1/changes`, `POST /v1/batch`. */
 export function registerSyncRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.post('/push', async (request) => {
-    const push = parsePushRequest(request.body, ctx.schema);
-    return applyPush(ctx.apply, requestScope(request), push.changes);
+    const push = parsePushRequest(request.body);
+    return applyPush(ctx.apply, requestScope(request), push.entries);
   });
 
   app.post('/batch', async (request) => {
-    const push = parsePushRequest(request.body, ctx.schema);
-    const response = await applyPush(ctx.apply, requestScope(request), push.changes);
+    const push = parsePushRequest(request.body);
+    const response = await applyPush(ctx.apply, requestScope(request), push.entries);
     const failed = response.results.flatMap((result) => {
       if (result.status === 'rejected' && result.error) return [{ changeId: result.changeId, error: result.error }];
       if (result.status === 'conflict') {
