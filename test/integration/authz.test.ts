@@ -29,11 +29,15 @@ let server: FerryServer;
 let reader: Database.Database;
 const valid = new Map<string, string>();
 
-async function sign(claims: { sub?: string; iss?: string; aud?: string; exp?: number; nbf?: number }, key = SECRET) {
+/** A token with these claims; `exp: null` leaves the expiry out. */
+async function sign(
+  claims: { sub?: string; iss?: string; aud?: string; exp?: number | null; nbf?: number },
+  key = SECRET,
+) {
   const jwt = new SignJWT({}).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt(SEC - 60);
   if (claims.sub !== undefined) jwt.setSubject(claims.sub);
   jwt.setIssuer(claims.iss ?? DEV_TOKEN_ISSUER).setAudience(claims.aud ?? DEV_TOKEN_AUDIENCE);
-  jwt.setExpirationTime(claims.exp ?? SEC + 3600);
+  if (claims.exp !== null) jwt.setExpirationTime(claims.exp ?? SEC + 3600);
   if (claims.nbf !== undefined) jwt.setNotBefore(claims.nbf);
   return jwt.sign(new TextEncoder().encode(key));
 }
@@ -56,6 +60,12 @@ async function badTokens(): Promise<Array<[string, string | undefined]>> {
     ['wrong issuer', `Bearer ${await sign({ sub: 'alice', iss: 'someone-else' })}`],
     ['wrong audience', `Bearer ${await sign({ sub: 'alice', aud: 'another-app' })}`],
     ['expired', `Bearer ${await sign({ sub: 'alice', exp: SEC - 3600 })}`],
+    // The clock tolerance is 5 s: a token 6 s past its exp is expired.
+    ['expired past the 5 s tolerance', `Bearer ${await sign({ sub: 'alice', exp: SEC - 6 })}`],
+    // A token without exp would never expire, however it leaked.
+    ['without exp', `Bearer ${await sign({ sub: 'alice', exp: null })}`],
+    // Stored as UTF-8, "alice\ud800" would become another scope's key ("alice\ufffd").
+    ['sub with a lone surrogate', `Bearer ${await sign({ sub: JSON.parse('"alice\\ud800"') })}`],
     // signDevToken counted a string duration from the real clock, ignoring `now`: never expired.
     ['expired dev token', `Bearer ${await signDevToken(SECRET, 'alice', { now: T0 - 7_200_000, expiresIn: '1h' })}`],
     ['not yet valid', `Bearer ${await sign({ sub: 'alice', nbf: SEC + 3600 })}`],
@@ -177,7 +187,7 @@ describe('authorization matrix', () => {
         cells++;
       }
     }
-    expect(cells).toBe(13 * ROUTES.length);
+    expect(cells).toBe(16 * ROUTES.length);
   });
 
   it('serves /v1/config without a token and leaks no user data there', async () => {

@@ -1,6 +1,11 @@
 import { errorBody, HybridLogicalClock, LIMITS } from '@ferry/protocol';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
-import { type AuthOptions, createTokenChecker, createTokenVerifier } from './auth/createTokenVerifier.js';
+import {
+  type AuthOptions,
+  checkAuthOptions,
+  createTokenChecker,
+  createTokenVerifier,
+} from './auth/createTokenVerifier.js';
 import { signDevToken } from './auth/signDevToken.js';
 import { installErrorHandlers } from './errorHandler.js';
 import type { LiveHub } from './live/LiveHub.js';
@@ -23,6 +28,10 @@ export interface CreateServerOptions {
   dbPath?: string;
   /** Declared entity types and fields. */
   schema: ServerSchema;
+  /**
+   * Bearer-token checks: an HS256 `secret` of at least 32 bytes (else `createServer` throws),
+   * optional `issuer`/`audience`, and `clockToleranceSec` (default 5). Tokens must carry `exp`.
+   */
   auth: AuthOptions;
   /** Fastify/pino logger options; tests pass `false`. Default `false`. */
   logger?: FastifyServerOptions['logger'];
@@ -72,6 +81,8 @@ export interface FerryServer {
  * const { url } = await server.listen({ port: 8787, host: '127.0.0.1' });
  */
 export async function createServer(options: CreateServerOptions): Promise<FerryServer> {
+  // Before anything is opened: a server with a guessable secret must not start at all.
+  checkAuthOptions(options.auth);
   const now = options.now ?? Date.now;
   const ownsStorage = options.storage === undefined;
   // The storage stamps write times (what compaction compares) with the same clock.

@@ -1,7 +1,11 @@
 export {
   type AuthOptions,
+  checkAuthOptions,
   createTokenChecker,
   createTokenVerifier,
+  DEFAULT_CLOCK_TOLERANCE_SEC,
+  MAX_CLOCK_TOLERANCE_SEC,
+  MIN_SECRET_BYTES,
   type VerifiedToken,
 } from './auth/createTokenVerifier.js';
 export {
@@ -11,7 +15,7 @@ export {
   signDevToken,
 } from './auth/signDevToken.js';
 export { runCli } from './cli/runCli.js';
-export { type RunningServe, runServe, type ServeDeps, UsageError } from './cli/runServe.js';
+export { type RunningServe, runServe, type ServeDeps, StartupError, UsageError } from './cli/runServe.js';
 export { type CreateServerOptions, createServer, type FerryServer } from './createServer.js';
 export { defaultSchema } from './defaultSchema.js';
 export { HttpError, type HttpErrorOptions, SchemaError } from './errors.js';

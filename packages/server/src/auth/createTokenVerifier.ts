@@ -1,4 +1,5 @@
 import { webcrypto } from 'node:crypto';
+import { isWellFormedText } from '@ferry/protocol';
 import { jwtVerify } from 'jose';
 import { HttpError } from '../errors.js';
 import { secretKey } from './secretKey.js';
@@ -11,12 +12,52 @@ export interface AuthOptions {
   issuer?: string;
   /** Required `aud`, when set. */
   audience?: string;
-  /** Allowed skew on `exp`/`nbf`, in seconds. Default 30. */
+  /**
+   * Allowed skew between the issuer's clock and the server's on `exp`/`nbf`, in seconds
+   * (0-300). Default {@link DEFAULT_CLOCK_TOLERANCE_SEC}. A live connection closes at `exp`
+   * plus this tolerance.
+   */
   clockToleranceSec?: number;
+}
+
+/** Shortest HS256 secret accepted, in bytes: the size of the hash, as RFC 7518 §3.2 requires. */
+export const MIN_SECRET_BYTES = 32;
+/** Default {@link AuthOptions.clockToleranceSec}. */
+export const DEFAULT_CLOCK_TOLERANCE_SEC = 5;
+/** Largest {@link AuthOptions.clockToleranceSec}: past this, an expired token lives on too long. */
+export const MAX_CLOCK_TOLERANCE_SEC = 300;
+
+/**
+ * Checks auth options before a server starts: a short secret can be brute-forced offline from
+ * one token, and a tolerance that is not a number would silently disable expiry.
+ */
+export function checkAuthOptions(auth: AuthOptions): void {
+  const bytes = secretKey(auth.secret).length;
+  if (bytes < MIN_SECRET_BYTES) {
+    throw new Error(
+      `auth.secret is ${bytes} bytes; use a random secret of at least ${MIN_SECRET_BYTES} bytes (e.g. \`openssl rand -base64 48\`)`,
+    );
+  }
+  const tolerance = auth.clockToleranceSec ?? DEFAULT_CLOCK_TOLERANCE_SEC;
+  if (!(Number.isFinite(tolerance) && tolerance >= 0 && tolerance <= MAX_CLOCK_TOLERANCE_SEC)) {
+    throw new Error(`auth.clockToleranceSec must be 0-${MAX_CLOCK_TOLERANCE_SEC} seconds, got ${tolerance}`);
+  }
 }
 
 /** Longest `sub` accepted; it becomes the scope key of every row the user writes. */
 const MAX_SUBJECT_LENGTH = 256;
+
+/** A `sub` that storage keeps exactly: no control characters, no lone surrogates (UTF-8 would alter them, merging scopes). */
+function isUsableSubject(subject: unknown): subject is string {
+  return (
+    typeof subject === 'string' &&
+    subject.length > 0 &&
+    subject.length <= MAX_SUBJECT_LENGTH &&
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+    !/[\u0000-\u001f\u007f]/.test(subject) &&
+    isWellFormedText(subject)
+  );
+}
 
 /**
  * Builds the check for an `Authorization` header. It resolves to the scope (the token's `sub`)
@@ -34,8 +75,8 @@ export function createTokenVerifier(
 /** A verified token: its scope, and when it stops being accepted (ms, tolerance included). */
 export interface VerifiedToken {
   scope: string;
-  /** Null when the token has no `exp`. */
-  expiresAt: number | null;
+  /** `exp` plus the clock tolerance, in ms; every accepted token has an `exp`. */
+  expiresAt: number;
 }
 
 /**
@@ -46,6 +87,7 @@ export function createTokenChecker(
   auth: AuthOptions,
   now: () => number,
 ): (header: string | undefined) => Promise<VerifiedToken> {
+  checkAuthOptions(auth);
   const raw = secretKey(auth.secret);
   // Imported once: handing jose the raw bytes makes it import a CryptoKey on every request,
   // which costs more than the HMAC check itself.
@@ -56,7 +98,7 @@ export function createTokenChecker(
     ]);
     return key;
   };
-  const clockTolerance = auth.clockToleranceSec ?? 30;
+  const clockTolerance = auth.clockToleranceSec ?? DEFAULT_CLOCK_TOLERANCE_SEC;
   return async (header) => {
     const match = header === undefined ? null : /^Bearer ([A-Za-z0-9_.-]+)$/.exec(header.trim());
     if (!match) {
@@ -72,17 +114,25 @@ export function createTokenChecker(
         audience: auth.audience,
         clockTolerance,
         currentDate: new Date(now()),
+        // A token without an expiry would be valid forever, however it leaked.
+        requiredClaims: ['exp'],
       });
       subject = payload.sub;
       exp = payload.exp;
     } catch (error) {
-      const expired = (error as { code?: string }).code === 'ERR_JWT_EXPIRED';
-      throw HttpError.of('UNAUTHORIZED', expired ? 'Token expired; sign in again' : 'Invalid token', error);
+      throw HttpError.of('UNAUTHORIZED', refusal(error), error);
     }
-    if (typeof subject !== 'string' || subject.length === 0 || subject.length > MAX_SUBJECT_LENGTH) {
-      throw HttpError.of('UNAUTHORIZED', 'Token has no usable "sub" claim');
-    }
-    const expiresAt = typeof exp === 'number' ? (exp + clockTolerance) * 1000 : null;
-    return { scope: subject, expiresAt };
+    if (!isUsableSubject(subject)) throw HttpError.of('UNAUTHORIZED', 'Token has no usable "sub" claim');
+    return { scope: subject, expiresAt: ((exp as number) + clockTolerance) * 1000 };
   };
+}
+
+/** The 401 message for a token jose refused: precise where it helps the app, generic otherwise. */
+function refusal(error: unknown): string {
+  const { code, claim, reason } = error as { code?: string; claim?: string; reason?: string };
+  if (code === 'ERR_JWT_EXPIRED') return 'Token expired; sign in again';
+  if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' && claim === 'exp' && reason === 'missing') {
+    return 'Token has no "exp" claim; this server only accepts tokens that expire';
+  }
+  return 'Invalid token';
 }

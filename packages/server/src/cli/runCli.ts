@@ -1,4 +1,4 @@
-import { runServe, SERVE_USAGE, type ServeDeps, UsageError } from './runServe.js';
+import { runServe, SERVE_USAGE, type ServeDeps, StartupError, UsageError } from './runServe.js';
 
 /**
  * The `ferry` command: dispatches `serve` (also the default). Resolves to an exit code for a
@@ -23,6 +23,10 @@ export async function runCli(argv: readonly string[], deps: ServeDeps = {}): Pro
     if (error instanceof UsageError) {
       printError(`${error.message}\n\n${SERVE_USAGE}`);
       return 2;
+    }
+    if (error instanceof StartupError) {
+      printError(`ferry serve: refusing to start. ${error.message}`);
+      return 1;
     }
     printError(`ferry serve failed: ${(error as Error).message}`);
     return 1;

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROTOCOL_HEADER } from '@ferry/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { signDevToken } from '../auth/signDevToken.js';
 import { SqliteStorage } from '../storage/SqliteStorage.js';
 import { makeChange, pushBody } from '../testing/testServer.js';
 import { runCli } from './runCli.js';
@@ -38,8 +39,8 @@ afterEach(async () => {
 });
 
 describe('ferry serve', () => {
-  it('starts with dev defaults: ./data/ferry.db, a persisted dev secret, printed tokens that work', async () => {
-    const first = await serve();
+  it('starts with --dev: ./data/ferry.db, a persisted dev secret, printed tokens that work', async () => {
+    const first = await serve(['--dev']);
     expect(first.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(existsSync(join(cwd, 'data', 'ferry.db'))).toBe(true);
     const secretFile = join(cwd, 'data', 'dev-secret');
@@ -62,7 +63,7 @@ describe('ferry serve', () => {
     await first.shutdown();
     const secret = readFileSync(secretFile, 'utf8');
     // A restart keeps the secret, so tokens handed out before it still work.
-    const second = await serve();
+    const second = await serve(['--dev']);
     expect(readFileSync(secretFile, 'utf8')).toBe(secret);
     const again = await fetch(`${second.url}/v1/pull`, {
       headers: { authorization: `Bearer ${token}`, [PROTOCOL_HEADER]: '1' },
@@ -71,7 +72,7 @@ describe('ferry serve', () => {
   });
 
   it('on SIGTERM lets an in-flight push finish, then closes the database', async () => {
-    const server = await serve(['--db', 'db/sync.db']);
+    const server = await serve(['--dev', '--db', 'db/sync.db']);
     const token = server.devTokens?.alice as string;
     const body = JSON.stringify(pushBody([makeChange({ entityId: 'in-flight' })]));
     const { port } = new URL(server.url);
@@ -113,12 +114,12 @@ describe('ferry serve', () => {
 
   it('loads --schema and fails startup on a bad one, naming the file and problem', async () => {
     writeFileSync(join(cwd, 'schema.json'), JSON.stringify({ entities: { items: { fields: { n: 'number' } } } }));
-    const server = await serve(['--schema', 'schema.json']);
+    const server = await serve(['--dev', '--schema', 'schema.json']);
     const config = await fetch(`${server.url}/v1/config`, { headers: { [PROTOCOL_HEADER]: '1' } });
     expect((await config.json()).entityTypes).toEqual(['items']);
 
     writeFileSync(join(cwd, 'bad.json'), JSON.stringify({ entities: { items: { fields: { n: 'int' } } } }));
-    await expect(runServe(['--port', '0', '--schema', 'bad.json'], deps())).rejects.toThrow(
+    await expect(runServe(['--port', '0', '--dev', '--schema', 'bad.json'], deps())).rejects.toThrow(
       /bad\.json: Entity type "items": field "n" has type "int"/,
     );
   });
@@ -133,6 +134,43 @@ describe('ferry serve', () => {
       body: JSON.stringify({ userId: 'mallory' }),
     });
     expect(devToken.status).toBe(404);
+  });
+
+  it('refuses to start without a secret or --dev, with a short secret, or with both; creates nothing', async () => {
+    await expect(runServe(['--port', '0'], deps())).rejects.toThrow(
+      expect.objectContaining({ name: 'StartupError', message: expect.stringMatching(/FERRY_JWT_SECRET is not set/) }),
+    );
+    await expect(runServe(['--port', '0'], deps({ env: { FERRY_JWT_SECRET: 'x'.repeat(31) } }))).rejects.toThrow(
+      /FERRY_JWT_SECRET is 31 bytes/,
+    );
+    await expect(
+      runServe(['--port', '0', '--dev'], deps({ env: { FERRY_JWT_SECRET: 'a-production-secret-of-enough-length' } })),
+    ).rejects.toThrow(/but FERRY_JWT_SECRET is set/);
+    expect(existsSync(join(cwd, 'data'))).toBe(false);
+    expect(await runCli(['serve', '--port', '0'], deps())).toBe(1);
+  });
+
+  it('takes the clock tolerance from --clock-tolerance or FERRY_JWT_CLOCK_TOLERANCE (default 5 s)', async () => {
+    const secret = 'a-production-secret-of-enough-length';
+    // Expired one to two seconds ago: inside the default 5 s tolerance, outside 0 s.
+    const token = await signDevToken(secret, 'alice', { now: Date.now() - 61_000, expiresIn: 60 });
+    const status = async (server: RunningServe) =>
+      (
+        await fetch(`${server.url}/v1/pull`, {
+          headers: { authorization: `Bearer ${token}`, [PROTOCOL_HEADER]: '1' },
+          signal: AbortSignal.timeout(5000),
+        })
+      ).status;
+    expect(await status(await serve([], { env: { FERRY_JWT_SECRET: secret } }))).toBe(200);
+    expect(await status(await serve(['--clock-tolerance', '0'], { env: { FERRY_JWT_SECRET: secret } }))).toBe(401);
+    const fromEnv = await serve([], { env: { FERRY_JWT_SECRET: secret, FERRY_JWT_CLOCK_TOLERANCE: '0' } });
+    expect(await status(fromEnv)).toBe(401);
+    await expect(runServe(['--clock-tolerance', '301'], deps())).rejects.toThrow(
+      /--clock-tolerance takes seconds from 0 to 300, got "301"/,
+    );
+    await expect(runServe([], deps({ env: { FERRY_JWT_CLOCK_TOLERANCE: '-1' } }))).rejects.toThrow(
+      /FERRY_JWT_CLOCK_TOLERANCE takes seconds/,
+    );
   });
 
   it('rejects bad options with a usage error', async () => {

@@ -5,7 +5,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { FastifyServerOptions } from 'fastify';
-import type { AuthOptions } from '../auth/createTokenVerifier.js';
+import {
+  type AuthOptions,
+  DEFAULT_CLOCK_TOLERANCE_SEC,
+  MAX_CLOCK_TOLERANCE_SEC,
+  MIN_SECRET_BYTES,
+} from '../auth/createTokenVerifier.js';
 import { DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER, signDevToken } from '../auth/signDevToken.js';
 import { createServer, type FerryServer } from '../createServer.js';
 import { defaultSchema } from '../defaultSchema.js';
@@ -30,10 +35,14 @@ ${RATE_LIMIT_USAGE}
   --conflicts <map> server conflict strategy per entity type, e.g. todos=merge,notes=last-write-wins
                     (last-write-wins, first-write-wins, server-wins, client-wins, merge; see docs/conflicts.md)
   --static <dir>    web app to serve at / (default: the Todo demo, examples/todo/dist, once built)
-  --dev             dev auth: secret in <db dir>/dev-secret, POST /v1/dev/token, tokens printed
+  --clock-tolerance <seconds>   allowed clock skew on token exp/nbf, 0-${MAX_CLOCK_TOLERANCE_SEC}
+                    (default ${DEFAULT_CLOCK_TOLERANCE_SEC}; or FERRY_JWT_CLOCK_TOLERANCE)
+  --dev             development only: dev auth with a secret in <db dir>/dev-secret,
+                    POST /v1/dev/token signs a token for any user, tokens printed at start
 
-Without --dev, FERRY_JWT_SECRET (and optionally FERRY_JWT_ISSUER, FERRY_JWT_AUDIENCE) configure
-auth; when FERRY_JWT_SECRET is not set, dev auth is used.`;
+Auth: FERRY_JWT_SECRET (at least ${MIN_SECRET_BYTES} bytes; optionally FERRY_JWT_ISSUER, FERRY_JWT_AUDIENCE)
+is the HS256 secret tokens are signed with; tokens must carry "exp". Without it, ferry serve
+refuses to start unless --dev is given (and --dev refuses a FERRY_JWT_SECRET).`;
 
 /** `todos=merge,notes=last-write-wins` as a map; the server checks the names against the schema. */
 export function parseConflictsFlag(value: string): Record<string, string> {
@@ -49,6 +58,11 @@ export function parseConflictsFlag(value: string): Record<string, string> {
 /** A command-line mistake; the CLI prints the message and the usage, and exits with 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+}
+
+/** A configuration the server refuses to start with (auth missing or weak); the CLI exits with 1. */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
 }
 
 /** Where `runServe` meets the process; tests pass their own. */
@@ -96,6 +110,41 @@ function parseRetention(flag: string, value: string | undefined): number | undef
   return days * 86_400_000;
 }
 
+/** `--clock-tolerance` (else `FERRY_JWT_CLOCK_TOLERANCE`) in seconds; undefined for the default. */
+function parseClockTolerance(flag: string | undefined, env: string | undefined): number | undefined {
+  const [name, value] = flag !== undefined ? ['--clock-tolerance', flag] : ['FERRY_JWT_CLOCK_TOLERANCE', env];
+  if (value === undefined || value === '') return undefined;
+  const seconds = /^\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
+  if (!(seconds <= MAX_CLOCK_TOLERANCE_SEC)) {
+    throw new UsageError(`${name} takes seconds from 0 to ${MAX_CLOCK_TOLERANCE_SEC}, got "${value}"`);
+  }
+  return seconds;
+}
+
+/** Production auth from the environment, or a {@link StartupError} that says how to fix it. */
+function jwtAuth(env: Readonly<Record<string, string | undefined>>): AuthOptions {
+  const secret = env.FERRY_JWT_SECRET;
+  if (!secret) {
+    throw new StartupError(
+      'FERRY_JWT_SECRET is not set, and without it anyone could sign in as anyone. Set it to the HS256 ' +
+        `secret your tokens are signed with (at least ${MIN_SECRET_BYTES} bytes, e.g. ` +
+        '`export FERRY_JWT_SECRET="$(openssl rand -base64 48)"`), or pass --dev for local development with dev tokens.',
+    );
+  }
+  const bytes = Buffer.byteLength(secret, 'utf8');
+  if (bytes < MIN_SECRET_BYTES) {
+    throw new StartupError(
+      `FERRY_JWT_SECRET is ${bytes} bytes; a secret that short can be guessed from a single token. Use at least ` +
+        `${MIN_SECRET_BYTES} random bytes, e.g. \`export FERRY_JWT_SECRET="$(openssl rand -base64 48)"\`.`,
+    );
+  }
+  return {
+    secret,
+    ...(env.FERRY_JWT_ISSUER ? { issuer: env.FERRY_JWT_ISSUER } : {}),
+    ...(env.FERRY_JWT_AUDIENCE ? { audience: env.FERRY_JWT_AUDIENCE } : {}),
+  };
+}
+
 function parsePort(value: string): number {
   const port = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
   if (!(port >= 0 && port <= 65535)) throw new UsageError(`--port must be 0-65535, got "${value}"`);
@@ -136,6 +185,7 @@ export async function runServe(argv: readonly string[], deps: ServeDeps = {}): P
     'log-retention'?: string;
     'pushes-per-minute'?: string;
     'pulls-per-minute'?: string;
+    'clock-tolerance'?: string;
     dev?: boolean;
   };
   try {
@@ -151,6 +201,7 @@ export async function runServe(argv: readonly string[], deps: ServeDeps = {}): P
         'tombstone-retention': { type: 'string' },
         'log-retention': { type: 'string' },
         ...RATE_LIMIT_OPTIONS,
+        'clock-tolerance': { type: 'string' },
         dev: { type: 'boolean' },
       },
       strict: true,
@@ -168,20 +219,24 @@ export async function runServe(argv: readonly string[], deps: ServeDeps = {}): P
   const dbPath =
     values.db === ':memory:' || postgresUrl !== undefined ? ':memory:' : resolve(cwd, values.db ?? 'data/ferry.db');
   const schema = values.schema === undefined ? defaultSchema : await loadSchema(resolve(cwd, values.schema));
-  const dev = values.dev === true || !env.FERRY_JWT_SECRET;
+  const clockToleranceSec = parseClockTolerance(values['clock-tolerance'], env.FERRY_JWT_CLOCK_TOLERANCE);
+  // Dev auth only when asked for by name: a deploy that forgets FERRY_JWT_SECRET must not
+  // start with a route that signs a token for anyone.
+  const dev = values.dev === true;
+  if (dev && env.FERRY_JWT_SECRET) {
+    throw new StartupError(
+      '--dev signs tokens with its own secret and mounts POST /v1/dev/token, but FERRY_JWT_SECRET is set: ' +
+        'drop --dev to use FERRY_JWT_SECRET, or unset it for local development.',
+    );
+  }
+  // Checked before anything is created on disk.
+  let auth: AuthOptions | undefined = dev ? undefined : jwtAuth(env);
   if (dbPath !== ':memory:') await mkdir(dirname(dbPath), { recursive: true });
-
-  let auth: AuthOptions;
-  if (dev) {
+  if (auth === undefined) {
     const secretFile = dbPath === ':memory:' ? join(cwd, 'data', 'dev-secret') : join(dirname(dbPath), 'dev-secret');
     auth = { secret: await devSecret(secretFile), issuer: DEV_TOKEN_ISSUER, audience: DEV_TOKEN_AUDIENCE };
-  } else {
-    auth = {
-      secret: env.FERRY_JWT_SECRET as string,
-      ...(env.FERRY_JWT_ISSUER ? { issuer: env.FERRY_JWT_ISSUER } : {}),
-      ...(env.FERRY_JWT_AUDIENCE ? { audience: env.FERRY_JWT_AUDIENCE } : {}),
-    };
   }
+  if (clockToleranceSec !== undefined) auth = { ...auth, clockToleranceSec };
 
   // createServer leaves a storage it was given open, so this one is closed here, after the server.
   const postgres =

@@ -5,8 +5,8 @@ import type { WebSocket } from 'ws';
 interface Peer {
   socket: WebSocket;
   scope: string;
-  /** When the token stops being accepted (ms), or null. */
-  expiresAt: number | null;
+  /** When the token stops being accepted (ms, `exp` plus the clock tolerance). */
+  expiresAt: number;
   /** False once a ping went out unanswered; the next heartbeat then drops the peer. */
   alive: boolean;
 }
@@ -40,7 +40,7 @@ export class LiveHub {
   }
 
   /** Adds an authenticated connection; it leaves the hub when it closes. */
-  add(socket: WebSocket, scope: string, expiresAt: number | null): void {
+  add(socket: WebSocket, scope: string, expiresAt: number): void {
     const peer: Peer = { socket, scope, expiresAt, alive: true };
     this.#peers.set(socket, peer);
     let scoped = this.#byScope.get(scope);
@@ -82,7 +82,7 @@ export class LiveHub {
   #beat(): void {
     const now = this.#now();
     for (const peer of [...this.#peers.values()]) {
-      if (peer.expiresAt !== null && now >= peer.expiresAt) {
+      if (now >= peer.expiresAt) {
         peer.socket.close(LIVE_CLOSE.TOKEN_EXPIRED, 'Token expired; reconnect with a fresh token');
         this.#remove(peer.socket);
         continue;

@@ -1,7 +1,8 @@
 import { LIVE_CLOSE, LIVE_MAX_PAYLOAD, PROTOCOL_VERSION } from '@ferry/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { makeChange, pushBody, startTestServer, type TestServer } from '../testing/testServer.js';
+import { signDevToken } from '../auth/signDevToken.js';
+import { makeChange, pushBody, SECRET, startTestServer, T0, type TestServer } from '../testing/testServer.js';
 
 let ts: TestServer;
 let url: string;
@@ -142,9 +143,31 @@ describe('GET /v1/live', () => {
     const client = connect();
     await client.hello(await ts.token('alice', { expiresIn: 60 }));
     await client.next('ready');
-    // 60 s of token life plus the 30 s default tolerance, on the server's virtual clock.
-    ts.clock.now += 91_000;
+    // 60 s of token life plus the 5 s default tolerance, on the server's virtual clock.
+    ts.clock.now += 65_000;
     expect((await client.closed()).code).toBe(LIVE_CLOSE.TOKEN_EXPIRED);
+  });
+
+  it.each([
+    ['the default 5 s', undefined],
+    ['a configured 2 s', 2],
+  ])('closes a live connection at exp plus %s of clock tolerance, not later', async (_name, clockToleranceSec) => {
+    const exp = Math.floor(T0 / 1000) + 60;
+    const expiresAt = (exp + (clockToleranceSec ?? 5)) * 1000;
+    // The server's clock runs in real time from 300 ms before that moment: no long sleep, and
+    // no heartbeat (a minute apart) to do the closing instead.
+    const offset = expiresAt - 300 - Date.now();
+    const now = () => Date.now() + offset;
+    const auth = { secret: SECRET, ...(clockToleranceSec === undefined ? {} : { clockToleranceSec }) };
+    ts = await startTestServer({ now, auth, live: { heartbeatMs: 60_000 } });
+    const { url: base } = await ts.server.listen({ port: 0, host: '127.0.0.1' });
+    url = `${base.replace(/^http/, 'ws')}/v1/live`;
+    const client = connect();
+    await client.hello(await signDevToken(SECRET, 'alice', { now: T0, expiresIn: 60 }));
+    await client.next('ready');
+    const { code } = await client.closed();
+    expect(code).toBe(LIVE_CLOSE.TOKEN_EXPIRED);
+    expect(now()).toBeGreaterThanOrEqual(expiresAt);
   });
 
   it('sends heartbeats and drops a peer that stops answering pings', async () => {

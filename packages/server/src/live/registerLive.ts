@@ -103,7 +103,7 @@ export async function registerLive(app: FastifyInstance, deps: LiveDeps, options
       phase = 'ready';
       ws.send(JSON.stringify({ type: 'ready', cursor }));
       // The heartbeat re-checks expiry too (on the server's clock); this timer makes it prompt.
-      if (token.expiresAt !== null) armExpiry(token.expiresAt);
+      armExpiry(token.expiresAt);
     };
   });
   return hub;
