@@ -11,27 +11,41 @@ export {
   type BackgroundSyncOptions,
   type BackgroundSyncTarget,
   DEFAULT_BACKGROUND_TASK_ID,
-} from './background/BackgroundSyncManager';
-export { type HeadlessSyncOptions, type HeadlessSyncSystem, runHeadlessSync } from './background/headlessTask';
+} from './background/BackgroundSyncManager.ts';
+export {
+  type HeadlessSyncOptions,
+  type HeadlessSyncSystem,
+  runBackgroundSyncHeadless,
+  runHeadlessSync,
+} from './background/headlessTask.ts';
 export {
   clearPersistedConfig,
   loadPersistedConfig,
   type PersistedSyncConfig,
   savePersistedConfig,
-} from './background/persistedConfig';
+} from './background/persistedConfig.ts';
 export {
   SYNC_PROGRESS_COLORS,
   SyncProgress,
   type SyncProgressProps,
   syncStatusText,
-} from './components/SyncProgress';
-export type { AsyncSnapshot } from './hooks/createAsyncStore';
-export { SyncProvider, type SyncProviderProps, useSyncSystem } from './hooks/SyncProvider';
-export { type UseConflictsResult, useConflicts } from './hooks/useConflicts';
-export { type UseDeadLettersResult, useDeadLetters } from './hooks/useDeadLetters';
-export { useQuery } from './hooks/useQuery';
-export { usePendingChanges, useSyncProgress, useSyncState } from './hooks/useSyncState';
-export type { BackgroundFetchEvent, BackgroundFetchLike, NetInfoLike, NetInfoStateLike } from './optionalPeers';
+} from './components/SyncProgress.tsx';
+export { BackgroundTaskError } from './errors.ts';
+export type { AsyncSnapshot } from './hooks/createAsyncStore.ts';
+export { SyncProvider, type SyncProviderProps, useSyncSystem } from './hooks/SyncProvider.tsx';
+export { type UseConflictsResult, useConflicts } from './hooks/useConflicts.ts';
+export { type UseDeadLettersResult, useDeadLetters } from './hooks/useDeadLetters.ts';
+export { useQuery } from './hooks/useQuery.ts';
+export { usePendingChanges, useSyncProgress, useSyncState } from './hooks/useSyncState.ts';
+export type {
+  BackgroundFetchCommonConfig,
+  BackgroundFetchConfig,
+  BackgroundFetchEvent,
+  BackgroundFetchLike,
+  BackgroundFetchTaskConfig,
+  NetInfoLike,
+  NetInfoStateLike,
+} from './optionalPeers.ts';
 export {
   type AppStateLike,
   connectAppState,
@@ -39,4 +53,4 @@ export {
   createPlatformSignals,
   isOnline,
   type PlatformSignals,
-} from './signals/createPlatformSignals';
+} from './signals/createPlatformSignals.ts';

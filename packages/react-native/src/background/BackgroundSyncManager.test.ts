@@ -2,18 +2,18 @@ import { join } from 'node:path';
 import { createSyncSystem, type SyncSystem } from '@ferry/client';
 import { createBetterSqliteDriver } from '@ferry/client/better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { setAppState } from '../../test/native/appState';
-import { asyncStorageData } from '../../test/native/asyncStorage';
+import { setAppState } from '../../test/native/appState.ts';
+import { asyncStorageData } from '../../test/native/asyncStorage.ts';
 import {
   finishOf,
   fireFetch,
   fireTimeout,
   nativeBackgroundFetch,
   resetBackgroundFetch,
-} from '../../test/native/backgroundFetch';
-import { startServer, stateWhere, type TestServer } from '../../test/support/server';
-import { createAsyncStorageKeyValueStore } from '../storage/async-storage';
-import { BackgroundSyncManager, DEFAULT_BACKGROUND_TASK_ID } from './BackgroundSyncManager';
+} from '../../test/native/backgroundFetch.ts';
+import { startServer, stateWhere, type TestServer } from '../../test/support/server.ts';
+import { createAsyncStorageKeyValueStore } from '../storage/async-storage.ts';
+import { BackgroundSyncManager, DEFAULT_BACKGROUND_TASK_ID } from './BackgroundSyncManager.ts';
 
 let server: TestServer;
 let token: string;

@@ -1,9 +1,10 @@
 import type { BackgroundSyncLike, KeyValueStore, SyncResult } from '@ferry/client';
 import { AppState, type AppStateStatus } from 'react-native';
-import { type BackgroundFetchLike, loadBackgroundFetch } from '../optionalPeers';
-import type { AppStateLike } from '../signals/createPlatformSignals';
-import { type HeadlessSyncOptions, runHeadlessSync } from './headlessTask';
-import { clearPersistedConfig, type PersistedSyncConfig, savePersistedConfig } from './persistedConfig';
+import { BackgroundTaskError } from '../errors.ts';
+import { type BackgroundFetchLike, loadBackgroundFetch } from '../optionalPeers.ts';
+import type { AppStateLike } from '../signals/createPlatformSignals.ts';
+import { type HeadlessSyncOptions, runHeadlessSync } from './headlessTask.ts';
+import { clearPersistedConfig, type PersistedSyncConfig, savePersistedConfig } from './persistedConfig.ts';
 
 /** The part of `SyncManager` background sync drives. */
 export interface BackgroundSyncTarget {
@@ -19,8 +20,19 @@ export interface BackgroundSyncOptions {
   storage?: KeyValueStore;
   /** Minutes between background fetches (the OS may wait longer). Default 15, the minimum iOS allows. */
   minimumFetchInterval?: number;
-  /** Id of the one-off task scheduled when the app goes to the background. */
+  /**
+   * Id of the one-off task scheduled when the app goes to the background. On iOS it must be
+   * listed in Info.plist's `BGTaskSchedulerPermittedIdentifiers`, or the OS refuses it (the
+   * refusal reaches `onError` as a {@link BackgroundTaskError}). Default {@link DEFAULT_BACKGROUND_TASK_ID}.
+   */
   taskId?: string;
+  /**
+   * Whether Ferry calls react-native-background-fetch's `configure` (default true). The
+   * package keeps one `configure` handler per app: an app with background work of its own
+   * passes false, configures background fetch itself, and calls {@link BackgroundSyncManager.runBackgroundSync}
+   * from its handler. Ferry then still persists `config`, follows AppState and schedules its task.
+   */
+  configure?: boolean;
   /** Called with background sync failures (they never throw out of an OS callback). */
   onError?(error: unknown): void;
   /** Defaults to react-native-background-fetch and React Native's AppState. */
@@ -52,6 +64,7 @@ export class BackgroundSyncManager implements BackgroundSyncLike {
   #backgroundFetch: BackgroundFetchLike | null;
   #appStateSubscription: { remove(): void } | null = null;
   #enabled = false;
+  #taskScheduled = false;
 
   constructor(syncManager: BackgroundSyncTarget, options: BackgroundSyncOptions = {}) {
     if (options.config && !options.storage) {
@@ -62,7 +75,12 @@ export class BackgroundSyncManager implements BackgroundSyncLike {
     this.#backgroundFetch = options.backgroundFetch ?? null;
   }
 
-  /** True once the OS accepted the background fetch configuration. */
+  /** The id of the one-off task Ferry schedules on backgrounding. */
+  get taskId(): string {
+    return this.#options.taskId ?? DEFAULT_BACKGROUND_TASK_ID;
+  }
+
+  /** True once the OS accepted the background fetch configuration (false while the app owns `configure`). */
   get isBackgroundSyncEnabled(): boolean {
     return this.#enabled;
   }
@@ -75,6 +93,36 @@ export class BackgroundSyncManager implements BackgroundSyncLike {
   async enableBackgroundSync(): Promise<void> {
     const { config, storage } = this.#options;
     if (config && storage) await savePersistedConfig(storage, config);
+    if (this.#options.configure !== false) await this.#configure();
+    if (!this.#appStateSubscription) {
+      this.#appStateSubscription = (this.#options.appState ?? AppState).addEventListener('change', (state) =>
+        this.#onAppState(state),
+      );
+    }
+  }
+
+  /**
+   * Ferry's work for one background task: a full push-then-pull sync. It never rejects
+   * (failures go to `onError`) and does not call `finish(taskId)`: an app that owns
+   * background fetch (`configure: false`) calls it from its own handler, runs its own work
+   * beside it, then finishes the task once.
+   *
+   * @example
+   * await BackgroundFetch.configure({ minimumFetchInterval: 15 }, async (taskId) => {
+   *   await Promise.all([ferry.runBackgroundSync(), refreshMyFeed()]);
+   *   BackgroundFetch.finish(taskId);
+   * }, (taskId) => BackgroundFetch.finish(taskId));
+   */
+  async runBackgroundSync(): Promise<void> {
+    try {
+      // Not triggerSync: that waits for the foreground, and here the app is in the background.
+      await this.#syncManager.performFullSync();
+    } catch (error) {
+      this.#options.onError?.(error);
+    }
+  }
+
+  async #configure(): Promise<void> {
     const backgroundFetch = this.#fetch();
     try {
       const status = await backgroundFetch.configure(
@@ -95,11 +143,6 @@ export class BackgroundSyncManager implements BackgroundSyncLike {
       this.#enabled = false;
       this.#options.onError?.(error);
     }
-    if (!this.#appStateSubscription) {
-      this.#appStateSubscription = (this.#options.appState ?? AppState).addEventListener('change', (state) =>
-        this.#onAppState(state),
-      );
-    }
   }
 
   /** Stops background fetch and AppState following; the headless task will do nothing. */
@@ -108,34 +151,37 @@ export class BackgroundSyncManager implements BackgroundSyncLike {
     this.#appStateSubscription = null;
     if (this.#options.storage) await clearPersistedConfig(this.#options.storage);
     if (this.#enabled) await this.#fetch().stop();
+    // The app owns the rest of background fetch: cancel only Ferry's own task.
+    else if (this.#taskScheduled) await this.#fetch().stop(this.taskId);
+    this.#taskScheduled = false;
     this.#enabled = false;
   }
 
   async #runTask(taskId: string): Promise<void> {
-    try {
-      // Not triggerSync: that waits for the foreground, and here the app is in the background.
-      await this.#syncManager.performFullSync();
-    } catch (error) {
-      this.#options.onError?.(error);
-    } finally {
-      this.#fetch().finish(taskId);
-    }
+    await this.runBackgroundSync();
+    this.#fetch().finish(taskId);
   }
 
   #onAppState(state: AppStateStatus): void {
     if (state === 'active') {
       void this.#syncManager.triggerSync();
     } else if (state === 'background') {
+      const taskId = this.taskId;
       this.#fetch()
         .scheduleTask({
-          taskId: this.#options.taskId ?? DEFAULT_BACKGROUND_TASK_ID,
+          taskId,
           delay: 0,
           periodic: false,
           forceAlarmManager: true,
           stopOnTerminate: false,
           enableHeadless: true,
         })
-        .catch((error: unknown) => this.#options.onError?.(error));
+        .then(
+          () => {
+            this.#taskScheduled = true;
+          },
+          (error: unknown) => this.#options.onError?.(new BackgroundTaskError(taskId, error)),
+        );
     }
   }
 

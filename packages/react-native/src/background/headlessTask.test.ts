@@ -2,12 +2,12 @@ import { join } from 'node:path';
 import { createSyncSystem } from '@ferry/client';
 import { createBetterSqliteDriver } from '@ferry/client/better-sqlite3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { asyncStorageData } from '../../test/native/asyncStorage';
-import { finishOf, resetBackgroundFetch, startHeadlessTask } from '../../test/native/backgroundFetch';
-import { startServer, type TestServer } from '../../test/support/server';
-import { createAsyncStorageKeyValueStore } from '../storage/async-storage';
-import { BackgroundSyncManager } from './BackgroundSyncManager';
-import type { PersistedSyncConfig } from './persistedConfig';
+import { asyncStorageData } from '../../test/native/asyncStorage.ts';
+import { finishOf, resetBackgroundFetch, startHeadlessTask } from '../../test/native/backgroundFetch.ts';
+import { startServer, type TestServer } from '../../test/support/server.ts';
+import { createAsyncStorageKeyValueStore } from '../storage/async-storage.ts';
+import { BackgroundSyncManager } from './BackgroundSyncManager.ts';
+import type { PersistedSyncConfig } from './persistedConfig.ts';
 
 let server: TestServer;
 let token: string;

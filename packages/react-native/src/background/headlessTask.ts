@@ -1,6 +1,6 @@
 import type { KeyValueStore, SyncResult } from '@ferry/client';
-import type { BackgroundFetchEvent, BackgroundFetchLike } from '../optionalPeers';
-import { loadPersistedConfig, type PersistedSyncConfig } from './persistedConfig';
+import type { BackgroundFetchEvent, BackgroundFetchLike } from '../optionalPeers.ts';
+import { loadPersistedConfig, type PersistedSyncConfig } from './persistedConfig.ts';
 
 /** The part of a `SyncSystem` a headless task drives. */
 export interface HeadlessSyncSystem {
@@ -22,18 +22,20 @@ export interface HeadlessSyncOptions {
 }
 
 /**
- * Runs one headless background sync: read the persisted configuration, rebuild the engine,
- * push and pull, close the database, and call `finish(taskId)`: after success, failure,
- * a missing configuration, or at once for the OS's timeout event.
+ * Ferry's work in a headless task: read the persisted configuration, rebuild the engine,
+ * push and pull, close the database. Does nothing when background sync was never enabled.
+ * It never rejects (failures go to `onError`) and does not call `finish(taskId)`: an app
+ * that registers its own headless task calls it there, beside its own work, then finishes
+ * the task once.
+ *
+ * @example
+ * BackgroundFetch.registerHeadlessTask(async ({ taskId, timeout }) => {
+ *   if (!timeout) await Promise.all([runBackgroundSyncHeadless(headlessOptions), refreshMyFeed()]);
+ *   BackgroundFetch.finish(taskId);
+ * });
  */
-export async function runHeadlessSync(
-  event: BackgroundFetchEvent,
-  options: HeadlessSyncOptions,
-  backgroundFetch: BackgroundFetchLike,
-): Promise<void> {
+export async function runBackgroundSyncHeadless(options: HeadlessSyncOptions): Promise<void> {
   try {
-    // The OS is about to kill the task: report done now (the sync in flight is abandoned).
-    if (event.timeout) return;
     const config = await loadPersistedConfig(options.storage);
     if (!config) return;
     const system = await options.createSyncSystem(config);
@@ -44,6 +46,22 @@ export async function runHeadlessSync(
     }
   } catch (error) {
     options.onError?.(error);
+  }
+}
+
+/**
+ * Runs one headless task as Ferry's own (what `BackgroundSyncManager.registerHeadlessTask`
+ * registers): {@link runBackgroundSyncHeadless}, then `finish(taskId)`: after success,
+ * failure, a missing configuration, or at once for the OS's timeout event.
+ */
+export async function runHeadlessSync(
+  event: BackgroundFetchEvent,
+  options: HeadlessSyncOptions,
+  backgroundFetch: BackgroundFetchLike,
+): Promise<void> {
+  try {
+    // On the timeout event the OS is about to kill the task: report done now.
+    if (!event.timeout) await runBackgroundSyncHeadless(options);
   } finally {
     backgroundFetch.finish(event.taskId);
   }

@@ -1,10 +1,10 @@
 import type { SyncSystem } from '@ferry/client';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { act, render, screen, waitFor } from '@testing-library/react-native';
-import { type Gate, gatedApi } from '../../test/support/gatedApi';
-import { type ManualTimers, manualTimers } from '../../test/support/manualTimers';
-import { startServer, type TestServer } from '../../test/support/server';
-import { SYNC_PROGRESS_COLORS, SyncProgress, syncStatusText } from './SyncProgress';
+import { type Gate, gatedApi } from '../../test/support/gatedApi.ts';
+import { type ManualTimers, manualTimers } from '../../test/support/manualTimers.ts';
+import { startServer, type TestServer } from '../../test/support/server.ts';
+import { SYNC_PROGRESS_COLORS, SyncProgress, syncStatusText } from './SyncProgress.tsx';
 
 let server: TestServer;
 let device: SyncSystem;

@@ -1,7 +1,7 @@
 import type { SyncManager, SyncProgressState } from '@ferry/client';
 import { useEffect, useRef } from 'react';
 import { ActivityIndicator, Animated, type StyleProp, StyleSheet, Text, View, type ViewStyle } from 'react-native';
-import { useSyncProgress } from '../hooks/useSyncState';
+import { useSyncProgress } from '../hooks/useSyncState.ts';
 
 /** Props of {@link SyncProgress}. */
 export interface SyncProgressProps {

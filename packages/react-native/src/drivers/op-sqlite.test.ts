@@ -2,8 +2,8 @@ import { LocalStore } from '@ferry/client';
 import { runStoreContract, type TestRunner } from '@ferry/client/testing';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { open } from '@op-engineering/op-sqlite';
-import { tempDir } from '../../test/support/tempDir';
-import { createOpSqliteDriver, openOpSqliteDriver } from './op-sqlite';
+import { tempDir } from '../../test/support/tempDir.ts';
+import { createOpSqliteDriver, openOpSqliteDriver } from './op-sqlite.ts';
 
 // `@op-engineering/op-sqlite` resolves to the package's own Node build (its exact API over
 // better-sqlite3; see jest.config.cjs), so every statement below runs in real SQLite.

@@ -1,10 +1,10 @@
 import type { SyncSystem } from '@ferry/client';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { act, renderHook, waitFor } from '@testing-library/react-native';
-import { startServer, type TestServer } from '../../test/support/server';
-import { providing } from '../../test/support/wrapper';
-import { useConflicts } from './useConflicts';
-import { useDeadLetters } from './useDeadLetters';
+import { startServer, type TestServer } from '../../test/support/server.ts';
+import { providing } from '../../test/support/wrapper.tsx';
+import { useConflicts } from './useConflicts.ts';
+import { useDeadLetters } from './useDeadLetters.ts';
 
 let server: TestServer;
 let phone: SyncSystem;

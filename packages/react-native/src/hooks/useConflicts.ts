@@ -1,7 +1,7 @@
 import type { ConflictDecision, StoredConflict, SyncSystem } from '@ferry/client';
 import { useCallback, useMemo, useSyncExternalStore } from 'react';
-import { createAsyncStore } from './createAsyncStore';
-import { useSystem } from './SyncProvider';
+import { createAsyncStore } from './createAsyncStore.ts';
+import { useSystem } from './SyncProvider.tsx';
 
 /** The conflict inbox as {@link useConflicts} gives it. */
 export interface UseConflictsResult {

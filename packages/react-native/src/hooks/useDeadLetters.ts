@@ -1,7 +1,7 @@
 import type { DeadLetter, SyncSystem } from '@ferry/client';
 import { useCallback, useMemo, useSyncExternalStore } from 'react';
-import { createAsyncStore } from './createAsyncStore';
-import { useSystem } from './SyncProvider';
+import { createAsyncStore } from './createAsyncStore.ts';
+import { useSystem } from './SyncProvider.tsx';
 
 /** The dead-letter list as {@link useDeadLetters} gives it. */
 export interface UseDeadLettersResult {

@@ -1,9 +1,9 @@
 import type { FindOptions, SyncSystem } from '@ferry/client';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { act, renderHook, waitFor } from '@testing-library/react-native';
-import { startServer, type TestServer } from '../../test/support/server';
-import { providing } from '../../test/support/wrapper';
-import { useQuery } from './useQuery';
+import { startServer, type TestServer } from '../../test/support/server.ts';
+import { providing } from '../../test/support/wrapper.tsx';
+import { useQuery } from './useQuery.ts';
 
 type Todo = { title: string; done: boolean };
 

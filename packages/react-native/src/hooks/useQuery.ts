@@ -7,8 +7,8 @@ import {
   type SyncSystem,
 } from '@ferry/client';
 import { useMemo, useSyncExternalStore } from 'react';
-import type { AsyncSnapshot } from './createAsyncStore';
-import { useOptionalSyncSystem } from './SyncProvider';
+import type { AsyncSnapshot } from './createAsyncStore.ts';
+import { useOptionalSyncSystem } from './SyncProvider.tsx';
 
 /** An external store (for `useSyncExternalStore`) over a live query, or over the error that building it raised. */
 function createLiveStore<R>(query: LiveQuery<R> | Error, initial: R) {

@@ -1,9 +1,9 @@
 import type { SyncProgressState, SyncSystem } from '@ferry/client';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { act, renderHook, waitFor } from '@testing-library/react-native';
-import { startServer, type TestServer } from '../../test/support/server';
-import { providing } from '../../test/support/wrapper';
-import { usePendingChanges, useSyncProgress, useSyncState } from './useSyncState';
+import { startServer, type TestServer } from '../../test/support/server.ts';
+import { providing } from '../../test/support/wrapper.tsx';
+import { usePendingChanges, useSyncProgress, useSyncState } from './useSyncState.ts';
 
 let server: TestServer;
 let device: SyncSystem;

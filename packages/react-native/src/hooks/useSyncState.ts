@@ -4,7 +4,7 @@
  */
 import type { SyncManager, SyncProgressState, SyncState } from '@ferry/client';
 import { useCallback, useSyncExternalStore } from 'react';
-import { useManager } from './SyncProvider';
+import { useManager } from './SyncProvider.tsx';
 
 /**
  * The engine's state (`pendingChanges`, `syncInProgress`, `lastSyncTimestamp`, `syncErrors`,

@@ -5,7 +5,7 @@
  */
 import { Signal } from '@ferry/client';
 import { AppState, type AppStateStatus } from 'react-native';
-import { loadNetInfo, type NetInfoLike, type NetInfoStateLike } from '../optionalPeers';
+import { loadNetInfo, type NetInfoLike, type NetInfoStateLike } from '../optionalPeers.ts';
 
 /** The part of React Native's `AppState` Ferry uses. */
 export interface AppStateLike {

@@ -1,9 +1,9 @@
 import { Signal } from '@ferry/client';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { setAppState } from '../../test/native/appState';
-import { setConnected } from '../../test/native/netInfo';
-import { startServer, stateWhere, type TestServer } from '../../test/support/server';
-import { connectAppState, connectNetInfo, createPlatformSignals, isOnline } from './createPlatformSignals';
+import { setAppState } from '../../test/native/appState.ts';
+import { setConnected } from '../../test/native/netInfo.ts';
+import { startServer, stateWhere, type TestServer } from '../../test/support/server.ts';
+import { connectAppState, connectNetInfo, createPlatformSignals, isOnline } from './createPlatformSignals.ts';
 
 let server: TestServer;
 beforeAll(async () => {

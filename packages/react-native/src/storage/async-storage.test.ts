@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import AsyncStorage from '@react-native-async-storage/async-storage';
-import { asyncStorageData } from '../../test/native/asyncStorage';
-import { createAsyncStorageKeyValueStore } from './async-storage';
+import { asyncStorageData } from '../../test/native/asyncStorage.ts';
+import { createAsyncStorageKeyValueStore } from './async-storage.ts';
 
 // AsyncStorage's own JavaScript runs over a stand-in for its native module (test/native).
 beforeEach(() => asyncStorageData.clear());

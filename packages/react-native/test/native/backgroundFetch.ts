@@ -16,6 +16,7 @@ export const nativeBackgroundFetch = {
   configured: [] as Array<Record<string, unknown>>,
   scheduled: [] as Array<Record<string, unknown>>,
   finished: [] as string[],
+  stopped: [] as Array<string | null>,
   /** What the OS answers to the next `configure` (an Error is thrown). */
   nextConfigureAnswer: STATUS_AVAILABLE as number | Error,
   configure: async (config: Record<string, unknown>) => {
@@ -25,7 +26,19 @@ export const nativeBackgroundFetch = {
     if (answer instanceof Error) throw answer;
     return answer;
   },
+  /**
+   * iOS's Info.plist `BGTaskSchedulerPermittedIdentifiers`: when set, `scheduleTask` rejects
+   * any other id as RNBackgroundFetch.mm does (its code is "scheduleTask", its message the
+   * NSError's). Null: every id is permitted (Android).
+   */
+  permittedTaskIds: null as Set<string> | null,
   scheduleTask: async (config: Record<string, unknown>) => {
+    const permitted = nativeBackgroundFetch.permittedTaskIds;
+    if (permitted && !permitted.has(String(config.taskId))) {
+      throw Object.assign(new Error('The operation couldn’t be completed. (BGTaskSchedulerErrorDomain error 3.)'), {
+        code: 'scheduleTask',
+      });
+    }
     nativeBackgroundFetch.scheduled.push(config);
     return true;
   },
@@ -35,7 +48,10 @@ export const nativeBackgroundFetch = {
     finishWaiters.delete(taskId);
   },
   start: async () => STATUS_AVAILABLE,
-  stop: async () => true,
+  stop: async (taskId: string | null) => {
+    nativeBackgroundFetch.stopped.push(taskId);
+    return true;
+  },
   status: async () => STATUS_AVAILABLE,
   addListener: () => undefined,
   removeListeners: () => undefined,
@@ -51,6 +67,8 @@ export function resetBackgroundFetch(): void {
   nativeBackgroundFetch.configured.length = 0;
   nativeBackgroundFetch.scheduled.length = 0;
   nativeBackgroundFetch.finished.length = 0;
+  nativeBackgroundFetch.stopped.length = 0;
+  nativeBackgroundFetch.permittedTaskIds = null;
 }
 
 /** Resolves when `BackgroundFetch.finish(taskId)` reaches the native side. */

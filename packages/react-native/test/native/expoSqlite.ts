@@ -1,22 +1,46 @@
 /**
  * Stand-in for expo-sqlite, which cannot run in Node (its SQLite is native code, reached
- * through Expo's module system). It has expo-sqlite's async API shape, the part Ferry's
- * driver uses plus its neighbours: `openDatabaseAsync(name, options, directory)`,
- * `runAsync`, `getAllAsync` (array or variadic parameters), `execAsync`,
- * `withTransactionAsync`, `withExclusiveTransactionAsync` and `closeAsync`, over a real
- * SQLite file through better-sqlite3. As on a device, an exclusive transaction runs on its
- * own connection to the same file, and booleans bind as 0/1.
+ * through Expo's module system). It has the exact shape of expo-sqlite's async API (checked
+ * against expo-sqlite's own type declarations by test/types/), the part Ferry's driver uses
+ * plus its neighbours: `openDatabaseAsync(name, options, directory)`, `runAsync` and
+ * `getAllAsync` (array or variadic parameters), `execAsync`, `withTransactionAsync`,
+ * `withExclusiveTransactionAsync` and `closeAsync`, over a real SQLite database. As on a
+ * device: `:memory:` is a private in-memory database per connection, an exclusive
+ * transaction runs on a new connection of its own (expo-sqlite's `Transaction.createAsync`),
+ * booleans bind as 0/1, and nothing is set on a new connection (no pragma, no journal mode).
+ *
+ * expo-sqlite's `useSQLCipher` build flag is {@link useStandInSQLCipher}: with it, the SQLite
+ * underneath is SQLite3 Multiple Ciphers (better-sqlite3-multiple-ciphers) set to SQLCipher 4's
+ * format, so `PRAGMA key` really encrypts the file; without it, plain SQLite
+ * (better-sqlite3), which ignores `PRAGMA key` as SQLite does.
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import CipherDatabase from 'better-sqlite3-multiple-ciphers';
 
 type Bind = string | number | null | boolean | Uint8Array;
 type Params = Bind[] | [Bind[]];
+
+let sqlcipherBuild = false;
+
+/** Builds the stand-in "with SQLCipher" (expo-sqlite's `useSQLCipher` config plugin flag) or not. */
+export function useStandInSQLCipher(enabled: boolean): void {
+  sqlcipherBuild = enabled;
+}
 
 const toBind = (params: Params): unknown[] => {
   const flat = (params.length === 1 && Array.isArray(params[0]) ? params[0] : params) as Bind[];
   return flat.map((value) => (typeof value === 'boolean' ? Number(value) : value));
 };
+
+function connect(databasePath: string): Database.Database {
+  if (!sqlcipherBuild) return new Database(databasePath);
+  const db = new CipherDatabase(databasePath) as unknown as Database.Database;
+  // SQLCipher 4's format, which expo-sqlite's SQLCipher build writes.
+  db.pragma("cipher = 'sqlcipher'");
+  db.pragma('legacy = 4');
+  return db;
+}
 
 /** A connection with expo-sqlite's `SQLiteDatabase` methods. */
 export class StandInSQLiteDatabase {
@@ -25,8 +49,7 @@ export class StandInSQLiteDatabase {
 
   constructor(databasePath: string) {
     this.databasePath = databasePath;
-    this.#db = new Database(databasePath);
-    this.#db.pragma('busy_timeout = 5000');
+    this.#db = connect(databasePath);
   }
 
   async runAsync(source: string, ...params: Params): Promise<{ lastInsertRowId: number; changes: number }> {
@@ -49,26 +72,26 @@ export class StandInSQLiteDatabase {
 
   /** Not exclusive: other calls on this connection may interleave, as in expo-sqlite. */
   async withTransactionAsync(task: () => Promise<void>): Promise<void> {
-    this.#db.exec('BEGIN');
+    await this.execAsync('BEGIN');
     try {
       await task();
-      this.#db.exec('COMMIT');
+      await this.execAsync('COMMIT');
     } catch (error) {
-      if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
+      await this.execAsync('ROLLBACK');
       throw error;
     }
   }
 
-  /** Runs `task` on a separate connection holding the write lock, as expo-sqlite does. */
+  /** Runs `task` on a new connection to the same database, as expo-sqlite does. */
   async withExclusiveTransactionAsync(task: (txn: StandInSQLiteDatabase) => Promise<void>): Promise<void> {
     const txn = new StandInSQLiteDatabase(this.databasePath);
     try {
-      await txn.execAsync('BEGIN IMMEDIATE');
+      await txn.execAsync('BEGIN');
       try {
         await task(txn);
         await txn.execAsync('COMMIT');
       } catch (error) {
-        if (txn.#db.inTransaction) await txn.execAsync('ROLLBACK');
+        await txn.execAsync('ROLLBACK');
         throw error;
       }
     } finally {
@@ -87,7 +110,5 @@ export async function openDatabaseAsync(
   _options: Record<string, unknown> = {},
   directory = '.',
 ): Promise<StandInSQLiteDatabase> {
-  const db = new StandInSQLiteDatabase(join(directory, databaseName));
-  await db.execAsync('PRAGMA journal_mode = WAL');
-  return db;
+  return new StandInSQLiteDatabase(databaseName === ':memory:' ? ':memory:' : join(directory, databaseName));
 }

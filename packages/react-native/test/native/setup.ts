@@ -5,10 +5,10 @@
  */
 import { jest } from '@jest/globals';
 import { NativeModules } from 'react-native';
-import { nativeAppState } from './appState';
-import { nativeAsyncStorage } from './asyncStorage';
-import { nativeBackgroundFetch, nativeHeadlessJsTaskSupport } from './backgroundFetch';
-import { nativeNetInfo } from './netInfo';
+import { nativeAppState } from './appState.ts';
+import { nativeAsyncStorage } from './asyncStorage.ts';
+import { nativeBackgroundFetch, nativeHeadlessJsTaskSupport } from './backgroundFetch.ts';
+import { nativeNetInfo } from './netInfo.ts';
 
 // React Native's preset replaces the whole AppState module with inert jest.fn()s; we want
 // its real JavaScript, fed by a stand-in for its native module (below).

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createSyncSystem, HttpRemoteAPI, type SyncState, type SyncSystem, type SyncSystemConfig } from '@ferry/client';
 import { createBetterSqliteDriver } from '@ferry/client/better-sqlite3';
 import { createServer, defaultSchema, type FerryServer, signDevToken } from '@ferry/server';
-import { tempDir } from './tempDir';
+import { tempDir } from './tempDir.ts';
 
 const SECRET = 'react-native-tests-secret-long-enough-for-hs256';
 

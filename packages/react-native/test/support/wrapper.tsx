@@ -1,6 +1,6 @@
 import type { SyncSystem } from '@ferry/client';
 import type { ReactNode } from 'react';
-import { SyncProvider } from '../../src/hooks/SyncProvider';
+import { SyncProvider } from '../../src/hooks/SyncProvider.tsx';
 
 /** A `wrapper` for render/renderHook that provides `sync` to the hooks. */
 export function providing(sync: SyncSystem) {
