@@ -4,7 +4,7 @@
  * op-sqlite's `execute` / `transaction` / `close` to the driver interface.
  */
 import type { SqlDriver, SqlExecutor, SqlResult, SqlRow, SqlValue } from '@ferry/client';
-import { type DB, open, type QueryResult, type Scalar } from '@op-engineering/op-sqlite';
+import { type DB, isSQLCipher, open, type QueryResult, type Scalar } from '@op-engineering/op-sqlite';
 
 /** The part of op-sqlite's `DB` the driver uses. */
 export type OpSqliteDatabase = Pick<DB, 'execute' | 'transaction' | 'close'>;
@@ -13,6 +13,12 @@ export type OpSqliteDatabase = Pick<DB, 'execute' | 'transaction' | 'close'>;
 export interface OpSqliteOpenOptions {
   name: string;
   location?: string;
+  /**
+   * Encrypts the database at rest: op-sqlite's SQLCipher build keys the connection with it
+   * on open. Needs `"op-sqlite": { "sqlcipher": true }` in the app's package.json (then
+   * `pod install` and a rebuild); without it this driver refuses to open rather than write
+   * plain text.
+   */
   encryptionKey?: string;
 }
 
@@ -24,6 +30,17 @@ export interface OpSqliteOpenOptions {
  * const sync = await createSyncSystem({ driver: openOpSqliteDriver({ name: 'app.db' }), apiBaseUrl });
  */
 export function openOpSqliteDriver(options: OpSqliteOpenOptions): SqlDriver {
+  if (options.encryptionKey !== undefined) {
+    if (options.encryptionKey.length === 0) {
+      throw new Error('encryptionKey is empty: pass the database key, or no encryptionKey at all');
+    }
+    // Plain SQLite would ignore the key and write plain text.
+    if (!isSQLCipher()) {
+      throw new Error(
+        'encryptionKey needs op-sqlite built with SQLCipher: add "op-sqlite": { "sqlcipher": true } to your package.json, run pod install, and rebuild the app',
+      );
+    }
+  }
   return createOpSqliteDriver(open(options));
 }
 
