@@ -8,6 +8,7 @@ import {
 } from './auth/createTokenVerifier.js';
 import { signDevToken } from './auth/signDevToken.js';
 import { installErrorHandlers } from './errorHandler.js';
+import { answerClientError, installHttpLayerAnswers } from './httpLayerErrors.js';
 import type { LiveHub } from './live/LiveHub.js';
 import { type LiveOptions, registerLive } from './live/registerLive.js';
 import type { ConflictArbiter } from './push/decideChange.js';
@@ -93,6 +94,11 @@ export async function createServer(options: CreateServerOptions): Promise<FerryS
     bodyLimit: LIMITS.maxBodyBytes,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    // Node's parser and Fastify's closing path would answer in their own shapes; these are
+    // answered in ours instead (see httpLayerErrors.ts).
+    clientErrorHandler: answerClientError,
+    return503OnClosing: false,
+    http: { requireHostHeader: false },
     // Entity ids may be 256 characters, more once percent-encoded; Fastify's default is 100.
     routerOptions: { maxParamLength: 4096 },
     // Router errors (a malformed URL, a path parameter past maxParamLength) bypass the error
@@ -108,6 +114,7 @@ export async function createServer(options: CreateServerOptions): Promise<FerryS
     // Only JSON bodies: without this, text/plain would be parsed and reach the handlers as a string.
     app.removeContentTypeParser('text/plain');
     installErrorHandlers(app);
+    installHttpLayerAnswers(app);
     app.addHook('onRequest', async (request) => {
       // Many HTTP wrappers send "Content-Type: application/json" on every request, DELETE
       // included; an empty body is no body, not a JSON syntax error.

@@ -3,6 +3,7 @@ import { LIVE_CLOSE, LIVE_MAX_PAYLOAD, parseLiveHello, SUPPORTED_PROTOCOL_VERSIO
 import type { FastifyInstance } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import type { VerifiedToken } from '../auth/createTokenVerifier.js';
+import { HttpError } from '../errors.js';
 import type { ServerStorage } from '../storage/ServerStorage.js';
 import { LiveHub } from './LiveHub.js';
 
@@ -42,7 +43,7 @@ export async function registerLive(app: FastifyInstance, deps: LiveDeps, options
     hub.close(LIVE_CLOSE.GOING_AWAY, 'Server shutting down');
   });
 
-  app.get('/v1/live', { websocket: true }, (socket) => {
+  const liveConnection = (socket: WebSocket) => {
     let phase: 'hello' | 'checking' | 'ready' | 'closed' = 'hello';
     let expiryTimer: ReturnType<typeof setTimeout> | undefined;
     const close = (code: number, reason: string) => {
@@ -105,6 +106,20 @@ export async function registerLive(app: FastifyInstance, deps: LiveDeps, options
       // The heartbeat re-checks expiry too (on the server's clock); this timer makes it prompt.
       armExpiry(token.expiresAt);
     };
+  };
+
+  app.route({
+    method: 'GET',
+    url: '/v1/live',
+    // Without these, the plugin answers a plain GET or HEAD with an empty 404 of its own.
+    exposeHeadRoute: false,
+    handler: async () => {
+      throw HttpError.of(
+        'BAD_REQUEST',
+        'GET /v1/live is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)',
+      );
+    },
+    wsHandler: (socket) => liveConnection(socket),
   });
   return hub;
 }
