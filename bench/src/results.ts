@@ -14,13 +14,57 @@ export interface DirectionResult {
   target: number;
 }
 
+/** Queries per second of one contender in the query scenario. */
+export interface QueryRate {
+  queries: number;
+  ms: number;
+  perSec: number;
+}
+
+/** One local query, Ferry against bare better-sqlite3 on the same data and index. */
+export interface QueryComparison {
+  ferry: QueryRate;
+  /** Bare better-sqlite3: the same SQL on the same file (same rows, same index). */
+  bare: QueryRate;
+  /** Bare better-sqlite3 on a minimal JSON table (no sync metadata) with the same expression index. */
+  bareJsonTable: QueryRate;
+  /** Bare better-sqlite3 on a typed table (a column per field) with an index on the same keys. */
+  bareTyped: QueryRate;
+  /** Ferry ÷ bare: the figure the target applies to. */
+  ratioToBare: number;
+  /** Ferry ÷ the minimal JSON table. */
+  ratioToJsonTable: number;
+  /** Ferry ÷ the typed table. */
+  ratioToTyped: number;
+  target: number;
+}
+
+/** The query scenario: local queries on `records` records and a reactive query's latency. */
+export interface QueryResults {
+  records: number;
+  /** Open todos due after a threshold, sorted by due date, first `limit`. */
+  page: QueryComparison & { limit: number };
+  /** count() of every open todo (an indexed filter). */
+  count: QueryComparison;
+  /** A pulled page's commit to the live query's subscriber callback. */
+  reactive: { rounds: number; p50Ms: number; p99Ms: number };
+}
+
 /** Everything one run measured. */
 export interface BenchResults {
   generatedAt: string;
   mode: 'full' | 'quick';
   machine: { cpus: number; cpuModel: string; memoryGB: number; node: string; platform: string };
   recordBytes: number;
-  sizes: { sync: number; localWrite: number; rss: number; liveClients: number; liveRounds: number; syncRounds: number };
+  sizes: {
+    sync: number;
+    localWrite: number;
+    rss: number;
+    liveClients: number;
+    liveRounds: number;
+    syncRounds: number;
+    query: number;
+  };
   /** Batch sizes and storage settings of each system, so a reader can judge the comparison. */
   setup: Record<string, string | number>;
   pull: DirectionResult;
@@ -34,6 +78,7 @@ export interface BenchResults {
     pull: Throughput;
     targetMB: number;
   };
+  query: QueryResults;
   live:
     | {
         status: 'measured';
@@ -44,6 +89,11 @@ export interface BenchResults {
         targetP99Ms: number;
       }
     | { status: 'pending'; reason: string };
+}
+
+/** `a / b` of two query rates, to three decimals. */
+export function queryRatio(a: QueryRate, b: QueryRate): number {
+  return Math.round((a.perSec / b.perSec) * 1000) / 1000;
 }
 
 /** `a / b` to three decimals. */

@@ -6,26 +6,41 @@
  *   --quick    small sizes (the CI smoke run); asserts nothing about time
  *   --profile  adds `--cpu-prof` to Ferry's client and server children (profiles land in
  *              bench/results/*.cpuprofile)
- *   --only=ferry,floor,pouch,local,rss,live  runs just those scenarios and prints their raw
+ *   --only=ferry,floor,pouch,local,rss,live,query  runs just those scenarios and prints their raw
  *              figures, writing no results (for profiling one path)
+ *   --only=query --record  also writes the query figures into the results file, leaving the
+ *              other scenarios' figures as they are
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { LIMITS } from '@ferry/protocol';
 import { averageRecordBytes } from './data.js';
 import { runScenarioChild, startServerChild } from './proc.js';
 import { renderRatiosSvg } from './report/svg.js';
-import { renderTable } from './report/table.js';
-import { type BenchResults, direction, ratio } from './results.js';
+import { renderQueryLines, renderTable } from './report/table.js';
+import { type BenchResults, direction, type QueryRate, type QueryResults, queryRatio, ratio } from './results.js';
 import { runLive } from './runLive.js';
 import type { Throughput } from './scenarios/measure.js';
 
 const quick = process.argv.includes('--quick');
 const profile = process.argv.includes('--profile');
 const sizes = quick
-  ? { sync: 1_000, localWrite: 200, rss: 10_000, liveClients: 5, liveRounds: 5, syncRounds: 1 }
-  : { sync: 100_000, localWrite: 5_000, rss: 1_000_000, liveClients: 100, liveRounds: 200, syncRounds: 2 };
+  ? { sync: 1_000, localWrite: 200, rss: 10_000, liveClients: 5, liveRounds: 5, syncRounds: 1, query: 2_000 }
+  : {
+      sync: 100_000,
+      localWrite: 5_000,
+      rss: 1_000_000,
+      liveClients: 100,
+      liveRounds: 200,
+      syncRounds: 2,
+      query: 100_000,
+    };
+/**
+ * Queries per timed batch, batches per contender (interleaved, each keeps its best batch: a
+ * burst of load from other processes rarely spans every batch), and the reactive writes.
+ */
+const querySizes = quick ? { queries: 100, rounds: 2, reactive: 10 } : { queries: 250, rounds: 24, reactive: 200 };
 const root = fileURLToPath(new URL('../../', import.meta.url).href);
 const resultsDir = `${root}bench/results`;
 const only = process.argv
@@ -64,6 +79,38 @@ function best(a: SyncFigures | undefined, b: SyncFigures | undefined): SyncFigur
   return {
     push: a.push.docsPerSec >= b.push.docsPerSec ? a.push : b.push,
     pull: a.pull.docsPerSec >= b.pull.docsPerSec ? a.pull : b.pull,
+  };
+}
+
+type QueryFigures = Record<
+  'ferryPage' | 'barePage' | 'jsonPage' | 'typedPage' | 'ferryCount' | 'bareCount' | 'jsonCount' | 'typedCount',
+  QueryRate
+> & {
+  records: number;
+  limit: number;
+  reactive: QueryResults['reactive'];
+};
+
+/** The query scenario's raw figures as results, with ratios and targets. */
+function queryResults(figures: QueryFigures): QueryResults {
+  const compare = (ferry: QueryRate, bare: QueryRate, bareJsonTable: QueryRate, bareTyped: QueryRate) => ({
+    ferry,
+    bare,
+    bareJsonTable,
+    bareTyped,
+    ratioToBare: queryRatio(ferry, bare),
+    ratioToJsonTable: queryRatio(ferry, bareJsonTable),
+    ratioToTyped: queryRatio(ferry, bareTyped),
+    target: 0.8,
+  });
+  return {
+    records: figures.records,
+    page: {
+      ...compare(figures.ferryPage, figures.barePage, figures.jsonPage, figures.typedPage),
+      limit: figures.limit,
+    },
+    count: compare(figures.ferryCount, figures.bareCount, figures.jsonCount, figures.typedCount),
+    reactive: figures.reactive,
   };
 }
 
@@ -130,8 +177,30 @@ async function main(): Promise<void> {
   const live = await phase('live', 'live propagation', () =>
     runLive(sizes.liveClients, sizes.liveRounds, deadline(300_000)),
   );
-  if (!floor || !ferry || !pouch || !local || !rss || !live) {
-    process.stdout.write(`${JSON.stringify({ floor, ferry, pouch, local, rss, live }, null, 2)}\n`);
+  const queryFigures = await phase('query', `queries on ${sizes.query} local records`, () =>
+    withServer('./servers/ferryServerHost.ts', ['0'], 30_000, (url, token) =>
+      runScenarioChild<QueryFigures>(
+        './scenarios/query.ts',
+        [
+          url,
+          token,
+          String(sizes.query),
+          String(querySizes.queries),
+          String(querySizes.rounds),
+          String(querySizes.reactive),
+        ],
+        deadline(900_000),
+        profArgs,
+      ),
+    ),
+  );
+  const query = queryFigures && queryResults(queryFigures);
+  if (!floor || !ferry || !pouch || !local || !rss || !live || !query) {
+    process.stdout.write(`${JSON.stringify({ floor, ferry, pouch, local, rss, live, query }, null, 2)}\n`);
+    if (query) {
+      process.stdout.write(`\n${renderQueryLines(query).join('\n')}\n`);
+      if (process.argv.includes('--record')) recordQuery(query);
+    }
     return;
   }
 
@@ -159,12 +228,24 @@ async function main(): Promise<void> {
     push: direction(ferry.push, floor.push, pouch.push, 0.5),
     localWrite: { ...local, ratioToBare: ratio(local.ferry, local.bare), target: 0.5 },
     rss: { records: sizes.rss, ...rss, targetMB: 200 },
+    query,
     live,
   };
   const out = `${resultsDir}/${quick ? 'quick' : 'latest'}.json`;
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
   if (!quick && existsSync(`${root}docs`)) writeFileSync(`${root}docs/benchmarks-ratios.svg`, renderRatiosSvg(results));
   process.stdout.write(`\n${renderTable(results)}\n\nwrote ${out}\n`);
+}
+
+/** Writes the query figures into the existing results file, keeping every other figure. */
+function recordQuery(query: QueryResults): void {
+  const out = `${resultsDir}/${quick ? 'quick' : 'latest'}.json`;
+  if (!existsSync(out)) throw new Error(`${out} does not exist yet: run the whole benchmark once first`);
+  const results = JSON.parse(readFileSync(out, 'utf8')) as BenchResults;
+  results.query = query;
+  results.sizes = { ...results.sizes, query: sizes.query };
+  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`wrote the query figures into ${out}\n`);
 }
 
 await main();

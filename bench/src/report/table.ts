@@ -1,5 +1,5 @@
 /** The stdout table of a run. */
-import type { BenchResults } from '../results.js';
+import type { BenchResults, QueryResults } from '../results.js';
 
 function row(cells: readonly string[], widths: readonly number[]): string {
   return cells.map((cell, index) => (index === 0 ? cell.padEnd(widths[0]!) : cell.padStart(widths[index]!))).join('  ');
@@ -11,6 +11,19 @@ function pct(value: number): string {
 
 function verdict(met: boolean): string {
   return met ? 'met' : 'MISSED';
+}
+
+/** The query scenario's lines (also printed on their own by `--only=query`). */
+export function renderQueryLines(query: QueryResults): string[] {
+  const line = (name: string, result: QueryResults['count']) =>
+    `${name}: Ferry ${result.ferry.perSec}/s, bare same file ${result.bare.perSec}/s (${pct(result.ratioToBare)}), ` +
+    `JSON table ${result.bareJsonTable.perSec}/s (${pct(result.ratioToJsonTable)}), typed table ${result.bareTyped.perSec}/s ` +
+    `(${pct(result.ratioToTyped)}) — target ≥${pct(result.target)} of bare ${verdict(result.ratioToBare >= result.target)}`;
+  return [
+    line(`query ${query.records}: filter + sort + limit ${query.page.limit}`, query.page),
+    line(`query ${query.records}: count() of an indexed filter`, query.count),
+    `reactive query, pulled page commit → callback (${query.reactive.rounds} rounds): p50 ${query.reactive.p50Ms} ms, p99 ${query.reactive.p99Ms} ms`,
+  ];
 }
 
 /** Renders the results as a fixed-width text table. */
@@ -66,6 +79,7 @@ export function renderTable(results: BenchResults): string {
       ? `live A → B with ${live.clients} clients: p50 ${live.p50Ms} ms, p99 ${live.p99Ms} ms — target p99 < ${live.targetP99Ms} ms ${verdict(live.p99Ms < live.targetP99Ms)}`
       : `live propagation: pending (${live.reason})`,
   );
+  if (results.query) lines.push(...renderQueryLines(results.query));
   lines.push(`records ~${results.recordBytes} B JSON; ${results.machine.cpus} cores, Node ${results.machine.node}`);
   return lines.join('\n');
 }

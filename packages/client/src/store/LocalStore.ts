@@ -280,10 +280,12 @@ export class LocalStore {
     return this.#lock.run(async () => {
       this.#assertOpen();
       const { rows } = await this.#driver.execute(compiled.select.sql, compiled.select.params);
-      return rows.map((row) => ({
-        ...(row.data === null ? {} : JSON.parse(String(row.data))),
-        id: String(row.entity_id),
-      }));
+      // Parse and set the id in place: spreading into a new object costs twice the parse.
+      return rows.map((row) => {
+        const doc = (row.data === null ? {} : JSON.parse(String(row.data))) as Row;
+        doc.id = String(row.entity_id);
+        return doc;
+      });
     });
   }
 
