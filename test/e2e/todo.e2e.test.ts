@@ -169,13 +169,53 @@ describe.skipIf(chromiumPath === null)('the Todo demo in Chromium', () => {
     for (const device of [a, b]) await device.expectTodos(all.filter((title) => title !== 'Water the plants'));
   });
 
+  it('filters open / done / due soon with live counts, and sorts by two keys', {
+    timeout: STEP_TIMEOUT_MS,
+  }, async () => {
+    const chip = (device: DemoDevice, key: string) => device.page.getByTestId(`filter-${key}`);
+    const chipText = (device: DemoDevice, key: string) => chip(device, key).textContent();
+    // A holds: Buy soy milk (done), Walk the dog at 8 (open), Call mom back (done).
+    await a.page.getByTestId('new-todo-due').click();
+    expect(await a.page.getByTestId('new-todo-due').textContent()).toBe('Due tomorrow');
+    await a.addTodo('Pay rent');
+    for (const [key, text] of [
+      ['all', 'All (4)'],
+      ['open', 'Open (2)'],
+      ['done', 'Done (2)'],
+      ['due-soon', 'Due soon (1)'],
+    ]) {
+      await expect.poll(() => chipText(a, key as string), { timeout: SYNC_TIMEOUT_MS }).toBe(text);
+    }
+    await chip(a, 'due-soon').click();
+    await expect.poll(() => a.titles()).toEqual(['Pay rent']);
+    expect(await a.page.locator('[data-testid^="todo-due-"]').allInnerTexts()).toEqual(['due tomorrow']);
+    await chip(a, 'done').click();
+    await expect.poll(() => a.titles()).toEqual(['Buy soy milk', 'Call mom back']);
+    await chip(a, 'open').click();
+    // Open first, then the order added: the older todo leads.
+    await expect.poll(() => a.titles()).toEqual(['Walk the dog at 8', 'Pay rent']);
+    await a.page.getByTestId('sort-due').click();
+    // Due date (undated last), then title.
+    await expect.poll(() => a.titles()).toEqual(['Pay rent', 'Walk the dog at 8']);
+    await a.screenshot('10-filters-and-sort');
+    // Counts follow data that a sync brings in, and a write that leaves a filter.
+    await expect.poll(() => chipText(b, 'due-soon'), { timeout: SYNC_TIMEOUT_MS }).toBe('Due soon (1)');
+    await b.toggle('Pay rent');
+    await expect.poll(() => chipText(a, 'due-soon'), { timeout: SYNC_TIMEOUT_MS }).toBe('Due soon (0)');
+    await expect.poll(() => a.titles(), { timeout: SYNC_TIMEOUT_MS }).toEqual(['Walk the dog at 8']);
+    expect(await chipText(a, 'done')).toBe('Done (3)');
+    await chip(a, 'all').click();
+    await a.page.getByTestId('sort-order').click();
+    await a.expectTodos(['Buy soy milk', 'Walk the dog at 8', 'Call mom back', 'Pay rent']);
+  });
+
   it("never shows alice's todos to bob, nor bob's to alice", { timeout: STEP_TIMEOUT_MS }, async () => {
     await bob.addTodo('Bob only');
     await bob.expectTodos(['Bob only']);
     await bob.page.reload();
     await bob.expectTodos(['Bob only']);
     for (const device of [a, b]) expect(await device.titles()).not.toContain('Bob only');
-    await bob.screenshot('10-bob-isolated');
+    await bob.screenshot('11-bob-isolated');
   });
 
   it('moves a change the server refuses to the dead letters, where it no longer blocks the queue', {
@@ -186,7 +226,7 @@ describe.skipIf(chromiumPath === null)('the Todo demo in Chromium', () => {
     await bob.page.getByTestId('save-refused-todo').click();
     await expect.poll(() => tab.textContent(), { timeout: SYNC_TIMEOUT_MS }).toBe('Dead letters (1)');
     await expect.poll(() => bob.page.getByTestId('dead-letters').textContent()).toContain('VALIDATION_ERROR');
-    await bob.screenshot('11-dead-letter');
+    await bob.screenshot('12-dead-letter');
     await bob.page.getByTestId('tab-todos').click();
     await bob.addTodo('Bob again');
     await bob.expectPending(0);

@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { Pressable, StyleSheet, Switch, Text, TextInput, View } from 'react-native';
 import { Button } from './Button';
 import { useSession } from './SessionContext';
-import type { Todo } from './session';
+import type { Todo } from './schema';
 import { colors, shared } from './theme';
 
 /** A row of the list; every control carries a testID suffixed with the todo's id. */
@@ -16,12 +16,13 @@ export function TodoRow({ todo }: { todo: Doc<Todo> }) {
     setDraft(null);
     if (title && title !== todo.title) void todos.update(todo.id, { title });
   };
+  const dueLabel = typeof todo.dueAt === 'number' ? dueIn(todo.dueAt) : null;
   return (
     <View testID={`todo-row-${todo.id}`} aria-label={`Todo ${todo.title}`} style={styles.row}>
       <Switch
         testID={`todo-toggle-${todo.id}`}
         aria-label={`Done: ${todo.title}`}
-        value={todo.completed}
+        value={todo.completed === true}
         onValueChange={(completed) => void todos.update(todo.id, { completed })}
       />
       {draft === null ? (
@@ -29,9 +30,9 @@ export function TodoRow({ todo }: { todo: Doc<Todo> }) {
           testID={`todo-title-${todo.id}`}
           role="button"
           style={styles.title}
-          onPress={() => setDraft(todo.title)}
+          onPress={() => setDraft(todo.title ?? '')}
         >
-          <Text style={[shared.text, todo.completed && styles.done]}>{todo.title}</Text>
+          <Text style={[shared.text, todo.completed === true && styles.done]}>{todo.title}</Text>
         </Pressable>
       ) : (
         <>
@@ -47,6 +48,11 @@ export function TodoRow({ todo }: { todo: Doc<Todo> }) {
           <Button testID="todo-save" label="Save" onPress={save} />
         </>
       )}
+      {dueLabel !== null && draft === null ? (
+        <Text testID={`todo-due-${todo.id}`} style={shared.label}>
+          {dueLabel}
+        </Text>
+      ) : null}
       <Button
         testID={`todo-delete-${todo.id}`}
         label="Delete"
@@ -56,6 +62,14 @@ export function TodoRow({ todo }: { todo: Doc<Todo> }) {
       />
     </View>
   );
+}
+
+/** "due in 2 days", "due today", "overdue" (whole days from now). */
+function dueIn(dueAt: number): string {
+  const days = Math.round((dueAt - Date.now()) / (24 * 60 * 60 * 1000));
+  if (dueAt < Date.now() - 60_000) return 'overdue';
+  if (days <= 0) return 'due today';
+  return days === 1 ? 'due tomorrow' : `due in ${days} days`;
 }
 
 const styles = StyleSheet.create({

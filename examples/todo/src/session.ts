@@ -17,14 +17,9 @@ import {
 import { claimDevice } from './deviceLock';
 import { NetworkSwitch } from './network';
 import { openBrowserDatabase } from './openBrowserDatabase';
+import { type Todo, todoSchema } from './schema';
 
-/** A todo as stored and synced (fields declared in the server's default schema). */
-export interface Todo {
-  title: string;
-  completed: boolean;
-  order: number;
-  [field: string]: string | number | boolean;
-}
+export type { Todo };
 
 /** The demo users: two, so isolation is visible. */
 export const DEMO_USERS = ['alice', 'bob'] as const;
@@ -103,6 +98,8 @@ export async function openSession({ userId, token }: Credentials): Promise<Sessi
       // Live pokes: another device's push reaches this one in well under a second.
       live: { url: liveUrlFrom(location.origin) },
       driver: await openBrowserDatabase(`${userId}:${claim.deviceId}`),
+      // The store keeps the schema's indexes, and the todos collection is typed from it.
+      schema: todoSchema,
       conflictStrategy: 'last-write-wins',
       entityStrategies: { todos: savedTodoStrategy(userId) },
       online: network.online,
@@ -114,7 +111,7 @@ export async function openSession({ userId, token }: Credentials): Promise<Sessi
       deviceId: claim.deviceId,
       sync,
       network,
-      todos: sync.collection<Todo>('todos'),
+      todos: sync.collection('todos'),
       setTodoStrategy(strategy) {
         sync.conflictResolver.setStrategyForEntity('todos', strategy);
         localStorage.setItem(strategyKey(userId), strategy);

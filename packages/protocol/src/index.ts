@@ -43,6 +43,7 @@ export {
   parseLiveHello,
   parseLiveServerMessage,
 } from './live.js';
+export { defaultSchemaDefinition } from './schema/defaultSchema.js';
 export {
   defineSchema,
   type EntityName,

@@ -234,7 +234,11 @@ class Compiler {
         throw invalid(`Sort direction of ${String(spec.field)} must be "asc" or "desc"`);
       }
       last = spec.direction === 'desc' ? 'DESC' : 'ASC';
-      return `${this.field(spec.field, 'sort').sql} ${last}`;
+      const nulls = 'nulls' in spec ? spec.nulls : undefined;
+      if (nulls !== undefined && nulls !== 'first' && nulls !== 'last') {
+        throw invalid(`Sort nulls of ${String(spec.field)} must be "first" or "last"`);
+      }
+      return `${this.field(spec.field, 'sort').sql} ${last}${nulls === undefined ? '' : ` NULLS ${nulls.toUpperCase()}`}`;
     });
     // The id breaks ties in the last key's direction, matching the indexes' trailing entity_id.
     if (!keys.some((key) => (typeof key === 'string' ? key : key.field) === 'id')) parts.push(`entity_id ${last}`);

@@ -102,6 +102,14 @@ describe('operators', () => {
     expect(await ids({ orderBy: 'dueAt', order: 'desc' })).toEqual(['a', 'e', 'c', 'b', 'd']);
     expect(await ids({ orderBy: ['priority', 'id'], limit: 2, offset: 1 })).toEqual(['d', 'a']);
     expect(await ids({ where: { completed: false }, orderBy: ['dueAt', 'title'], limit: 2 })).toEqual(['d', 'c']);
+    expect(await ids({ orderBy: [{ field: 'dueAt', nulls: 'last' }, 'title'] })).toEqual(['c', 'b', 'e', 'a', 'd']);
+    expect(await ids({ orderBy: { field: 'dueAt', direction: 'desc', nulls: 'first' } })).toEqual([
+      'd',
+      'a',
+      'e',
+      'c',
+      'b',
+    ]);
   });
 
   it('counts matches in SQLite', async () => {
@@ -141,6 +149,7 @@ describe('bad input is a clear VALIDATION_ERROR naming the field', () => {
     [{ orderBy: 'tags' }, /todos\.tags is a array field; sort on a string/],
     [{ orderBy: { field: 'title', direction: 'up' } }, /direction of title must be "asc" or "desc"/],
     [{ limit: -1 }, /limit must be a non-negative integer/],
+    [{ orderBy: { field: 'dueAt', nulls: 'end' } }, /nulls of dueAt must be "first" or "last"/],
     [{ where: { 'a-b': 1 } }, /Invalid field name "a-b"/],
   ])('%j', async (options, message) => {
     const error = await todos.find(options as never).catch((caught: unknown) => caught);

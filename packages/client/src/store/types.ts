@@ -77,11 +77,15 @@ export type Where<T = RecordData> = string extends keyof T
       or?: ReadonlyArray<Where<T>>;
     };
 
-/** One sort key: a field name (ascending), or a field with its direction. */
+/**
+ * One sort key: a field name (ascending), or a field with its direction and where nulls go
+ * (SQLite's default: first when ascending, last when descending). Asking for the other place
+ * costs a sort step the indexes cannot save.
+ */
 export type SortKey<T = RecordData> =
   | (keyof T & string)
   | 'id'
-  | { field: (keyof T & string) | 'id'; direction?: 'asc' | 'desc' };
+  | { field: (keyof T & string) | 'id'; direction?: 'asc' | 'desc'; nulls?: 'first' | 'last' };
 
 /**
  * Filters, ordering and paging for {@link LocalStore.find} and `Collection.query`. Runs in
