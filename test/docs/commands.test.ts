@@ -14,12 +14,12 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PUBLISHED, REPO_ROOT, readManifest } from '../packaging/publishedPackages.js';
+import { freePort } from '../support/freePort.js';
 import { allSnippets, type DocSnippet, splitAnd } from './docCommands.js';
 
 const exec = promisify(execFile);
@@ -29,6 +29,11 @@ let sandbox: string;
 let running: ChildProcess[] = [];
 
 beforeAll(() => {
+  if (!existsSync(join(REPO_ROOT, 'node_modules/.bin/ferry'))) {
+    throw new Error(
+      'node_modules/.bin/ferry is missing: npm links it at install time. Run `npm install` (or `npm ci`).',
+    );
+  }
   sandbox = mkdtempSync(join(tmpdir(), 'ferry-docs-'));
   for (const entry of readdirSync(REPO_ROOT)) {
     if (entry !== 'data' && entry !== '.git') symlinkSync(join(REPO_ROOT, entry), join(sandbox, entry));
@@ -46,15 +51,6 @@ function baseEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const name of Object.keys(env)) if (name.startsWith('FERRY_')) delete env[name];
   return env;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 /** Runs one shell command in the sandbox; resolves with its standard output, rejects on a non-zero exit. */

@@ -51,7 +51,8 @@ export function extractSnippets(file: string, markdown: string): DocSnippet[] {
   const text = prose.join('\n');
   for (const match of text.matchAll(/`([^`]+)`/g)) {
     const command = (match[1] as string).replace(/\s+/g, ' ').trim();
-    if (!/^(npm|npx|ferry|curl) /.test(`${command} `)) continue;
+    // One word (`ferry`, `curl`) names a tool; a command has at least its first argument.
+    if (!/^(npm|npx|ferry|curl) \S/.test(command)) continue;
     const line = text.slice(0, match.index).split('\n').length;
     snippets.push({ where: `${file}:${line}`, inline: true, commands: [command] });
   }
