@@ -167,13 +167,13 @@ describe('the packed packages, installed into a fresh project', () => {
     expect(existsSync(join(project, 'devices/tablet.db'))).toBe(true);
   }, 120_000);
 
-  // @ferry/react-native under node16/nodenext is added once its dist names the files it imports
-  // (issue 13: it imports './hooks/useQuery', which those resolutions do not complete).
   it.each([
     ['bundler', 'types.ts'],
     ['node16', 'types.ts'],
     ['nodenext', 'types.ts'],
     ['bundler', 'types-react-native.ts'],
+    ['node16', 'types-react-native.ts'],
+    ['nodenext', 'types-react-native.ts'],
   ])('typecheck under moduleResolution %s: %s, every import typed (no any)', async (resolution, file) => {
     await inProject('npx', ['tsc', '-p', writeTsconfig(resolution, ['sync.ts', file])]);
   });

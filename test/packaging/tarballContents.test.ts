@@ -116,4 +116,15 @@ describe.each(PUBLISHED)('the @ferry/%s tarball', (folder) => {
     );
     expect(undeclared.map(({ file, specifier }) => `${file}: '${specifier}'`)).toEqual([]);
   });
+
+  it('names the exact shipped file in each relative import (as Node and TypeScript node16/nodenext resolve it)', () => {
+    const pkg = tarball(folder);
+    const unresolved = importsOf(pkg).filter(({ file, specifier }) => {
+      if (!specifier.startsWith('.')) return false;
+      const target = posix.join(posix.dirname(file), specifier);
+      // A declaration file's `./x.js` (or `./x.ts`, kept by rewriteRelativeImportExtensions) is `./x.d.ts`.
+      return !pkg.files.includes(file.endsWith('.d.ts') ? target.replace(/\.(js|tsx?)$/, '.d.ts') : target);
+    });
+    expect(unresolved.map(({ file, specifier }) => `${file}: '${specifier}'`)).toEqual([]);
+  });
 });
