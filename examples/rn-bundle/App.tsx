@@ -20,6 +20,7 @@ import {
   useQuery,
   useSyncProgress,
   useSyncState,
+  useSyncSystem,
 } from '@ferry/react-native';
 import { useEffect, useState } from 'react';
 import { Text, View } from 'react-native';
@@ -31,8 +32,9 @@ function Status() {
   const { conflicts } = useConflicts();
   const { deadLetters } = useDeadLetters();
   const { data } = useQuery<{ id: string; title: string }>('todos', { orderBy: 'title' });
+  const { clientId } = useSyncSystem();
   return (
-    <Text>
+    <Text accessibilityLabel={clientId}>
       {`${progress.phase} ${pending} ${state.syncErrors.length} ${conflicts.length} ${deadLetters.length} ${data.length}`}
     </Text>
   );

@@ -1,9 +1,11 @@
 /**
  * Entry with no optional peer installed (NetInfo, background fetch, AsyncStorage, op-sqlite
  * and expo-sqlite all absent): the root of @ferry/react-native must still bundle, its
- * optional peers loaded only on first use.
+ * optional peers loaded only on first use. The expo-sqlite subpath too: it wraps the
+ * database the app opened and never imports expo-sqlite itself.
  */
 import type { SqlDriver } from '@ferry/react-native';
+import { createExpoSqliteDriver } from '@ferry/react-native/expo-sqlite';
 import { AppRegistry } from 'react-native';
 import { App } from './App';
 
@@ -14,5 +16,7 @@ const openDriver = async (): Promise<SqlDriver> => {
 function Root() {
   return <App openDriver={openDriver} />;
 }
+
+export { createExpoSqliteDriver };
 
 AppRegistry.registerComponent('FerryBundle', () => Root);
