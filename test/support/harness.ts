@@ -137,15 +137,23 @@ export async function startHarness(): Promise<Harness> {
   return harness;
 }
 
-/** Syncs every device round-robin until a full round changes nothing (bounded). */
-export async function syncAll(devices: readonly { system: SyncSystem }[], maxRounds = 10): Promise<void> {
+/**
+ * Syncs every device round-robin until two full rounds in a row change nothing (bounded). One
+ * quiet round is not enough: a device's sync started in the background (a conflict decision
+ * triggers one) may have moved changes before the round's own sync ran; by the end of the
+ * first quiet round every such sync has ended, so a second quiet round proves the devices
+ * have settled.
+ */
+export async function syncAll(devices: readonly { system: SyncSystem }[], maxRounds = 12): Promise<void> {
+  let quiet = 0;
   for (let round = 0; round < maxRounds; round++) {
     let moved = 0;
     for (const device of devices) {
       const result = await device.system.forceSync();
       moved += result.push.totalChanges + result.pull.totalChanges;
     }
-    if (moved === 0) return;
+    quiet = moved === 0 ? quiet + 1 : 0;
+    if (quiet === 2) return;
   }
   throw new Error(`Devices did not settle within ${maxRounds} rounds`);
 }

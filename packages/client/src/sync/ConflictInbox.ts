@@ -41,6 +41,16 @@ export interface ConflictDecision {
   data?: RecordData | null;
 }
 
+/** The conflict inbox as the app sees it (`syncManager.conflicts`, `sync.conflicts`). */
+export interface ConflictsView {
+  /** Every parked conflict, oldest first. */
+  list(): Promise<StoredConflict[]>;
+  /** Decides a parked conflict (see {@link ConflictInbox.resolve}). */
+  resolve(id: string, decision: ConflictDecision): Promise<void>;
+  /** Calls `listener` after every change of the inbox; returns the unsubscribe function. */
+  subscribe(listener: () => void): () => void;
+}
+
 const listenersByStore = new WeakMap<LocalStore, Set<() => void>>();
 
 /** Tells everyone watching `store`'s inbox that it changed (after the change committed). */
@@ -76,7 +86,7 @@ export function watchConflicts(store: LocalStore, listener: () => void): () => v
  * const [first] = await inbox.list();
  * if (first) await inbox.resolve(first.id, { winner: 'merged', data: { ...first.server.data, ...first.local.data } });
  */
-export class ConflictInbox {
+export class ConflictInbox implements ConflictsView {
   readonly #tracker: ChangeTracker;
   readonly #onResolved: (() => void) | undefined;
 

@@ -10,10 +10,13 @@ import type { DeadLetter } from '../store/types.js';
 export class DeadLetterQueue {
   readonly #store: LocalStore;
   readonly #listeners = new Set<(deadLetters: DeadLetter[]) => void>();
+  readonly #onRetried: (() => void) | undefined;
   #lastIds = '';
 
-  constructor(store: LocalStore) {
+  /** `onRetried` runs after a dead letter went back into the outbox (the engine syncs then). */
+  constructor(store: LocalStore, options: { onRetried?: () => void } = {}) {
     this.#store = store;
+    this.#onRetried = options.onRetried;
   }
 
   /** Every dead change, oldest first. */
@@ -36,6 +39,7 @@ export class DeadLetterQueue {
       return true;
     });
     await this.refresh();
+    if (found) this.#onRetried?.();
     return found;
   }
 

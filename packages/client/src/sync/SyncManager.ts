@@ -1,17 +1,16 @@
 /**
- * The sync loop. One sync at a time; triggers that arrive during a sync coalesce into
- * exactly one follow-up.
+ * The sync engine's owner: it wires the one {@link SyncLoop} (the scheduler every reason to
+ * sync goes through), keeps the persisted {@link SyncState} and the progress feed, and decides
+ * what a cycle's outcome means (retry timer, auth pause, follow-up).
  *
- *            trigger (write, online, foreground, interval, poke, retry timer)
- *                 │
- *   ┌──────▶ idle ┴─▶ preparing ─▶ uploading ─▶ downloading ─▶ complete ─┐
- *   │                     │            │             │                   │
- *   │                     └────────────┴─────────────┴──▶ error ─────────┤
- *   │                                          (retryable: backoff timer) │
- *   └─────────────────────────────────────────────────────────────────────┘
+ * A full cycle, as the progress feed shows it:
  *
- * Offline or backgrounded: triggers are ignored and the live channel is closed; coming back
- * online or to the foreground triggers a sync.
+ *   idle ─▶ preparing ─▶ uploading ─▶ downloading ─▶ complete ─▶ idle
+ *                           │  (a failed push still pulls)│
+ *                           └──────────────┴──▶ error ──(retryable: backoff timer)──▶ idle
+ *
+ * Offline or backgrounded: automatic requests are gated off and the live channel is closed;
+ * going offline cancels the cycle in flight; coming back online or to the foreground syncs.
  *
  * Auth (a 401/403 is never retried on a timer):
  *
@@ -23,20 +22,29 @@
 import { LIMITS } from '@ferry/protocol';
 import type { ConflictResolver } from '../conflicts/ConflictResolver.js';
 import { withServerConfig } from '../conflicts/serverStrategies.js';
-import { type SyncError, SyncErrorCode } from '../errors.js';
+import { SyncError, SyncErrorCode } from '../errors.js';
 import { SyncErrorHandler } from '../retry/SyncErrorHandler.js';
 import { defaultTimers, Signal, type Timers } from '../signals.js';
 import type { LocalStore } from '../store/LocalStore.js';
 import type { DeadLetter } from '../store/types.js';
 import { ChangeTracker } from '../tracking/ChangeTracker.js';
-import { type ConflictDecision, ConflictInbox, type StoredConflict, watchConflicts } from './ConflictInbox.js';
+import {
+  type ConflictDecision,
+  ConflictInbox,
+  type ConflictsView,
+  type StoredConflict,
+  watchConflicts,
+} from './ConflictInbox.js';
 import { getOrCreateClientId } from './clientId.js';
 import { DeadLetterQueue } from './DeadLetterQueue.js';
-import { type PullResult, PullSyncStrategy } from './PullSyncStrategy.js';
+import type { PullResult } from './PullSyncStrategy.js';
+import { PullSyncStrategy } from './PullSyncStrategy.js';
 import { type PushResult, PushSyncStrategy } from './PushSyncStrategy.js';
-import { failedPush, runSyncCycle } from './runSyncCycle.js';
+import { emptyPull, emptyPush, failedPush, runSyncCycle } from './runSyncCycle.js';
+import { type CycleOutcome, SyncLoop, type SyncUrgency, type SyncWork } from './SyncLoop.js';
+import { SyncStatus } from './SyncStatus.js';
 import { SyncTriggers } from './SyncTriggers.js';
-import type { SyncConfig, SyncErrorRecord, SyncPause, SyncProgressState, SyncResult, SyncState } from './syncTypes.js';
+import type { SyncConfig, SyncProgressState, SyncResult, SyncState } from './syncTypes.js';
 
 export type {
   LiveChannel,
@@ -49,7 +57,11 @@ export type {
   SyncState,
 } from './syncTypes.js';
 
-const STATE_KEY = 'ferry:syncState';
+interface Engine {
+  tracker: ChangeTracker;
+  push: PushSyncStrategy;
+  pull: PullSyncStrategy;
+}
 
 /**
  * Runs push-then-pull cycles and tells listeners about state and progress.
@@ -67,26 +79,21 @@ export class SyncManager {
   readonly online: Signal<boolean>;
   readonly appActive: Signal<boolean>;
   readonly errorHandler: SyncErrorHandler;
-  #state: SyncState;
-  #progress: SyncProgressState = { phase: 'idle', totalItems: 0, processedItems: 0 };
-  readonly #listeners = new Set<(state: SyncState) => void>();
-  readonly #progressListeners = new Set<(progress: SyncProgressState) => void>();
-  #ready: Promise<{ tracker: ChangeTracker; push: PushSyncStrategy; pull: PullSyncStrategy }>;
-  #running: Promise<void> | null = null;
-  #followUp = false;
-  #abort: AbortController | null = null;
-  /** The in-flight sync was cancelled because the device went offline. */
-  #wentOffline = false;
+  /** Changes the server refused for good: list, retry, discard, subscribe. */
+  readonly deadLetters: DeadLetterQueue;
+  /** Manual conflicts waiting for a decision: list, resolve, subscribe. */
+  readonly conflicts: ConflictsView;
+  readonly #status: SyncStatus;
+  readonly #loop: SyncLoop<SyncResult>;
+  readonly #ready: Promise<Engine>;
   readonly #triggers: SyncTriggers;
+  /** The cycle in flight was cancelled (stop, or the device went offline): not a failure. */
+  #cancelled = false;
   #retryTimer: unknown = null;
-  #idleTimer: unknown = null;
   #probeTimer: unknown = null;
-  #consecutiveFailures = 0;
   #auth: 'ok' | 'probing' | 'paused' = 'ok';
-  readonly #deadLetters: DeadLetterQueue;
   #started = false;
   #stopped = false;
-  readonly #unsubscribeStore: () => void;
 
   constructor(config: SyncConfig) {
     this.#config = config;
@@ -96,17 +103,13 @@ export class SyncManager {
     this.online = config.online ?? new Signal(true);
     this.appActive = config.appActive ?? new Signal(true);
     this.errorHandler = config.errorHandler ?? new SyncErrorHandler();
-    this.#state = {
-      lastSyncTimestamp: 0,
-      pendingChanges: 0,
-      syncInProgress: false,
-      syncErrors: [],
-      cursor: 0,
-      isOnline: this.online.get(),
-      paused: null,
-    };
-    this.#state.paused = this.#pause();
-    this.#deadLetters = new DeadLetterQueue(this.#store);
+    this.#status = new SyncStatus(this.#store, this.#timers, this.#now, config.completeDisplayMs ?? 1500);
+    this.#status.set({ isOnline: this.online.get(), paused: this.#pause() });
+    this.#loop = new SyncLoop<SyncResult>({
+      canStart: (urgency) => this.#canStart(urgency),
+      runCycle: (work, signal) => this.#runCycle(work, signal),
+      onSettled: (outcome, work) => this.#settled(outcome, work),
+    });
     this.#triggers = new SyncTriggers(
       {
         timers: this.#timers,
@@ -116,65 +119,63 @@ export class SyncManager {
         live: config.live,
         syncInterval: config.syncInterval ?? 60_000,
         writeDebounceMs: config.writeDebounceMs ?? 300,
-        cursor: () => this.#state.cursor,
+        cursor: () => this.#status.state.cursor,
       },
       {
         trigger: () => void this.triggerSync(),
-        wake: () => void this.#wake(),
+        wake: () => void (this.#auth === 'ok' ? this.triggerSync() : this.resume()),
         signalsChanged: () => {
-          this.#setState({ isOnline: this.online.get(), paused: this.#pause() });
+          this.#status.set({ isOnline: this.online.get(), paused: this.#pause() });
           // Offline, a request in flight would only wait for its timeout: cancel it. Whatever
           // the server acknowledged is settled already; coming back online syncs again.
-          if (!this.online.get() && this.#abort) {
-            this.#wentOffline = true;
-            this.#abort.abort();
+          if (!this.online.get() && this.#loop.busy) {
+            this.#cancelled = true;
+            this.#loop.cancel();
           }
         },
       },
     );
-    // Subscribed here, not in start(): the pending count is exact right after every committed
-    // write whether or not the triggers run (a write's event carries the count of its commit).
-    this.#unsubscribeStore = this.#store.subscribe((event) => {
-      if (event.pendingChanges !== undefined && event.pendingChanges !== this.#state.pendingChanges) {
-        this.#setState({ pendingChanges: event.pendingChanges });
-      }
-    });
+    this.deadLetters = new DeadLetterQueue(this.#store, { onRetried: () => void this.triggerSync() });
+    let inbox: Promise<ConflictInbox> | undefined;
+    const openInbox = () =>
+      (inbox ??= this.ready().then(
+        (tracker) => new ConflictInbox(tracker, { onResolved: () => void this.triggerSync() }),
+      ));
+    this.conflicts = {
+      list: async () => (await openInbox()).list(),
+      resolve: async (id, decision) => (await openInbox()).resolve(id, decision),
+      subscribe: (listener) => watchConflicts(this.#store, listener),
+    };
     this.#ready = this.#initialize();
     // Surface init failures through the state, not as an unhandled rejection.
-    this.#ready.catch((error) => this.#recordError(error));
+    this.#ready.catch((error) => this.#status.recordError(this.errorHandler.categorizeError(error)));
     if (config.autoStart ?? true) this.start();
   }
 
-  async #initialize() {
+  async #initialize(): Promise<Engine> {
+    const config = this.#config;
     const tracker =
-      this.#config.changeTracker ??
-      new ChangeTracker(this.#store, this.#config.clientId ?? (await getOrCreateClientId(this.#store)));
-    const resolver = this.#config.conflictResolver as Partial<ConflictResolver> | undefined;
+      config.changeTracker ??
+      new ChangeTracker(this.#store, config.clientId ?? (await getOrCreateClientId(this.#store)));
+    const resolver = config.conflictResolver as Partial<ConflictResolver> | undefined;
     // On connect the server says which entity types it declares, its limits and the conflict
     // strategies it arbitrates with: writes are checked and pushes sized by them from then on.
-    const api = withServerConfig(this.#config.remoteAPI, async (serverConfig) => {
+    const api = withServerConfig(config.remoteAPI, async (serverConfig) => {
       resolver?.adoptServerStrategies?.(serverConfig.conflictStrategies);
       await tracker.rules.learn(serverConfig, this.#store.closed ? undefined : this.#store.kv);
     });
+    const withResolver = config.conflictResolver ? { conflictResolver: config.conflictResolver } : {};
     const push = new PushSyncStrategy(api, tracker, {
-      batchSize: this.#config.batchSize ?? LIMITS.maxChangesPerPush,
+      batchSize: config.batchSize ?? LIMITS.maxChangesPerPush,
       now: this.#now,
-      ...(this.#config.conflictResolver ? { conflictResolver: this.#config.conflictResolver } : {}),
+      ...withResolver,
     });
     const pull = new PullSyncStrategy(api, tracker, {
-      pageSize: this.#config.pageSize ?? LIMITS.maxPullLimit,
-      ...(this.#config.pullTypes ? { types: this.#config.pullTypes } : {}),
-      ...(this.#config.conflictResolver ? { conflictResolver: this.#config.conflictResolver } : {}),
+      pageSize: config.pageSize ?? LIMITS.maxPullLimit,
+      ...(config.pullTypes ? { types: config.pullTypes } : {}),
+      ...withResolver,
     });
-    const saved = await this.#store.kv.getItem(STATE_KEY);
-    if (saved) {
-      const parsed = JSON.parse(saved) as Partial<SyncState>;
-      this.#state.lastSyncTimestamp = Number(parsed.lastSyncTimestamp ?? 0);
-      this.#state.syncErrors = Array.isArray(parsed.syncErrors) ? parsed.syncErrors : [];
-    }
-    this.#state.pendingChanges = await this.#store.countPending();
-    this.#state.cursor = await pull.getCursor();
-    this.#notify();
+    await this.#status.load(await pull.getCursor());
     return { tracker, push, pull };
   }
 
@@ -190,266 +191,219 @@ export class SyncManager {
     this.#triggers.start();
   }
 
-  /** Coming back online or to the foreground: an auth pause gets one more probe. */
-  #wake(): Promise<void> {
-    return this.#auth === 'ok' ? this.triggerSync() : this.resume();
-  }
-
   /**
    * Leaves the auth pause (call it after the user signs in again) and syncs at once; the
    * transport asks the token provider for a fresh token. Without a pause it is `triggerSync()`.
    */
-  resume(): Promise<void> {
+  async resume(): Promise<void> {
     if (this.#auth !== 'ok') this.#auth = 'probing';
-    return this.#run();
+    await this.#loop.request('full', 'probe');
   }
 
-  /** Stops every trigger and timer and cancels in-flight requests. Waits for the running sync to end. */
+  /** Stops every trigger and timer and cancels the cycle in flight. Waits for it to end. */
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#triggers.stop();
-    this.#unsubscribeStore();
-    for (const timer of [this.#retryTimer, this.#idleTimer, this.#probeTimer]) {
-      if (timer !== null) this.#timers.clearTimeout(timer);
-    }
-    this.#abort?.abort();
-    await this.#running?.catch(() => undefined);
+    this.#status.stop();
+    for (const timer of [this.#retryTimer, this.#probeTimer]) if (timer !== null) this.#timers.clearTimeout(timer);
+    this.#cancelled = true;
+    await this.#loop.stop();
   }
 
   getState(): SyncState {
-    return this.#state;
+    return this.#status.state;
   }
 
   getProgress(): SyncProgressState {
-    return this.#progress;
+    return this.#status.progress;
   }
 
   subscribe(listener: (state: SyncState) => void): () => void {
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
+    return this.#status.subscribe(listener);
   }
 
   subscribeToProgress(listener: (progress: SyncProgressState) => void): () => void {
-    this.#progressListeners.add(listener);
-    return () => {
-      this.#progressListeners.delete(listener);
-    };
+    return this.#status.subscribeToProgress(listener);
   }
 
-  /** Changes the server rejected for good, oldest first. */
+  /**
+   * Asks for a sync: starts one, or joins the one follow-up of the sync running now. Nothing
+   * happens offline, in the background, or while paused for auth. Resolves when the cycle it
+   * joined has ended; never rejects (failures land in the state).
+   */
+  async triggerSync(): Promise<void> {
+    await this.#loop.request('full', 'auto');
+  }
+
+  /**
+   * Runs one full push-then-pull sync that starts after this call (after the running one, if
+   * any), whatever the signals say. Rejects with the categorised error when it fails (the
+   * seed's `performFullSync`, behind `forceSync` and `sync`).
+   */
+  async performFullSync(): Promise<SyncResult> {
+    const outcome = await this.#forced('full');
+    if (!outcome.ok) throw this.errorHandler.categorizeError(outcome.error);
+    return outcome.value;
+  }
+
+  /**
+   * The push phase alone, as a cycle of the one loop. A failed request does not reject: its
+   * changes count as `failed` and the categorised error is in `error` (they stay queued).
+   */
+  async pushChanges(): Promise<PushResult & { error?: SyncError }> {
+    const outcome = await this.#forced('push');
+    if (outcome.ok) return outcome.value.push;
+    const error = this.errorHandler.categorizeError(outcome.error);
+    const { tracker } = await this.#ready;
+    return failedPush(error, await tracker.getPendingChanges(this.#config.batchSize ?? LIMITS.maxChangesPerPush));
+  }
+
+  /** The pull phase alone, as a cycle of the one loop; rejects with the categorised error. */
+  async pullChanges(): Promise<PullResult> {
+    const outcome = await this.#forced('pull');
+    if (!outcome.ok) throw this.errorHandler.categorizeError(outcome.error);
+    return outcome.value.pull;
+  }
+
+  /** Changes the server rejected for good, oldest first (`deadLetters.list()`). */
   listDeadLetters(): Promise<DeadLetter[]> {
-    return this.#deadLetters.list();
+    return this.deadLetters.list();
   }
 
   /** Sends a dead change again (same id) and syncs; false when there is no such dead letter. */
-  async retryDeadLetter(changeId: string): Promise<boolean> {
-    const found = await this.#deadLetters.retry(changeId);
-    if (found) {
-      await this.#refreshPending();
-      void this.triggerSync();
-    }
-    return found;
+  retryDeadLetter(changeId: string): Promise<boolean> {
+    return this.deadLetters.retry(changeId);
   }
 
   /** Forgets a dead change; false when there is no such dead letter. */
   discardDeadLetter(changeId: string): Promise<boolean> {
-    return this.#deadLetters.discard(changeId);
+    return this.deadLetters.discard(changeId);
   }
 
   /** Hears the dead-letter list now and whenever it changes; returns unsubscribe. */
   subscribeToDeadLetters(listener: (deadLetters: DeadLetter[]) => void): () => void {
-    return this.#deadLetters.subscribe(listener);
-  }
-
-  /**
-   * Starts a sync unless one is running (then one follow-up is queued), the device is
-   * offline, the app is in the background, or syncing is paused for auth. Never rejects:
-   * failures land in the state.
-   */
-  triggerSync(): Promise<void> {
-    if (this.#auth !== 'ok' && !this.#running) return Promise.resolve();
-    return this.#run();
-  }
-
-  #run(): Promise<void> {
-    if (this.#stopped) return Promise.resolve();
-    if (this.#running) {
-      this.#followUp = true;
-      return this.#running;
-    }
-    if (!this.online.get() || !this.appActive.get()) return Promise.resolve();
-    this.#running = this.#loop().finally(() => {
-      this.#running = null;
-    });
-    return this.#running;
-  }
-
-  async #loop(): Promise<void> {
-    do {
-      this.#followUp = false;
-      try {
-        await this.#performSync();
-      } catch {
-        // Recorded in the state by #performSync; a failed sync does not run the follow-up.
-        this.#followUp = false;
-      }
-    } while (this.#followUp && !this.#stopped && this.#auth === 'ok' && this.#state.paused === null);
-  }
-
-  /**
-   * Runs one full push-then-pull sync now, waiting for a running one first. Rejects with
-   * the categorised error when it fails (the seed's `performFullSync`, behind `forceSync`).
-   */
-  async performFullSync(): Promise<SyncResult> {
-    await this.#running?.catch(() => undefined);
-    let result: SyncResult | undefined;
-    const run = this.#performSync().then((r) => {
-      result = r;
-    });
-    this.#running = run.catch(() => undefined).finally(() => (this.#running = null));
-    await run;
-    return result!;
-  }
-
-  /**
-   * The push phase alone. A failed request does not reject: its changes count as `failed`
-   * and the categorised error is in `error` (they stay queued for the next sync).
-   */
-  async pushChanges(): Promise<PushResult & { error?: SyncError }> {
-    const { push, tracker } = await this.#ready;
-    try {
-      return await push.pushChanges();
-    } catch (caught) {
-      const error = this.errorHandler.categorizeError(caught);
-      return failedPush(error, await tracker.getPendingChanges(this.#config.batchSize ?? LIMITS.maxChangesPerPush));
-    } finally {
-      await this.#refreshPending();
-    }
-  }
-
-  /** The pull phase alone. */
-  async pullChanges(): Promise<PullResult> {
-    const { pull } = await this.#ready;
-    const result = await pull.pullChanges();
-    this.#setState({ cursor: result.cursor });
-    return result;
-  }
-
-  // ── conflict inbox (thin delegation to ConflictInbox) ─────────────────────────────────────
-  #conflictInbox: Promise<ConflictInbox> | undefined;
-
-  #inbox(): Promise<ConflictInbox> {
-    this.#conflictInbox ??= this.ready().then(
-      (tracker) => new ConflictInbox(tracker, { onResolved: () => void this.triggerSync() }),
-    );
-    return this.#conflictInbox;
+    return this.deadLetters.subscribe(listener);
   }
 
   /** Manual conflicts waiting for a decision (persisted: they survive a restart), oldest first. */
-  async listConflicts(): Promise<StoredConflict[]> {
-    return (await this.#inbox()).list();
+  listConflicts(): Promise<StoredConflict[]> {
+    return this.conflicts.list();
   }
 
   /**
    * Decides a parked conflict: it becomes one new change that syncs, the entity's held
    * changes are released, and a sync is triggered. An unknown id throws and changes nothing.
    */
-  async resolveConflict(id: string, resolution: ConflictDecision): Promise<void> {
-    await (await this.#inbox()).resolve(id, resolution);
+  resolveConflict(id: string, resolution: ConflictDecision): Promise<void> {
+    return this.conflicts.resolve(id, resolution);
   }
 
   /** Calls `listener` after every change of the conflict inbox; returns the unsubscribe function. */
   subscribeToConflicts(listener: () => void): () => void {
-    return watchConflicts(this.#store, listener);
+    return this.conflicts.subscribe(listener);
   }
-  // ── end of conflict inbox ─────────────────────────────────────────────────────────────────
 
-  async #performSync(): Promise<SyncResult> {
-    const { push, pull } = await this.#ready;
-    if (this.#retryTimer !== null) {
-      this.#timers.clearTimeout(this.#retryTimer);
-      this.#retryTimer = null;
-    }
-    if (this.#idleTimer !== null) {
-      this.#timers.clearTimeout(this.#idleTimer);
-      this.#idleTimer = null;
-    }
-    const abort = new AbortController();
-    this.#abort = abort;
-    this.#wentOffline = false;
-    this.#setState({ syncInProgress: true });
-    this.#setProgress({ phase: 'preparing', totalItems: 0, processedItems: 0 });
+  async #forced(work: SyncWork): Promise<CycleOutcome<SyncResult>> {
+    const outcome = await this.#loop.request(work, 'forced');
+    if (outcome) return outcome;
+    throw new SyncError(SyncErrorCode.UNKNOWN_ERROR, 'This SyncManager is stopped; create a new one to sync', {
+      retryable: false,
+    });
+  }
+
+  #canStart(urgency: SyncUrgency): boolean {
+    if (this.#stopped) return false;
+    if (urgency === 'forced') return true;
+    if (!this.online.get() || !this.appActive.get()) return false;
+    return urgency === 'probe' || this.#auth === 'ok';
+  }
+
+  /** One cycle of the loop. Never rejects: a failure is an outcome. */
+  async #runCycle(work: SyncWork, signal: AbortSignal): Promise<CycleOutcome<SyncResult>> {
+    let engine: Engine;
     try {
-      const { push: pushResult, pull: pullResult } = await runSyncCycle(push, pull, {
-        signal: abort.signal,
-        onProgress: (progress) => this.#setProgress(progress),
-        afterPush: () => this.#refreshPending(),
+      engine = await this.#ready;
+    } catch (error) {
+      return { ok: false, error };
+    }
+    if (this.#retryTimer !== null) this.#timers.clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+    this.#cancelled = this.#stopped;
+    this.#status.set({ syncInProgress: true });
+    try {
+      return work === 'full' ? await this.#fullCycle(engine, signal) : await this.#phase(engine, work, signal);
+    } finally {
+      await this.#status.persist();
+      // Also after a failed pull: the push before it may have dead-lettered changes.
+      await this.deadLetters.refresh().catch(() => undefined);
+    }
+  }
+
+  async #fullCycle({ push, pull }: Engine, signal: AbortSignal): Promise<CycleOutcome<SyncResult>> {
+    this.#status.progressTo({ phase: 'preparing', totalItems: 0, processedItems: 0 });
+    try {
+      const result = await runSyncCycle(push, pull, {
+        signal,
+        onProgress: (progress) => this.#status.progressTo(progress),
+        afterPush: () => this.#status.refreshPending(),
       });
-      // Conflicts resolved during the pull may have queued changes: push them in a follow-up.
       const pending = await this.#store.countPending();
-      if (pullResult.conflicts > 0 && pending > 0) this.#followUp = true;
-      this.#consecutiveFailures = 0;
-      const changeErrors = pushResult.results
-        .filter((r) => !r.success && r.error)
-        .map((r) => ({
-          changeId: r.changeId,
-          errorCode: r.error!.code,
-          message: r.error!.message,
-          retryCount: 0,
-          lastRetryTimestamp: this.#now(),
-        }));
+      // Conflicts resolved during the pull may have queued changes: push them in a follow-up.
+      if (result.pull.conflicts > 0 && pending > 0) void this.#loop.request('full', 'auto');
       // Any sync that gets through proves the token works again.
       this.#auth = 'ok';
-      this.#setState({
-        lastSyncTimestamp: this.#now(),
-        syncErrors: changeErrors,
-        pendingChanges: pending,
-        cursor: pullResult.cursor,
-        paused: this.#pause(),
-      });
-      this.#setProgress({
-        phase: 'complete',
-        totalItems: pushResult.totalChanges + pullResult.totalChanges,
-        processedItems: pushResult.totalChanges + pullResult.totalChanges,
-      });
-      this.#scheduleIdle();
-      return { push: pushResult, pull: pullResult };
+      this.#status.completed(result, pending, this.#pause());
+      return { ok: true, value: result };
     } catch (caught) {
       // A failed push does not skip the pull: the cursor may have moved.
-      if (!this.#store.closed) this.#setState({ cursor: await pull.getCursor().catch(() => this.#state.cursor) });
-      if (this.#stopped || this.#wentOffline) {
-        // Cancelled by stop() or by going offline: not a failure worth showing or retrying.
-        this.#setProgress({ phase: 'idle', totalItems: 0, processedItems: 0 });
-        throw this.errorHandler.categorizeError(caught);
+      if (!this.#store.closed) {
+        this.#status.set({ cursor: await pull.getCursor().catch(() => this.#status.state.cursor) });
       }
-      const error = this.#recordError(caught);
-      if (error.code === SyncErrorCode.AUTH_ERROR) this.#onAuthError();
-      else if (error.retryable) this.#scheduleRetry(error);
-      throw error;
-    } finally {
-      this.#abort = null;
-      await this.#persist();
-      // Also after a failed pull: the push before it may have dead-lettered changes.
-      await this.#deadLetters.refresh().catch(() => undefined);
-      this.#setState({ syncInProgress: false });
+      const error = this.errorHandler.categorizeError(caught);
+      // Cancelled by stop() or by going offline: not a failure worth showing or retrying.
+      if (this.#cancelled) this.#status.progressTo({ phase: 'idle', totalItems: 0, processedItems: 0 });
+      else this.#status.recordError(error);
+      return { ok: false, error };
     }
   }
 
-  #recordError(caught: unknown): SyncError {
-    const error = this.errorHandler.categorizeError(caught);
-    this.#consecutiveFailures++;
-    const record: SyncErrorRecord = {
-      errorCode: error.code,
-      message: error.message,
-      retryCount: this.#consecutiveFailures - 1,
-      lastRetryTimestamp: this.#now(),
-    };
-    this.#setState({ syncErrors: [...this.#state.syncErrors.slice(-19), record] });
-    this.#setProgress({ phase: 'error', totalItems: 0, processedItems: 0, error: error.message });
-    this.#scheduleIdle();
-    return error;
+  async #phase({ push, pull }: Engine, work: 'push' | 'pull', signal: AbortSignal): Promise<CycleOutcome<SyncResult>> {
+    try {
+      if (work === 'push')
+        return {
+          ok: true,
+          value: { push: await push.pushChanges({ signal }), pull: emptyPull(this.#status.state.cursor) },
+        };
+      const result = await pull.pullChanges({ signal });
+      this.#status.set({ cursor: result.cursor });
+      return { ok: true, value: { push: emptyPush(), pull: result } };
+    } catch (error) {
+      return { ok: false, error };
+    } finally {
+      await this.#status.refreshPending();
+    }
+  }
+
+  /**
+   * After a cycle, once the loop has settled it: timers are set here, never mid-cycle, and
+   * before `syncInProgress` turns false (a listener that hears it finds the retry scheduled).
+   */
+  #settled(outcome: CycleOutcome<SyncResult>, work: SyncWork): void {
+    this.#scheduleAfter(outcome, work);
+    this.#status.set({ syncInProgress: false });
+  }
+
+  #scheduleAfter(outcome: CycleOutcome<SyncResult>, work: SyncWork): void {
+    if (outcome.ok || work !== 'full' || this.#cancelled || this.#stopped) return;
+    const error = this.errorHandler.categorizeError(outcome.error);
+    if (error.code === SyncErrorCode.AUTH_ERROR) this.#onAuthError();
+    else if (error.retryable) {
+      const delay = this.errorHandler.calculateDelay(this.#status.consecutiveFailures, error);
+      this.#retryTimer = this.#timers.setTimeout(() => {
+        this.#retryTimer = null;
+        void this.triggerSync();
+      }, delay);
+    }
   }
 
   /** First auth failure: one probe at once (with a refreshed token); a failed probe pauses. */
@@ -458,69 +412,18 @@ export class SyncManager {
       this.#auth = 'probing';
       this.#probeTimer = this.#timers.setTimeout(() => {
         this.#probeTimer = null;
-        void this.#afterRunning(() => (this.#auth === 'probing' ? this.#run() : undefined));
+        if (this.#auth === 'probing') void this.#loop.request('full', 'probe');
       }, 0);
     } else {
       this.#auth = 'paused';
     }
-    this.#setState({ paused: this.#pause() });
+    this.#status.set({ paused: this.#pause() });
   }
 
-  #pause(): SyncPause | null {
+  #pause(): SyncState['paused'] {
     if (this.#auth !== 'ok') return 'auth';
     if (!this.online.get()) return 'offline';
     if (!this.appActive.get()) return 'background';
     return null;
-  }
-
-  #scheduleRetry(error: SyncError): void {
-    const delay = this.errorHandler.calculateDelay(this.#consecutiveFailures, error);
-    this.#retryTimer = this.#timers.setTimeout(() => {
-      this.#retryTimer = null;
-      void this.#afterRunning(() => this.triggerSync());
-    }, delay);
-  }
-
-  /**
-   * Runs `fn` once the current run has ended. A timer set by a failed sync can fire while that
-   * run is still winding down, and a failed run drops follow-ups (the timer is the follow-up).
-   */
-  async #afterRunning(fn: () => Promise<void> | undefined): Promise<void> {
-    await this.#running?.catch(() => undefined);
-    await fn();
-  }
-
-  #scheduleIdle(): void {
-    if (this.#idleTimer !== null) this.#timers.clearTimeout(this.#idleTimer);
-    this.#idleTimer = this.#timers.setTimeout(() => {
-      this.#idleTimer = null;
-      if (!this.#state.syncInProgress) this.#setProgress({ phase: 'idle', totalItems: 0, processedItems: 0 });
-    }, this.#config.completeDisplayMs ?? 1500);
-  }
-
-  async #refreshPending(): Promise<void> {
-    if (this.#store.closed) return;
-    const pendingChanges = await this.#store.countPending();
-    if (pendingChanges !== this.#state.pendingChanges) this.#setState({ pendingChanges });
-  }
-
-  async #persist(): Promise<void> {
-    if (this.#store.closed) return;
-    const { lastSyncTimestamp, syncErrors } = this.#state;
-    await this.#store.kv.setItem(STATE_KEY, JSON.stringify({ lastSyncTimestamp, syncErrors }));
-  }
-
-  #setState(partial: Partial<SyncState>): void {
-    this.#state = { ...this.#state, ...partial };
-    this.#notify();
-  }
-
-  #notify(): void {
-    for (const listener of [...this.#listeners]) listener(this.#state);
-  }
-
-  #setProgress(progress: SyncProgressState): void {
-    this.#progress = progress;
-    for (const listener of [...this.#progressListeners]) listener(progress);
   }
 }

@@ -1,7 +1,7 @@
 import { type SyncError, SyncErrorCode } from '../errors.js';
 import { categorizeError } from '../retry/categorizeError.js';
 import type { OutboxEntry } from '../store/types.js';
-import type { PullSyncStrategy } from './PullSyncStrategy.js';
+import type { PullResult, PullSyncStrategy } from './PullSyncStrategy.js';
 import type { PushResult, PushSyncStrategy } from './PushSyncStrategy.js';
 import type { SyncProgressState, SyncResult } from './syncTypes.js';
 
@@ -46,7 +46,7 @@ export async function runSyncCycle(
     .catch((error: unknown) => {
       if (hooks.signal.aborted || categorizeError(error).code === SyncErrorCode.AUTH_ERROR) throw error;
       pushError = error;
-      return EMPTY_PUSH;
+      return emptyPush();
     });
   await hooks.afterPush();
 
@@ -70,7 +70,15 @@ export async function runSyncCycle(
   return { push: pushResult, pull: pullResult };
 }
 
-const EMPTY_PUSH: PushResult = { totalChanges: 0, successful: 0, failed: 0, conflicts: 0, results: [] };
+/** A push that sent nothing (a pull-only cycle, or a push that failed before its pull). */
+export function emptyPush(): PushResult {
+  return { totalChanges: 0, successful: 0, failed: 0, conflicts: 0, results: [] };
+}
+
+/** A pull that fetched nothing (a push-only cycle). */
+export function emptyPull(cursor: number): PullResult {
+  return { totalChanges: 0, successful: 0, failed: 0, conflicts: 0, pages: 0, cursor };
+}
 
 /** The push result of a request that failed as a whole: every change sent counts as failed. */
 export function failedPush(error: SyncError, sent: readonly OutboxEntry[]): PushResult & { error: SyncError } {
