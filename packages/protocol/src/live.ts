@@ -7,13 +7,15 @@
  *     │── open ─────────────────────────────────▶│
  *     │── { type: 'hello', protocolVersion, token } ▶│  (within helloTimeoutMs, else close 4408)
  *     │◀──────────────── { type: 'ready', cursor } ──│  (cursor: the scope's latest seq)
- *     │◀──────────────── { type: 'poke', cursor } ───│  (after every commit in the scope)
+ *     │◀──────────────── { type: 'poke', cursor } ───│  (after every commit in the private space)
+ *     │◀───────── { type: 'poke', cursor, space } ───│  (after every commit in a shared space of the user)
  *     │◀──────────────── { type: 'heartbeat' } ──────│  (every heartbeat; plus ws ping frames)
  *     │◀──────────────── close 4001 ─────────────────│  (the token expired: reconnect with a fresh one)
  *
  * A poke carries no data: it only says "pull now". A lost poke costs latency, never data,
  * because the client also pulls on every (re)connect and on its periodic interval.
  */
+import { isSpaceId } from './spaces.js';
 
 /** Largest message either side accepts on the live channel, in bytes. */
 export const LIVE_MAX_PAYLOAD = 16 * 1024;
@@ -44,7 +46,7 @@ export interface LiveHello {
 /** Messages the server sends. */
 export type LiveServerMessage =
   | { type: 'ready'; cursor: number }
-  | { type: 'poke'; cursor: number }
+  | { type: 'poke'; cursor: number; space?: string }
   | { type: 'heartbeat' };
 
 /** Parses a server message; `null` for anything that is not a well-formed one. */
@@ -52,6 +54,9 @@ export function parseLiveServerMessage(text: string): LiveServerMessage | null {
   const value = parseObject(text);
   if (!value) return null;
   if (value.type === 'heartbeat') return { type: 'heartbeat' };
+  if (value.type === 'poke' && isSeq(value.cursor) && isSpaceId(value.space)) {
+    return { type: 'poke', cursor: value.cursor, space: value.space };
+  }
   if ((value.type === 'ready' || value.type === 'poke') && isSeq(value.cursor)) {
     return { type: value.type, cursor: value.cursor };
   }

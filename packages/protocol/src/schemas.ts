@@ -5,6 +5,7 @@
 import * as v from 'valibot';
 import { isHlc } from './hlc.js';
 import { isFieldName, jsonProblem, type RecordData } from './json.js';
+import { MAX_CHECKPOINT_SPACES, MembershipSchema, RESERVED_TYPES, SpaceIdSchema } from './spaces.js';
 import { LIMITS } from './version.js';
 import type { VersionVector } from './versionVector.js';
 
@@ -18,6 +19,11 @@ export const CHANGE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 export const EntityTypeSchema = v.pipe(
   v.string(),
   v.regex(ENTITY_TYPE_PATTERN, 'entityType must be 1-64 letters, digits or "_", starting with a letter'),
+);
+/** A declared entity type, or one of the reserved membership types (`$space`, `$member`). */
+export const ChangeEntityTypeSchema = v.union(
+  [EntityTypeSchema, v.picklist(RESERVED_TYPES)],
+  'entityType must be 1-64 letters, digits or "_", starting with a letter (or "$space" / "$member")',
 );
 export const ClientIdSchema = v.pipe(
   v.string(),
@@ -149,7 +155,7 @@ export type Operation = v.InferOutput<typeof OperationSchema>;
 export const ChangeSchema = v.pipe(
   v.strictObject({
     id: ChangeIdSchema,
-    entityType: EntityTypeSchema,
+    entityType: ChangeEntityTypeSchema,
     entityId: EntityIdSchema,
     operation: OperationSchema,
     data: v.nullable(ChangeDataSchema),
@@ -166,6 +172,8 @@ export const ChangeSchema = v.pipe(
      * (a merged conflict resolution); the server keeps them as the record's field clocks.
      */
     fieldHlcs: v.optional(FieldHlcsSchema),
+    /** The shared space the change writes in; absent for the user's private space. */
+    space: v.optional(SpaceIdSchema),
   }),
   v.check(
     (change) => (change.operation === 'DELETE' ? change.data === null : change.data !== null),
@@ -176,7 +184,7 @@ export type Change = v.InferOutput<typeof ChangeSchema>;
 
 /** An entity as the server holds it: the latest state, or a tombstone. */
 export const ServerRecordSchema = v.object({
-  entityType: EntityTypeSchema,
+  entityType: ChangeEntityTypeSchema,
   entityId: EntityIdSchema,
   data: v.nullable(RecordDataSchema),
   deleted: v.boolean(),
@@ -263,6 +271,60 @@ export const PullResponseSchema = v.object({
   horizon: v.optional(Cursor),
 });
 export type PullResponse = v.InferOutput<typeof PullResponseSchema>;
+
+/**
+ * Body of `POST /v1/pull`, the multi-space pull: one request serves every space of the user.
+ * `private` is the cursor of the user's private space (omit it to skip that space); `spaces`
+ * maps shared space ids to cursors. A space of the user missing from `spaces` is pulled from
+ * 0 (backfill after a grant); an id the user is not a member of is ignored (the device purges
+ * it when it sees the membership list).
+ */
+export const MultiPullRequestSchema = v.strictObject({
+  private: v.optional(Cursor),
+  spaces: v.optional(
+    v.pipe(
+      v.custom<Record<string, unknown>>(
+        (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+        'spaces must be an object of space id → cursor',
+      ),
+      v.check(
+        (value) => Object.keys(value).length <= MAX_CHECKPOINT_SPACES,
+        `spaces names at most ${MAX_CHECKPOINT_SPACES} spaces`,
+      ),
+      v.record(SpaceIdSchema, Cursor),
+    ),
+    {},
+  ),
+  limit: v.optional(v.pipe(Cursor, v.minValue(1), v.maxValue(LIMITS.maxPullLimit)), LIMITS.defaultPullLimit),
+  types: v.optional(v.pipe(v.array(EntityTypeSchema), v.maxLength(256))),
+});
+export type MultiPullRequest = v.InferOutput<typeof MultiPullRequestSchema>;
+
+/** One space's page in a multi-space pull: apply `changes` and store `cursor` in one local transaction. */
+export const SpacePageSchema = v.object({
+  /** The shared space, or null for the private space. */
+  space: v.nullable(SpaceIdSchema),
+  changes: v.array(ServerRecordSchema),
+  cursor: Cursor,
+  hasMore: v.boolean(),
+  /**
+   * The device's cursor for this space is older than the space's compaction horizon: drop the
+   * space's local records and pull it again from 0 (its pending writes stay in the outbox).
+   */
+  reset: v.optional(v.boolean()),
+});
+export type SpacePage = v.InferOutput<typeof SpacePageSchema>;
+
+export const MultiPullResponseSchema = v.object({
+  /** Every shared space the user belongs to now; a space the device holds that is missing here was revoked. */
+  membership: v.array(MembershipSchema),
+  /** Pages of the spaces with something past the device's cursor, at most `limit` records in all. */
+  pages: v.array(SpacePageSchema),
+  /** True while any space has more to pull: ask again with the new cursors. */
+  hasMore: v.boolean(),
+  serverTime: Counter,
+});
+export type MultiPullResponse = v.InferOutput<typeof MultiPullResponseSchema>;
 
 export const ErrorBodySchema = v.object({ error: ResultErrorSchema });
 

@@ -7,6 +7,7 @@ import {
   ERROR_META,
   type ErrorCode,
   type HybridLogicalClock,
+  isReservedType,
   mergeVersionVectors,
   type RecordData,
   type ServerRecord,
@@ -61,6 +62,8 @@ export function decideChange(input: DecideInput, context: DecideContext): Decisi
   if (alreadyApplied) return { kind: 'skip', result: { changeId: change.id, status: 'duplicate', record: current } };
 
   const entity = context.schema.entities.get(change.entityType);
+  // Membership types ($space, $member) are checked by decideInSpace before they get here.
+  if (isReservedType(change.entityType)) return { kind: 'write', record: nextRecord(change, current, context.clock), change };
   if (entity === undefined) {
     const declared = [...context.schema.entities.keys()].join(', ');
     return reject(

@@ -1,4 +1,4 @@
-import type { Change, ServerRecord } from '@ferry/protocol';
+import type { Change, Role, ServerRecord } from '@ferry/protocol';
 import pg from 'pg';
 import { PostgresRateCounter } from '../rateLimit/PostgresRateCounter.js';
 import type { RateCounter } from '../rateLimit/RateCounter.js';
@@ -7,6 +7,7 @@ import { compactPostgres } from './PostgresStorageCompact.js';
 import { PostgresCommitFeed } from './PostgresStorageListener.js';
 import { migratePostgres, RECORD_COLUMNS, type RecordRow, toRecord } from './PostgresStorageSchema.js';
 import {
+  type ApplyOptions,
   type ApplyOutcome,
   asSnapshotPage,
   type ChangeDecider,
@@ -18,6 +19,7 @@ import {
   type PullOptions,
   type PullPage,
   type ServerStorage,
+  type SpaceState,
 } from './ServerStorage.js';
 
 /** Options of {@link PostgresStorage.open}. */
@@ -107,8 +109,49 @@ export class PostgresStorage implements ServerStorage {
     return storage;
   }
 
-  async applyChanges(scope: string, changes: readonly Change[], decide: ChangeDecider): Promise<ApplyOutcome> {
-    return applyChangesPostgres(this.#pool, { scope, changes, decide, now: this.#now() });
+  async applyChanges(
+    scope: string,
+    changes: readonly Change[],
+    decide: ChangeDecider,
+    options: ApplyOptions = {},
+  ): Promise<ApplyOutcome> {
+    return applyChangesPostgres(this.#pool, { scope, changes, decide, now: this.#now(), actor: options.actor });
+  }
+
+  async memberships(user: string): Promise<SpaceState[]> {
+    const { rows } = await this.#pool.query<{ id: string; name: string; role: Role; seq: string }>(
+      `SELECT m.space AS id, s.name, m.role, coalesce(c.seq, 0) AS seq
+       FROM ferry_space_members m JOIN ferry_spaces s ON s.id = m.space LEFT JOIN ferry_scopes c ON c.scope = m.space
+       WHERE m.user_id = $1 ORDER BY m.space`,
+      [user],
+    );
+    return rows.map((row) => ({ ...row, seq: Number(row.seq) }));
+  }
+
+  async roleOf(space: string, user: string): Promise<Role | null> {
+    const { rows } = await this.#pool.query<{ role: Role }>(
+      'SELECT role FROM ferry_space_members WHERE space = $1 AND user_id = $2',
+      [space, user],
+    );
+    return rows[0]?.role ?? null;
+  }
+
+  async members(space: string): Promise<string[]> {
+    const { rows } = await this.#pool.query<{ user_id: string }>(
+      'SELECT user_id FROM ferry_space_members WHERE space = $1',
+      [space],
+    );
+    return rows.map((row) => row.user_id);
+  }
+
+  async currentSeqs(scopes: readonly string[]): Promise<Map<string, number>> {
+    const seqs = new Map<string, number>(scopes.map((scope) => [scope, 0]));
+    const { rows } = await this.#pool.query<{ scope: string; seq: string }>(
+      'SELECT scope, seq FROM ferry_scopes WHERE scope = ANY($1::text[])',
+      [[...scopes]],
+    );
+    for (const row of rows) seqs.set(row.scope, Number(row.seq));
+    return seqs;
   }
 
   async getRecord(scope: string, entityType: string, entityId: string): Promise<ServerRecord | null> {

@@ -1,9 +1,9 @@
-import type { Change, ChangeResult, ServerRecord } from '@ferry/protocol';
+import type { Change, ChangeResult, Role, ServerRecord } from '@ferry/protocol';
 import type pg from 'pg';
 import { HttpError } from '../errors.js';
 import { COMMIT_CHANNEL, commitPayload } from './PostgresStorageListener.js';
 import { RECORD_COLUMNS, type RecordRow, toRecord } from './PostgresStorageSchema.js';
-import type { ApplyOutcome, ChangeDecider } from './ServerStorage.js';
+import type { ApplyOutcome, ChangeDecider, MembershipEffect } from './ServerStorage.js';
 
 /** One push, as {@link applyChangesPostgres} runs it. */
 export interface PostgresPush {
@@ -12,6 +12,40 @@ export interface PostgresPush {
   decide: ChangeDecider;
   /** Wall clock (ms) stamped on the rows for compaction. */
   now: number;
+  /** The pushing user, whose role in the scope the decisions get (shared spaces). */
+  actor?: string | undefined;
+}
+
+const ROLE_OF = 'SELECT role FROM ferry_space_members WHERE space = $1 AND user_id = $2';
+
+async function readRole(client: pg.PoolClient, scope: string, actor: string): Promise<Role | null> {
+  const { rows } = await client.query<{ role: Role }>(ROLE_OF, [scope, actor]);
+  return rows[0]?.role ?? null;
+}
+
+/** Writes a membership effect inside the push transaction (rare: one statement or two). */
+async function applyEffect(client: pg.PoolClient, effect: MembershipEffect, now: number): Promise<void> {
+  if (effect.kind === 'space') {
+    if (effect.createdBy === undefined) {
+      await client.query('UPDATE ferry_spaces SET name = $2 WHERE id = $1', [effect.space, effect.name]);
+      return;
+    }
+    await client.query('INSERT INTO ferry_spaces (id, name, created_by, created_at) VALUES ($1, $2, $3, $4)', [
+      effect.space,
+      effect.name,
+      effect.createdBy,
+      now,
+    ]);
+    await applyEffect(client, { kind: 'member', space: effect.space, user: effect.createdBy, role: 'owner' }, now);
+  } else if (effect.role === null) {
+    await client.query('DELETE FROM ferry_space_members WHERE space = $1 AND user_id = $2', [effect.space, effect.user]);
+  } else {
+    await client.query(
+      `INSERT INTO ferry_space_members (space, user_id, role) VALUES ($1, $2, $3)
+       ON CONFLICT (space, user_id) DO UPDATE SET role = excluded.role`,
+      [effect.space, effect.user, effect.role],
+    );
+  }
 }
 
 /** SQLSTATE of "unsupported Unicode escape sequence" (U+0000 in jsonb). */
@@ -59,7 +93,7 @@ const WRITE_PUSH = `WITH upserted AS (
  * NOTIFY in one statement: BEGIN, lock, read, write, COMMIT. A decision that throws rolls everything back.
  */
 export async function applyChangesPostgres(pool: pg.Pool, push: PostgresPush): Promise<ApplyOutcome> {
-  const { scope, changes, decide, now } = push;
+  const { scope, changes, decide, now, actor } = push;
   const client = await pool.connect();
   let failed: unknown;
   try {
@@ -83,16 +117,27 @@ export async function applyChangesPostgres(pool: pg.Pool, push: PostgresPush): P
       current.set(entityKey(row.entity_type, row.entity_id), toRecord(row));
     }
     const applied = new Set(state.rows[0]?.logged ?? []);
+    // After the lock: a membership change in this space commits before or after this push, never during.
+    let actorRole = actor === undefined ? undefined : await readRole(client, scope, actor);
 
     const results: ChangeResult[] = [];
     const written = new Map<string, ServerRecord>();
     const log: Array<Record<string, unknown>> = [];
     for (const change of changes) {
       const key = entityKey(change.entityType, change.entityId);
-      const decision = decide({ change, current: current.get(key) ?? null, alreadyApplied: applied.has(change.id) });
+      const decision = decide({
+        change,
+        current: current.get(key) ?? null,
+        alreadyApplied: applied.has(change.id),
+        ...(actor === undefined ? {} : { actorRole }),
+      });
       if (decision.kind === 'skip') {
         results.push(decision.result);
         continue;
+      }
+      if (decision.effect) {
+        await applyEffect(client, decision.effect, now);
+        if (actor !== undefined) actorRole = await readRole(client, scope, actor);
       }
       seq += 1;
       const record: ServerRecord = { ...decision.record, seq };

@@ -51,6 +51,20 @@ const MIGRATIONS: readonly string[] = [
      hits integer NOT NULL,
      PRIMARY KEY (bucket, window_start)
    );`,
+  // Shared spaces (docs/sharing.md): a space is a scope; these tables say who may use it.
+  `CREATE TABLE ferry_spaces (
+     id text COLLATE "C" PRIMARY KEY,
+     name text NOT NULL,
+     created_by text NOT NULL,
+     created_at bigint NOT NULL
+   );
+   CREATE TABLE ferry_space_members (
+     space text COLLATE "C" NOT NULL REFERENCES ferry_spaces (id),
+     user_id text COLLATE "C" NOT NULL,
+     role text NOT NULL CHECK (role IN ('owner', 'editor', 'viewer')),
+     PRIMARY KEY (space, user_id)
+   );
+   CREATE INDEX ferry_space_members_user ON ferry_space_members (user_id, space);`,
 ];
 
 /** The schema version this server writes. */

@@ -1,4 +1,4 @@
-import type { Change, ChangeResult, ServerRecord } from '@ferry/protocol';
+import type { Change, ChangeResult, Role, ServerRecord } from '@ferry/protocol';
 import { HttpError } from '../errors.js';
 import type { RateCounter } from '../rateLimit/RateCounter.js';
 
@@ -12,6 +12,36 @@ export interface DecideInput {
   current: ServerRecord | null;
   /** True when the scope's applied-change log already holds `change.id`. */
   alreadyApplied: boolean;
+  /**
+   * The pushing user's role in the scope (a shared space), read inside the push transaction
+   * after its lock, so a concurrent revocation is seen in commit order. Present only when
+   * {@link ApplyOptions.actor} was given; null for a non-member.
+   */
+  actorRole?: Role | null;
+}
+
+/**
+ * A membership side effect of an applied `$space` / `$member` change, written in the same
+ * transaction as the change's record and log entry.
+ */
+export type MembershipEffect =
+  /** Creates (with `createdBy`, who becomes its owner) or renames a space. */
+  | { kind: 'space'; space: string; name: string; createdBy?: string }
+  /** Grants or changes a role, or removes the member (`role: null`). */
+  | { kind: 'member'; space: string; user: string; role: Role | null };
+
+/** Options of {@link ServerStorage.applyChanges}. */
+export interface ApplyOptions {
+  /** The pushing user: the storage reads their role in the scope for {@link DecideInput.actorRole}. */
+  actor?: string | undefined;
+}
+
+/** A shared space of a user, with the space's current sequence (what an idle pull compares with). */
+export interface SpaceState {
+  id: string;
+  name: string;
+  role: Role;
+  seq: number;
 }
 
 /**
@@ -19,7 +49,7 @@ export interface DecideInput {
  * report a result and change nothing.
  */
 export type Decision =
-  | { kind: 'write'; record: UnsequencedRecord; change: Change }
+  | { kind: 'write'; record: UnsequencedRecord; change: Change; effect?: MembershipEffect }
   | { kind: 'skip'; result: ChangeResult };
 
 /** The apply decision: synchronous and free of I/O, so every storage backend runs the same one. */
@@ -74,8 +104,9 @@ export function asSnapshotPage(page: PullPage, cursor: number, horizon: number):
 }
 
 /**
- * The sync server's storage. Every method is scoped: a scope (the token's `sub`) never sees
- * another's rows. Methods are async so that a networked backend (PostgreSQL) can implement it.
+ * The sync server's storage. Every method is scoped: a scope never sees another's rows. A
+ * scope is a space: a user's private space is the scope equal to the token's `sub`; a shared
+ * space's scope is its `sp_…` id, and its members are kept in the storage's membership tables. Methods are async so that a networked backend (PostgreSQL) can implement it.
  *
  * Sequence numbers are per scope, start at 1, and are gap-free in commit order: a reader that
  * has seen seq N has seen every change committed with a seq at or below N.
@@ -86,7 +117,24 @@ export interface ServerStorage {
    * record, asks `decide`, and writes what it says (new seq, record, log entry). If anything
    * throws, nothing of the push is kept.
    */
-  applyChanges(scope: string, changes: readonly Change[], decide: ChangeDecider): Promise<ApplyOutcome>;
+  applyChanges(
+    scope: string,
+    changes: readonly Change[],
+    decide: ChangeDecider,
+    options?: ApplyOptions,
+  ): Promise<ApplyOutcome>;
+  /**
+   * Every shared space `user` belongs to (Ferry-managed membership), with each space's name,
+   * the user's role and the space's current seq, in ONE query: an idle multi-space pull
+   * compares these seqs with the device's cursors and reads nothing else.
+   */
+  memberships(user: string): Promise<SpaceState[]>;
+  /** The user's role in a shared space, or null. */
+  roleOf(space: string, user: string): Promise<Role | null>;
+  /** The members of a shared space (user ids), for live pokes. */
+  members(space: string): Promise<string[]>;
+  /** The current seq of each scope (0 when it has written nothing), in one query. */
+  currentSeqs(scopes: readonly string[]): Promise<Map<string, number>>;
   /** The entity's current state (tombstones included), or null. */
   getRecord(scope: string, entityType: string, entityId: string): Promise<ServerRecord | null>;
   /**

@@ -1,16 +1,19 @@
-import type { Change, ChangeResult, ServerRecord } from '@ferry/protocol';
+import type { Change, ChangeResult, Role, ServerRecord } from '@ferry/protocol';
 import Database from 'better-sqlite3';
 import {
+  type ApplyOptions,
   type ApplyOutcome,
   asSnapshotPage,
   type ChangeDecider,
   type CompactOptions,
   type CompactResult,
   type LoggedChange,
+  type MembershipEffect,
   type Page,
   type PullOptions,
   type PullPage,
   type ServerStorage,
+  type SpaceState,
   type UnsequencedRecord,
 } from './ServerStorage.js';
 import { checkHorizon, compactSqlite, pullHorizon } from './SqliteStorageCompact.js';
@@ -58,6 +61,20 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE change_log ADD COLUMN applied_at INTEGER NOT NULL DEFAULT 0;
    CREATE INDEX records_tombstones ON records (written_at) WHERE deleted = 1;
    CREATE INDEX change_log_applied_at ON change_log (applied_at);`,
+  // Shared spaces (docs/sharing.md): a space is a scope; these tables say who may use it.
+  `CREATE TABLE spaces (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     created_by TEXT NOT NULL,
+     created_at INTEGER NOT NULL
+   ) STRICT;
+   CREATE TABLE space_members (
+     space TEXT NOT NULL REFERENCES spaces (id),
+     user_id TEXT NOT NULL,
+     role TEXT NOT NULL CHECK (role IN ('owner', 'editor', 'viewer')),
+     PRIMARY KEY (space, user_id)
+   ) STRICT;
+   CREATE INDEX space_members_user ON space_members (user_id, space);`,
 ];
 
 interface RecordRow {
@@ -165,6 +182,25 @@ function prepareStatements(db: Database.Database) {
     changesSince: db.prepare<[string, number, number], { seq: number; change: string }>(
       'SELECT seq, change FROM change_log WHERE scope = ? AND seq > ? ORDER BY seq LIMIT ?',
     ),
+    roleOf: db.prepare<[string, string], { role: Role }>('SELECT role FROM space_members WHERE space = ? AND user_id = ?'),
+    members: db.prepare<[string], { user_id: string }>('SELECT user_id FROM space_members WHERE space = ?'),
+    memberships: db.prepare<[string], SpaceState>(
+      `SELECT m.space AS id, s.name AS name, m.role AS role, coalesce(c.seq, 0) AS seq
+       FROM space_members m JOIN spaces s ON s.id = m.space LEFT JOIN scopes c ON c.scope = m.space
+       WHERE m.user_id = ? ORDER BY m.space`,
+    ),
+    currentSeqs: db.prepare<[string], { scope: string; seq: number }>(
+      'SELECT scope, seq FROM json_each(?) AS k CROSS JOIN scopes WHERE scope = k.value',
+    ),
+    createSpace: db.prepare<[string, string, string, number]>(
+      'INSERT INTO spaces (id, name, created_by, created_at) VALUES (?, ?, ?, ?)',
+    ),
+    renameSpace: db.prepare<[string, string]>('UPDATE spaces SET name = ? WHERE id = ?'),
+    setMember: db.prepare<[string, string, string]>(
+      `INSERT INTO space_members (space, user_id, role) VALUES (?, ?, ?)
+       ON CONFLICT (space, user_id) DO UPDATE SET role = excluded.role`,
+    ),
+    removeMember: db.prepare<[string, string]>('DELETE FROM space_members WHERE space = ? AND user_id = ?'),
     listRecords: db.prepare<[string, string, string, number], RecordRow>(
       `SELECT ${RECORD_COLUMNS} FROM records
        WHERE scope = ? AND entity_type = ? AND entity_id > ? AND deleted = 0
@@ -199,7 +235,7 @@ export class SqliteStorage implements ServerStorage {
   readonly path: string;
   #db: Database.Database;
   #statements: Statements;
-  #apply: (scope: string, changes: readonly Change[], decide: ChangeDecider) => ApplyOutcome;
+  #apply: (scope: string, changes: readonly Change[], decide: ChangeDecider, options: ApplyOptions) => ApplyOutcome;
   readonly #commitListeners = new Set<(scope: string, seq: number) => void>();
   #wrote = false;
   readonly #now: () => number;
@@ -215,8 +251,8 @@ export class SqliteStorage implements ServerStorage {
     this.#db.pragma('foreign_keys = ON');
     this.#migrate();
     this.#statements = prepareStatements(this.#db);
-    const run = (scope: string, changes: readonly Change[], decide: ChangeDecider) =>
-      this.#applySync(scope, changes, decide);
+    const run = (scope: string, changes: readonly Change[], decide: ChangeDecider, options: ApplyOptions) =>
+      this.#applySync(scope, changes, decide, options);
     this.#apply = this.#db.transaction(run).immediate;
   }
 
@@ -255,8 +291,11 @@ export class SqliteStorage implements ServerStorage {
     return row ? toRecord(row) : null;
   }
 
-  #applySync(scope: string, changes: readonly Change[], decide: ChangeDecider): ApplyOutcome {
+  #applySync(scope: string, changes: readonly Change[], decide: ChangeDecider, options: ApplyOptions): ApplyOutcome {
     const s = this.#statements;
+    const { actor } = options;
+    // Read inside the IMMEDIATE transaction: no membership change can commit between this and the writes.
+    let actorRole = actor === undefined ? undefined : (s.roleOf.get(scope, actor)?.role ?? null);
     const results: ChangeResult[] = [];
     const first = s.currentSeq.get(scope)?.seq ?? 0;
     let seq = first;
@@ -271,12 +310,17 @@ export class SqliteStorage implements ServerStorage {
       const key = recordKey(change.entityType, change.entityId);
       const current = records.get(key) ?? null;
       const alreadyApplied = logged.has(change.id);
-      const decision = decide({ change, current, alreadyApplied });
+      const decision = decide({ change, current, alreadyApplied, ...(actor === undefined ? {} : { actorRole }) });
       if (decision.kind === 'skip') {
         results.push(decision.result);
         continue;
       }
       this.#wrote = true;
+      if (decision.effect) {
+        this.#applyEffect(decision.effect);
+        // A later change of the same push is decided under the role this one left.
+        if (actor !== undefined) actorRole = s.roleOf.get(scope, actor)?.role ?? null;
+      }
       seq++;
       const record = this.#write(scope, decision.record, seq);
       records.set(recordKey(record.entityType, record.entityId), record);
@@ -298,6 +342,18 @@ export class SqliteStorage implements ServerStorage {
     return { results, cursor: seq };
   }
 
+  #applyEffect(effect: MembershipEffect): void {
+    const s = this.#statements;
+    if (effect.kind === 'space') {
+      if (effect.createdBy === undefined) s.renameSpace.run(effect.name, effect.space);
+      else {
+        s.createSpace.run(effect.space, effect.name, effect.createdBy, this.#now());
+        s.setMember.run(effect.space, effect.createdBy, 'owner');
+      }
+    } else if (effect.role === null) s.removeMember.run(effect.space, effect.user);
+    else s.setMember.run(effect.space, effect.user, effect.role);
+  }
+
   #write(scope: string, record: UnsequencedRecord, seq: number): ServerRecord {
     this.#statements.upsertRecord.run(
       scope,
@@ -317,9 +373,14 @@ export class SqliteStorage implements ServerStorage {
     return { ...record, seq };
   }
 
-  async applyChanges(scope: string, changes: readonly Change[], decide: ChangeDecider): Promise<ApplyOutcome> {
+  async applyChanges(
+    scope: string,
+    changes: readonly Change[],
+    decide: ChangeDecider,
+    options: ApplyOptions = {},
+  ): Promise<ApplyOutcome> {
     this.#wrote = false;
-    const outcome = this.#apply(scope, changes, decide);
+    const outcome = this.#apply(scope, changes, decide, options);
     // Only after the commit: a listener must never hear of a write that could still roll back.
     if (this.#wrote) this.#emitCommit(scope, outcome.cursor);
     return outcome;
@@ -418,6 +479,24 @@ export class SqliteStorage implements ServerStorage {
 
   async currentSeq(scope: string): Promise<number> {
     return this.#statements.currentSeq.get(scope)?.seq ?? 0;
+  }
+
+  async memberships(user: string): Promise<SpaceState[]> {
+    return this.#statements.memberships.all(user);
+  }
+
+  async roleOf(space: string, user: string): Promise<Role | null> {
+    return this.#statements.roleOf.get(space, user)?.role ?? null;
+  }
+
+  async members(space: string): Promise<string[]> {
+    return this.#statements.members.all(space).map((row) => row.user_id);
+  }
+
+  async currentSeqs(scopes: readonly string[]): Promise<Map<string, number>> {
+    const seqs = new Map<string, number>(scopes.map((scope) => [scope, 0]));
+    for (const row of this.#statements.currentSeqs.all(JSON.stringify(scopes))) seqs.set(row.scope, row.seq);
+    return seqs;
   }
 
   async compact(options: CompactOptions): Promise<CompactResult> {
