@@ -1,11 +1,6 @@
 import { errorBody, HybridLogicalClock, LIMITS } from '@ferry/protocol';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
-import {
-  type AuthOptions,
-  checkAuthOptions,
-  createTokenChecker,
-  createTokenVerifier,
-} from './auth/createTokenVerifier.js';
+import { type AuthOptions, checkAuthOptions, createTokenChecker } from './auth/createTokenVerifier.js';
 import { signDevToken } from './auth/signDevToken.js';
 import { installErrorHandlers } from './errorHandler.js';
 import { answerClientError, installHttpLayerAnswers } from './httpLayerErrors.js';
@@ -18,6 +13,7 @@ import type { RouteContext } from './routes/RouteContext.js';
 import { registerV1 } from './routes/registerV1.js';
 import type { ServerSchema } from './schema/parseSchema.js';
 import { serveStatic } from './serveStatic.js';
+import { type MembershipOptions, membershipOptions } from './spaces/SpaceAccess.js';
 import type { ServerStorage } from './storage/ServerStorage.js';
 import { SqliteStorage } from './storage/SqliteStorage.js';
 
@@ -59,6 +55,12 @@ export interface CreateServerOptions {
    * process. See docs/deploy.md.
    */
   rateLimit?: RateLimitOptions;
+  /**
+   * Where shared-space membership comes from: Ferry-managed (default; owners add and remove
+   * members through `sync.spaces`) or the token (`{ source: 'token', claim: 'spaces' }`: each
+   * token maps space ids to roles). See docs/sharing.md.
+   */
+  membership?: MembershipOptions;
 }
 
 /** A running (or ready to run) Ferry server. */
@@ -125,8 +127,11 @@ export async function createServer(options: CreateServerOptions): Promise<FerryS
     const conflictStrategies = options.conflictStrategies
       ? parseConflictStrategies(options.conflictStrategies, options.schema)
       : undefined;
+    const membership = membershipOptions(options.membership);
+    const checkToken = createTokenChecker(options.auth, now);
     const ctx: RouteContext = {
       schema: options.schema,
+      membership,
       conflictStrategies: conflictStrategies ?? {},
       storage,
       now,
@@ -141,7 +146,7 @@ export async function createServer(options: CreateServerOptions): Promise<FerryS
             : {}),
         },
       },
-      verify: createTokenVerifier(options.auth, now),
+      verify: checkToken,
       signToken: options.dev ? (userId) => signDevToken(options.auth.secret, userId, { now: now() }) : null,
       rateLimit: options.rateLimit
         ? createRateLimiter(options.rateLimit, (storage as ServerStorage).createRateCounter?.(), now)
@@ -150,8 +155,7 @@ export async function createServer(options: CreateServerOptions): Promise<FerryS
     app.get('/health', async () => ({ status: 'ok' }));
     await registerV1(app, ctx);
     if (options.live !== false) {
-      const checkToken = createTokenChecker(options.auth, now);
-      live = await registerLive(app, { storage, checkToken, now }, options.live ?? {});
+      live = await registerLive(app, { storage, checkToken, now, membership }, options.live ?? {});
     }
     if (options.staticDir !== undefined) await serveStatic(app, options.staticDir);
     await app.ready();

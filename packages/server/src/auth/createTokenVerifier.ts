@@ -48,6 +48,9 @@ export function checkAuthOptions(auth: AuthOptions): void {
 const MAX_SUBJECT_LENGTH = 256;
 
 /** A `sub` that storage keeps exactly: no control characters, no lone surrogates (UTF-8 would alter them, merging scopes). */
+/** User ids never start with this: it names shared spaces, whose scopes must never be a user's. */
+const SHARED_SPACE_PREFIX = 'sp_';
+
 function isUsableSubject(subject: unknown): subject is string {
   return (
     typeof subject === 'string' &&
@@ -75,6 +78,8 @@ export function createTokenVerifier(
 /** A verified token: its scope, and when it stops being accepted (ms, tolerance included). */
 export interface VerifiedToken {
   scope: string;
+  /** The token's claims (membership from the token reads its spaces claim here). */
+  claims: Readonly<Record<string, unknown>>;
   /** `exp` plus the clock tolerance, in ms; every accepted token has an `exp`. */
   expiresAt: number;
 }
@@ -106,6 +111,7 @@ export function createTokenChecker(
     }
     let subject: unknown;
     let exp: unknown;
+    let claims: Record<string, unknown> = {};
     try {
       const { payload } = await jwtVerify(match[1] as string, await cryptoKey(), {
         // Pinned: a token must never pick its own algorithm (alg: none, or RS/HS confusion).
@@ -119,11 +125,19 @@ export function createTokenChecker(
       });
       subject = payload.sub;
       exp = payload.exp;
+      claims = payload;
     } catch (error) {
       throw HttpError.of('UNAUTHORIZED', refusal(error), error);
     }
     if (!isUsableSubject(subject)) throw HttpError.of('UNAUTHORIZED', 'Token has no usable "sub" claim');
-    return { scope: subject, expiresAt: ((exp as number) + clockTolerance) * 1000 };
+    // A user's private space is the scope named by their `sub`; shared spaces are `sp_…`.
+    if (subject.startsWith(SHARED_SPACE_PREFIX)) {
+      throw HttpError.of(
+        'UNAUTHORIZED',
+        `Token "sub" must not start with "${SHARED_SPACE_PREFIX}" (reserved for shared spaces)`,
+      );
+    }
+    return { scope: subject, claims, expiresAt: ((exp as number) + clockTolerance) * 1000 };
   };
 }
 

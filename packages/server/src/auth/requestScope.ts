@@ -2,10 +2,21 @@ import type { FastifyRequest } from 'fastify';
 
 // A WeakMap rather than a decorated request field: no global type augmentation, no leaks.
 const scopes = new WeakMap<FastifyRequest, string>();
+const claimsOf = new WeakMap<FastifyRequest, Readonly<Record<string, unknown>>>();
 
-/** Records the authenticated scope of a request (called by the auth hook only). */
-export function setRequestScope(request: FastifyRequest, scope: string): void {
+/** Records the authenticated scope (and the token's claims) of a request (called by the auth hook only). */
+export function setRequestScope(
+  request: FastifyRequest,
+  scope: string,
+  claims: Readonly<Record<string, unknown>> = {},
+): void {
   scopes.set(request, scope);
+  claimsOf.set(request, claims);
+}
+
+/** The verified token claims of an authenticated request (membership from the token reads them). */
+export function requestClaims(request: FastifyRequest): Readonly<Record<string, unknown>> {
+  return claimsOf.get(request) ?? {};
 }
 
 /** The scope (token `sub`) of an authenticated request; every read and write is confined to it. */

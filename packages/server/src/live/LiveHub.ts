@@ -4,7 +4,10 @@ import type { WebSocket } from 'ws';
 /** One authenticated live connection. */
 interface Peer {
   socket: WebSocket;
+  /** The user (their private space's scope). */
   scope: string;
+  /** Shared spaces granted by the token (membership from the token), else null. */
+  tokenSpaces: ReadonlySet<string> | null;
   /** When the token stops being accepted (ms, `exp` plus the clock tolerance). */
   expiresAt: number;
   /** False once a ping went out unanswered; the next heartbeat then drops the peer. */
@@ -12,9 +15,11 @@ interface Peer {
 }
 
 /**
- * Who is connected, per scope, and the heartbeat that drops dead peers. A storage commit in a
- * scope becomes one poke to every connection of that scope; nothing else is sent, so a poke
- * reveals only that the user's own data changed.
+ * Who is connected, per user, and the heartbeat that drops dead peers. A commit in a user's
+ * private space becomes one poke to every connection of that user; a commit in a shared space
+ * one poke (naming the space) to every connection of each member, as the caller lists them
+ * at that moment. Nothing else is sent, so a poke reveals only that a space the user may read
+ * changed.
  *
  *   every heartbeatMs: token expired?                → close 4001 (the client reconnects with a fresh one)
  *                      peer answered the last ping? → ping again (+ heartbeat message)
@@ -40,8 +45,8 @@ export class LiveHub {
   }
 
   /** Adds an authenticated connection; it leaves the hub when it closes. */
-  add(socket: WebSocket, scope: string, expiresAt: number): void {
-    const peer: Peer = { socket, scope, expiresAt, alive: true };
+  add(socket: WebSocket, scope: string, expiresAt: number, tokenSpaces: ReadonlySet<string> | null = null): void {
+    const peer: Peer = { socket, scope, tokenSpaces, expiresAt, alive: true };
     this.#peers.set(socket, peer);
     let scoped = this.#byScope.get(scope);
     if (!scoped) {
@@ -61,6 +66,25 @@ export class LiveHub {
     if (!scoped) return;
     const message = JSON.stringify({ type: 'poke', cursor });
     for (const peer of scoped) send(peer.socket, message);
+  }
+
+  /** True while `user` has a connection. */
+  isConnected(user: string): boolean {
+    return this.#byScope.has(user);
+  }
+
+  /** Sends `{ type: 'poke', cursor, space }` to every connection of each of `users`. */
+  pokeUsers(users: Iterable<string>, space: string, cursor: number): void {
+    const message = JSON.stringify({ type: 'poke', cursor, space });
+    for (const user of users) {
+      for (const peer of this.#byScope.get(user) ?? []) send(peer.socket, message);
+    }
+  }
+
+  /** Sends `{ type: 'poke', cursor, space }` to every connection whose token grants `space`. */
+  pokeTokenSpace(space: string, cursor: number): void {
+    const message = JSON.stringify({ type: 'poke', cursor, space });
+    for (const peer of this.#peers.values()) if (peer.tokenSpaces?.has(space)) send(peer.socket, message);
   }
 
   /** Closes every connection with `code` and stops the heartbeat. */

@@ -1,11 +1,13 @@
 import fastifyWebsocket from '@fastify/websocket';
-import { LIVE_CLOSE, LIVE_MAX_PAYLOAD, parseLiveHello, SUPPORTED_PROTOCOL_VERSIONS } from '@ferry/protocol';
+import { isSpaceId, LIVE_CLOSE, LIVE_MAX_PAYLOAD, parseLiveHello, SUPPORTED_PROTOCOL_VERSIONS } from '@ferry/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import type { VerifiedToken } from '../auth/createTokenVerifier.js';
 import { HttpError } from '../errors.js';
+import { type MembershipOptions, tokenRoles } from '../spaces/SpaceAccess.js';
 import type { ServerStorage } from '../storage/ServerStorage.js';
 import { LiveHub } from './LiveHub.js';
+import { SpaceFanOut } from './SpaceFanOut.js';
 
 /** Tuning of the live channel; every value has a safe default. */
 export interface LiveOptions {
@@ -22,6 +24,8 @@ export interface LiveDeps {
   storage: ServerStorage;
   checkToken: (header: string | undefined) => Promise<VerifiedToken>;
   now: () => number;
+  /** Where shared-space membership comes from (default: Ferry-managed). */
+  membership?: Required<MembershipOptions>;
 }
 
 // setTimeout fires at once for delays past 2^31-1 ms; long-lived tokens are re-armed in steps.
@@ -37,7 +41,13 @@ export async function registerLive(app: FastifyInstance, deps: LiveDeps, options
   const hub = new LiveHub(options.heartbeatMs ?? 30_000, deps.now);
   const helloTimeoutMs = options.helloTimeoutMs ?? 10_000;
   await app.register(fastifyWebsocket, { options: { maxPayload: options.maxPayload ?? LIVE_MAX_PAYLOAD } });
-  const unsubscribe = deps.storage.onCommit((scope, seq) => hub.poke(scope, seq));
+  const membership = deps.membership ?? { source: 'ferry', claim: 'spaces' };
+  const fanOut = new SpaceFanOut(hub, deps.storage);
+  const unsubscribe = deps.storage.onCommit((scope, seq) => {
+    if (!isSpaceId(scope)) hub.poke(scope, seq);
+    else if (membership.source === 'token') hub.pokeTokenSpace(scope, seq);
+    else fanOut.commit(scope, seq);
+  });
   app.addHook('onClose', async () => {
     unsubscribe();
     hub.close(LIVE_CLOSE.GOING_AWAY, 'Server shutting down');
@@ -91,14 +101,17 @@ export async function registerLive(app: FastifyInstance, deps: LiveDeps, options
         );
       }
       let token: VerifiedToken;
+      let tokenSpaces: Set<string> | null = null;
       try {
         token = await deps.checkToken(`Bearer ${hello.token}`);
+        if (membership.source === 'token') tokenSpaces = new Set(tokenRoles(token.claims, membership.claim).keys());
       } catch {
         return close(LIVE_CLOSE.UNAUTHORIZED, 'Invalid or expired token');
       }
       if (phase !== 'checking') return;
       // Joined before the cursor is read: a commit in between pokes rather than slipping past.
-      hub.add(ws, token.scope, token.expiresAt);
+      hub.add(ws, token.scope, token.expiresAt, tokenSpaces);
+      if (membership.source === 'ferry') await fanOut.join(token.scope);
       const cursor = await deps.storage.currentSeq(token.scope);
       if (phase !== 'checking') return;
       phase = 'ready';

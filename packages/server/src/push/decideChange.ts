@@ -63,7 +63,8 @@ export function decideChange(input: DecideInput, context: DecideContext): Decisi
 
   const entity = context.schema.entities.get(change.entityType);
   // Membership types ($space, $member) are checked by decideInSpace before they get here.
-  if (isReservedType(change.entityType)) return { kind: 'write', record: nextRecord(change, current, context.clock), change };
+  if (isReservedType(change.entityType))
+    return { kind: 'write', record: nextRecord(change, current, context.clock), change };
   if (entity === undefined) {
     const declared = [...context.schema.entities.keys()].join(', ');
     return reject(

@@ -34,8 +34,8 @@ export async function registerV1(app: FastifyInstance, ctx: RouteContext): Promi
       if (ctx.signToken) registerDevRoutes(v1, ctx.signToken);
       await v1.register(async (authed) => {
         authed.addHook('onRequest', async (request, reply) => {
-          const scope = await ctx.verify(request.headers.authorization);
-          setRequestScope(request, scope);
+          const { scope, claims } = await ctx.verify(request.headers.authorization);
+          setRequestScope(request, scope, claims);
           // After auth (the limit is per user) and before the body is read.
           if (ctx.rateLimit) await ctx.rateLimit(scope, rateKindOf(request.method), reply);
         });

@@ -13,6 +13,7 @@ import { HttpError } from '../errors.js';
 import { applyPush } from '../push/applyPush.js';
 import { parsePushRequest } from '../push/parsePushRequest.js';
 import { SqliteStorage } from '../storage/SqliteStorage.js';
+import { multiPull, requestSpaceAccess } from './multiPull.js';
 import { parseInput, queryInt, requireEntityType } from './parseInput.js';
 import type { RouteContext } from './RouteContext.js';
 
@@ -37,16 +38,19 @@ export function serverConfig(ctx: RouteContext): ServerConfig {
   };
 }
 
-/** The authenticated sync routes: `POST /v1/push`, `GET /v1/pull`, `GET /v1/changes`, `POST /v1/batch`. */
+/**
+ * The authenticated sync routes: `POST /v1/push`, `POST /v1/pull` (every space of the user),
+ * `GET /v1/pull` (the private space), `GET /v1/changes` (the private space), `POST /v1/batch`.
+ */
 export function registerSyncRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.post('/push', async (request) => {
     const push = parsePushRequest(request.body);
-    return applyPush(ctx.apply, requestScope(request), push.entries);
+    return applyPush(ctx.apply, requestSpaceAccess(request, ctx), push.entries);
   });
 
   app.post('/batch', async (request) => {
     const push = parsePushRequest(request.body);
-    const response = await applyPush(ctx.apply, requestScope(request), push.entries);
+    const response = await applyPush(ctx.apply, requestSpaceAccess(request, ctx), push.entries);
     const failed = response.results.flatMap((result) => {
       if (result.status === 'rejected' && result.error) return [{ changeId: result.changeId, error: result.error }];
       if (result.status === 'conflict') {
@@ -58,6 +62,9 @@ export function registerSyncRoutes(app: FastifyInstance, ctx: RouteContext): voi
     return { success: failed.length === 0, failed };
   });
 
+  app.post('/pull', async (request) => multiPull(ctx, requestSpaceAccess(request, ctx), request.body));
+
+  // The private space only: what protocol v1 clients have always used.
   app.get('/pull', async (request, reply): Promise<PullResponse | string> => {
     const query = parseInput(PullQuerySchema, request.query);
     const cursor = Number(query.cursor);

@@ -68,7 +68,8 @@ export function decideInSpace(input: DecideInput, actor: SpaceActor, decideRecor
     );
   }
   if (change.entityType === SPACE_TYPE && change.operation === 'CREATE' && role === null) {
-    if (current !== null) return refuse(change, 'FORBIDDEN', `Space id ${actor.space} is taken; create the space with a new id`);
+    if (current !== null)
+      return refuse(change, 'FORBIDDEN', `Space id ${actor.space} is taken; create the space with a new id`);
     return spaceWrite(input, actor, decideRecord, true);
   }
   if (role === null) return notAMember(change, actor.space);
@@ -79,7 +80,11 @@ export function decideInSpace(input: DecideInput, actor: SpaceActor, decideRecor
   }
   if (change.entityType === MEMBER_TYPE) return memberWrite(input, actor, role, decideRecord);
   if (!canWrite(role)) {
-    return refuse(change, 'FORBIDDEN', `You are a viewer of space ${actor.space}: an owner must make you an editor to write`);
+    return refuse(
+      change,
+      'FORBIDDEN',
+      `You are a viewer of space ${actor.space}: an owner must make you an editor to write`,
+    );
   }
   return decideRecord(input);
 }
@@ -94,7 +99,11 @@ function overCurrent(input: DecideInput, decideRecord: ChangeDecider): Decision 
 function spaceWrite(input: DecideInput, actor: SpaceActor, decideRecord: ChangeDecider, create: boolean): Decision {
   const { change } = input;
   if (change.entityId !== actor.space) {
-    return refuse(change, 'VALIDATION_ERROR', `A ${SPACE_TYPE} change's entityId must be its space id (${actor.space})`);
+    return refuse(
+      change,
+      'VALIDATION_ERROR',
+      `A ${SPACE_TYPE} change's entityId must be its space id (${actor.space})`,
+    );
   }
   if (change.operation === 'DELETE') {
     return refuse(change, 'VALIDATION_ERROR', 'A space cannot be deleted; remove its members instead');
@@ -110,7 +119,10 @@ function spaceWrite(input: DecideInput, actor: SpaceActor, decideRecord: ChangeD
   }
   const decision = overCurrent(input, decideRecord);
   if (decision.kind !== 'write') return decision;
-  return { ...decision, effect: { kind: 'space', space: actor.space, name, ...(create ? { createdBy: actor.user } : {}) } };
+  return {
+    ...decision,
+    effect: { kind: 'space', space: actor.space, name, ...(create ? { createdBy: actor.user } : {}) },
+  };
 }
 
 function memberWrite(input: DecideInput, actor: SpaceActor, role: Role, decideRecord: ChangeDecider): Decision {
@@ -126,7 +138,11 @@ function memberWrite(input: DecideInput, actor: SpaceActor, role: Role, decideRe
     const keys = Object.keys(change.data ?? {});
     const asked = change.data?.role;
     if (!isRole(asked) || keys.length !== 1) {
-      return refuse(change, 'VALIDATION_ERROR', `A ${MEMBER_TYPE} change's data must be { role } with role owner, editor or viewer`);
+      return refuse(
+        change,
+        'VALIDATION_ERROR',
+        `A ${MEMBER_TYPE} change's data must be { role } with role owner, editor or viewer`,
+      );
     }
     granted = asked;
   }

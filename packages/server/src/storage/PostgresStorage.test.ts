@@ -51,7 +51,7 @@ describe.skipIf(!available)('PostgresStorage', () => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     const { rows } = await client.query('SELECT version FROM ferry_schema_version ORDER BY version');
-    expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
     await client.query('INSERT INTO ferry_schema_version (version) VALUES (99)');
     await client.end();
     await expect(PostgresStorage.open({ connectionString: url })).rejects.toThrow(/version 99.*upgrade the server/);

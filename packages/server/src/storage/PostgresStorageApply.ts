@@ -38,7 +38,10 @@ async function applyEffect(client: pg.PoolClient, effect: MembershipEffect, now:
     ]);
     await applyEffect(client, { kind: 'member', space: effect.space, user: effect.createdBy, role: 'owner' }, now);
   } else if (effect.role === null) {
-    await client.query('DELETE FROM ferry_space_members WHERE space = $1 AND user_id = $2', [effect.space, effect.user]);
+    await client.query('DELETE FROM ferry_space_members WHERE space = $1 AND user_id = $2', [
+      effect.space,
+      effect.user,
+    ]);
   } else {
     await client.query(
       `INSERT INTO ferry_space_members (space, user_id, role) VALUES ($1, $2, $3)

@@ -23,7 +23,7 @@ describe('SqliteStorage', () => {
     const db = new Database(storage.path, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
-    expect(storage.schemaVersion).toBe(2);
+    expect(storage.schemaVersion).toBe(3);
     await storage.close();
   });
 
@@ -53,7 +53,7 @@ describe('SqliteStorage', () => {
     await first.close();
     await first.close();
     const second = new SqliteStorage(path);
-    expect(second.schemaVersion).toBe(2);
+    expect(second.schemaVersion).toBe(3);
     expect(await second.getRecord('alice', 'todos', 't1')).toMatchObject({ data: { title: 'kept' }, seq: 1 });
     expect(await second.currentSeq('alice')).toBe(1);
     await second.close();

@@ -182,7 +182,9 @@ function prepareStatements(db: Database.Database) {
     changesSince: db.prepare<[string, number, number], { seq: number; change: string }>(
       'SELECT seq, change FROM change_log WHERE scope = ? AND seq > ? ORDER BY seq LIMIT ?',
     ),
-    roleOf: db.prepare<[string, string], { role: Role }>('SELECT role FROM space_members WHERE space = ? AND user_id = ?'),
+    roleOf: db.prepare<[string, string], { role: Role }>(
+      'SELECT role FROM space_members WHERE space = ? AND user_id = ?',
+    ),
     members: db.prepare<[string], { user_id: string }>('SELECT user_id FROM space_members WHERE space = ?'),
     memberships: db.prepare<[string], SpaceState>(
       `SELECT m.space AS id, s.name AS name, m.role AS role, coalesce(c.seq, 0) AS seq

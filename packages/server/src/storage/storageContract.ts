@@ -4,6 +4,7 @@ import { type DecideContext, decideChange } from '../push/decideChange.js';
 import { parseSchema } from '../schema/parseSchema.js';
 import type { ChangeDecider, ServerStorage } from './ServerStorage.js';
 import { type MakeTimedStorage, runHistoryContract } from './storageContractHistory.js';
+import { runSpacesContract } from './storageContractSpaces.js';
 
 const T0 = 1_732_550_000_000;
 
@@ -38,6 +39,7 @@ function change(overrides: Partial<Change> & Pick<Change, 'entityId'>): Change {
  */
 export function runStorageContract(name: string, makeStorage: MakeTimedStorage): void {
   runHistoryContract(name, makeStorage);
+  runSpacesContract(name, makeStorage);
   describe(`ServerStorage contract: ${name}`, () => {
     let storage: ServerStorage;
     let decide: ChangeDecider;
