@@ -50,8 +50,10 @@ export {
   type SchemaJson,
   type ServerSchema,
 } from './schema/parseSchema.js';
+export { type MembershipOptions, membershipOptions } from './spaces/SpaceAccess.js';
 export { PostgresStorage, type PostgresStorageOptions } from './storage/PostgresStorage.js';
 export type {
+  ApplyOptions,
   ApplyOutcome,
   ChangeDecider,
   CompactOptions,
@@ -59,10 +61,12 @@ export type {
   DecideInput,
   Decision,
   LoggedChange,
+  MembershipEffect,
   Page,
   PullOptions,
   PullPage,
   ServerStorage,
+  SpaceState,
   UnsequencedRecord,
 } from './storage/ServerStorage.js';
 export { CursorExpiredError } from './storage/ServerStorage.js';

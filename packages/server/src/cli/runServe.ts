@@ -15,6 +15,7 @@ import { DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER, signDevToken } from '../auth/sign
 import { createServer, type FerryServer } from '../createServer.js';
 import { defaultSchema } from '../defaultSchema.js';
 import { loadSchema } from '../schema/loadSchema.js';
+import { type MembershipOptions, membershipOptions } from '../spaces/SpaceAccess.js';
 import { PostgresStorage } from '../storage/PostgresStorage.js';
 import { isPostgresUrl, redactPostgresUrl } from '../storage/PostgresStorageUrl.js';
 import { scheduleCompaction } from '../storage/scheduleCompaction.js';
@@ -34,6 +35,9 @@ ${RATE_LIMIT_USAGE}
   --schema <file>   schema JSON (default: todos + notes)
   --conflicts <map> server conflict strategy per entity type, e.g. todos=merge,notes=last-write-wins
                     (last-write-wins, first-write-wins, server-wins, client-wins, merge; see docs/conflicts.md)
+  --membership <ferry|token>    who decides shared-space membership: ferry (default; owners manage
+                    members through the client's sync.spaces) or token (each token's claim, below)
+  --membership-claim <name>     the token claim mapping space ids to roles (default "spaces")
   --static <dir>    web app to serve at / (default: the Todo demo, examples/todo/dist, once built)
   --clock-tolerance <seconds>   allowed clock skew on token exp/nbf, 0-${MAX_CLOCK_TOLERANCE_SEC}
                     (default ${DEFAULT_CLOCK_TOLERANCE_SEC}; or FERRY_JWT_CLOCK_TOLERANCE)
@@ -43,6 +47,21 @@ ${RATE_LIMIT_USAGE}
 Auth: FERRY_JWT_SECRET (at least ${MIN_SECRET_BYTES} bytes; optionally FERRY_JWT_ISSUER, FERRY_JWT_AUDIENCE)
 is the HS256 secret tokens are signed with; tokens must carry "exp". Without it, ferry serve
 refuses to start unless --dev is given (and --dev refuses a FERRY_JWT_SECRET).`;
+
+/** `--membership` and `--membership-claim` as {@link MembershipOptions}. */
+export function parseMembershipFlags(source: string | undefined, claim: string | undefined): MembershipOptions {
+  if (source !== undefined && source !== 'ferry' && source !== 'token') {
+    throw new UsageError(`--membership takes "ferry" or "token", got "${source}"`);
+  }
+  if (claim !== undefined && source !== 'token') {
+    throw new UsageError('--membership-claim names the token claim of --membership token; add --membership token');
+  }
+  try {
+    return membershipOptions({ ...(source ? { source } : {}), ...(claim ? { claim } : {}) });
+  } catch (error) {
+    throw new UsageError((error as Error).message, { cause: error });
+  }
+}
 
 /** `todos=merge,notes=last-write-wins` as a map; the server checks the names against the schema. */
 export function parseConflictsFlag(value: string): Record<string, string> {
@@ -180,6 +199,8 @@ export async function runServe(argv: readonly string[], deps: ServeDeps = {}): P
     db?: string;
     schema?: string;
     conflicts?: string;
+    membership?: string;
+    'membership-claim'?: string;
     static?: string;
     'tombstone-retention'?: string;
     'log-retention'?: string;
@@ -197,6 +218,8 @@ export async function runServe(argv: readonly string[], deps: ServeDeps = {}): P
         db: { type: 'string' },
         schema: { type: 'string' },
         conflicts: { type: 'string' },
+        membership: { type: 'string' },
+        'membership-claim': { type: 'string' },
         static: { type: 'string' },
         'tombstone-retention': { type: 'string' },
         'log-retention': { type: 'string' },
@@ -219,6 +242,7 @@ export async function runServe(argv: readonly string[], deps: ServeDeps = {}): P
   const dbPath =
     values.db === ':memory:' || postgresUrl !== undefined ? ':memory:' : resolve(cwd, values.db ?? 'data/ferry.db');
   const schema = values.schema === undefined ? defaultSchema : await loadSchema(resolve(cwd, values.schema));
+  const membership = parseMembershipFlags(values.membership, values['membership-claim']);
   const clockToleranceSec = parseClockTolerance(values['clock-tolerance'], env.FERRY_JWT_CLOCK_TOLERANCE);
   // Dev auth only when asked for by name: a deploy that forgets FERRY_JWT_SECRET must not
   // start with a route that signs a token for anyone.
@@ -250,6 +274,7 @@ export async function runServe(argv: readonly string[], deps: ServeDeps = {}): P
     auth,
     dev,
     rateLimit,
+    membership,
     logger: deps.logger ?? { level: env.FERRY_LOG_LEVEL ?? 'info' },
   }).catch(async (error: unknown) => {
     await postgres?.close();

@@ -74,7 +74,10 @@ export function decideInSpace(input: DecideInput, actor: SpaceActor, decideRecor
   }
   if (role === null) return notAMember(change, actor.space);
   if (change.entityType === SPACE_TYPE) {
-    if (change.operation === 'CREATE' && input.alreadyApplied) return decideRecord(input);
+    if (change.operation === 'CREATE') {
+      // A retried creation dedupes; a new one on an existing id must not rename the space.
+      return input.alreadyApplied ? decideRecord(input) : taken(change, actor.space);
+    }
     if (role !== 'owner') return refuse(change, 'FORBIDDEN', `Only an owner of space ${actor.space} may rename it`);
     return spaceWrite(input, actor, decideRecord, false);
   }
@@ -87,6 +90,10 @@ export function decideInSpace(input: DecideInput, actor: SpaceActor, decideRecor
     );
   }
   return decideRecord(input);
+}
+
+function taken(change: Change, space: string): Decision {
+  return refuse(change, 'FORBIDDEN', `Space id ${space} is taken; create the space with a new id`);
 }
 
 /** Applies a membership change over the current state: its vector dominates by construction. */

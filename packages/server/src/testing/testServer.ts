@@ -35,6 +35,20 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/** SHA-256 of every row of every table of an open SQLite database: equal hashes mean nothing was written. */
+export function hashSqlite(db: Database.Database): string {
+  const hash = createHash('sha256');
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{
+    name: string;
+  }>;
+  for (const { name } of tables) {
+    hash.update(name);
+    // Table names come from the catalogue, never from input.
+    hash.update(JSON.stringify(db.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all()));
+  }
+  return hash.digest('hex');
+}
+
 /** Starts a server for one test file; close it in `afterEach`/`afterAll`. */
 export async function startTestServer(overrides: Partial<CreateServerOptions> = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-server-'));
@@ -77,15 +91,7 @@ export async function startTestServer(overrides: Partial<CreateServerOptions> = 
     hashDb() {
       const db = new Database(dbPath, { readonly: true });
       try {
-        const hash = createHash('sha256');
-        const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{
-          name: string;
-        }>;
-        for (const { name } of tables) {
-          hash.update(name);
-          hash.update(JSON.stringify(db.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all()));
-        }
-        return hash.digest('hex');
+        return hashSqlite(db);
       } finally {
         db.close();
       }
