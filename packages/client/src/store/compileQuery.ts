@@ -80,6 +80,28 @@ interface FieldRef {
   opaque: boolean;
 }
 
+const ID_REF: FieldRef = { name: 'id', sql: 'entity_id', type: 'string', opaque: false };
+/** Each declared entity's fields as query references, built once per schema object. */
+const declaredRefs = new WeakMap<EntitySchema, Map<string, FieldRef>>();
+
+function refsOf(entity: EntitySchema): Map<string, FieldRef> {
+  let refs = declaredRefs.get(entity);
+  if (refs === undefined) {
+    refs = new Map();
+    for (const [name, declared] of entity.fields) {
+      const scalar = isScalarType(declared.type);
+      refs.set(name, {
+        name,
+        sql: fieldExpression(name),
+        type: scalar ? (declared.type as ScalarFieldType) : undefined,
+        opaque: !scalar,
+      });
+    }
+    declaredRefs.set(entity, refs);
+  }
+  return refs;
+}
+
 class Compiler {
   readonly #target: QueryTarget;
   readonly params: SqlValue[] = [];
@@ -90,30 +112,29 @@ class Compiler {
 
   field(name: string, purpose: 'filter' | 'sort'): FieldRef {
     const { entityType, entity } = this.#target;
-    if (name === 'id') return { name, sql: 'entity_id', type: 'string', opaque: false };
-    if (typeof name !== 'string' || !isFieldName(name)) {
-      throw invalid(`Invalid field name ${describe(name)} in a query on ${entityType}`);
-    }
+    if (name === 'id') return ID_REF;
     // A type that declares no fields is free-form: any field, typed by the values compared.
     if (entity === undefined || entity.fields.size === 0) {
+      if (typeof name !== 'string' || !isFieldName(name)) {
+        throw invalid(`Invalid field name ${describe(name)} in a query on ${entityType}`);
+      }
       return { name, sql: fieldExpression(name), type: undefined, opaque: false };
     }
-    const declared = entity.fields.get(name);
+    const declared = refsOf(entity).get(name);
     if (declared === undefined) {
+      if (typeof name !== 'string' || !isFieldName(name)) {
+        throw invalid(`Invalid field name ${describe(name)} in a query on ${entityType}`);
+      }
       throw invalid(
         `${entityType}.${name} is not a declared field, so it cannot be ${purpose === 'filter' ? 'filtered' : 'sorted'} on; declared: ${[...entity.fields.keys()].join(', ')}`,
       );
     }
-    const scalar = isScalarType(declared.type);
-    if (purpose === 'sort' && !scalar) {
-      throw invalid(`${entityType}.${name} is a ${declared.type} field; sort on a string, number or boolean field`);
+    if (purpose === 'sort' && declared.opaque) {
+      throw invalid(
+        `${entityType}.${name} is a ${entity.fields.get(name)?.type} field; sort on a string, number or boolean field`,
+      );
     }
-    return {
-      name,
-      sql: fieldExpression(name),
-      type: scalar ? (declared.type as ScalarFieldType) : undefined,
-      opaque: !scalar,
-    };
+    return declared;
   }
 
   /** Checks a value against the field's type and binds it. */
