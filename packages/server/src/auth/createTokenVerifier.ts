@@ -47,10 +47,10 @@ export function checkAuthOptions(auth: AuthOptions): void {
 /** Longest `sub` accepted; it becomes the scope key of every row the user writes. */
 const MAX_SUBJECT_LENGTH = 256;
 
-/** A `sub` that storage keeps exactly: no control characters, no lone surrogates (UTF-8 would alter them, merging scopes). */
 /** User ids never start with this: it names shared spaces, whose scopes must never be a user's. */
 const SHARED_SPACE_PREFIX = 'sp_';
 
+/** A `sub` that storage keeps exactly: no control characters, no lone surrogates (UTF-8 would alter them, merging scopes). */
 function isUsableSubject(subject: unknown): subject is string {
   return (
     typeof subject === 'string' &&
