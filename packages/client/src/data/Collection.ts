@@ -1,6 +1,7 @@
 import { type RecordData, type RecordShape, validateRecord } from '@ferry/protocol';
 import { SyncError } from '../errors.js';
 import type { LiveQuery } from '../store/LiveQuery.js';
+import type { StoreTx } from '../store/StoreTx.js';
 import type { FindOptions } from '../store/types.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
 
@@ -22,10 +23,13 @@ export type Doc<T extends RecordData = RecordData> = T & { id: string };
 export class Collection<T extends RecordData = RecordData> {
   readonly name: string;
   readonly #tracker: ChangeTracker;
+  /** Set for a collection inside `sync.write(...)`: its writes join that transaction. */
+  readonly #tx: StoreTx | undefined;
 
-  constructor(name: string, tracker: ChangeTracker) {
+  constructor(name: string, tracker: ChangeTracker, tx?: StoreTx) {
     this.name = name;
     this.#tracker = tracker;
+    this.#tx = tx;
     // With a schema, an undeclared type fails here, at the first line that names it.
     tracker.store.entitySchema(name);
   }
@@ -35,6 +39,11 @@ export class Collection<T extends RecordData = RecordData> {
     const entity = this.#tracker.store.entitySchema(this.name);
     const problem = entity === undefined ? undefined : validateRecord(this.name, entity, fields, shape);
     if (problem !== undefined) throw new SyncError('VALIDATION_ERROR', problem, { retryable: false });
+  }
+
+  /** Runs a write in this collection's transaction, or in a new one. */
+  #write<R>(fn: (tx: StoreTx) => Promise<R>): Promise<R> {
+    return this.#tx ? fn(this.#tx) : this.#tracker.store.write(fn);
   }
 
   /**
@@ -51,7 +60,7 @@ export class Collection<T extends RecordData = RecordData> {
     }
     this.#validate(fields, 'record');
     const entityId = id ?? this.#tracker.newChangeId().replace(/[^A-Za-z0-9_-]/g, '');
-    await this.#tracker.store.write(async (tx) => {
+    await this.#write(async (tx) => {
       const existing = await tx.getEntity(this.name, entityId);
       if (existing && !existing.deleted) {
         throw new SyncError('VALIDATION_ERROR', `${this.name} "${entityId}" already exists; use update() to change it`);
@@ -68,7 +77,7 @@ export class Collection<T extends RecordData = RecordData> {
     }
     const { id: _ignored, ...fields } = patch as RecordData;
     this.#validate(fields, 'patch');
-    return this.#tracker.store.write(async (tx) => {
+    return this.#write(async (tx) => {
       const existing = await tx.getEntity(this.name, id);
       if (!existing || existing.deleted) {
         throw new SyncError('VALIDATION_ERROR', `No ${this.name} "${id}" to update`);
@@ -80,7 +89,7 @@ export class Collection<T extends RecordData = RecordData> {
 
   /** Deletes a record (a tombstone syncs to other devices). Deleting a missing record is a no-op. */
   async delete(id: string): Promise<void> {
-    await this.#tracker.store.write(async (tx) => {
+    await this.#write(async (tx) => {
       const existing = await tx.getEntity(this.name, id);
       if (!existing || existing.deleted) return;
       await this.#tracker.trackChangeIn(tx, this.name, id, 'DELETE', null);
@@ -89,7 +98,9 @@ export class Collection<T extends RecordData = RecordData> {
 
   /** One live record, or null. */
   async get(id: string): Promise<Doc<T> | null> {
-    return (await this.#tracker.store.get(this.name, id)) as Doc<T> | null;
+    if (!this.#tx) return (await this.#tracker.store.get(this.name, id)) as Doc<T> | null;
+    const entity = await this.#tx.getEntity(this.name, id);
+    return entity && !entity.deleted && entity.data ? ({ ...entity.data, id } as Doc<T>) : null;
   }
 
   /** Live records filtered, sorted and paged in SQLite (see {@link FindOptions}). */

@@ -1,4 +1,4 @@
-import type { EntitySchema, RecordData, Schema } from '@ferry/protocol';
+import type { EntitySchema, Operation, RecordData, Schema } from '@ferry/protocol';
 import { SyncError } from '../errors.js';
 import { Mutex } from '../util/Mutex.js';
 import { type CompiledQuery, compileQuery } from './compileQuery.js';
@@ -23,6 +23,17 @@ export interface LocalStoreOptions {
 /** A record as queries return it: its fields plus its id. */
 type Row = RecordData & { id: string };
 
+/** What records a local write as a change to sync (a {@link ChangeTracker}). */
+export interface ChangeRecorder {
+  trackChangeIn(
+    tx: StoreTx,
+    entityType: string,
+    entityId: string,
+    operation: Operation,
+    data: RecordData | null,
+  ): Promise<unknown>;
+}
+
 type Listener = (event: StoreChangeEvent) => void;
 
 /**
@@ -42,6 +53,7 @@ export class LocalStore {
   readonly #listeners = new Set<Listener>();
   readonly #schema: Schema | undefined;
   #closed = false;
+  #recorder: ChangeRecorder | undefined;
 
   /** An AsyncStorage-shaped view of the store's key-value table (sync state lives here). */
   readonly kv: KeyValueStore;
@@ -298,29 +310,44 @@ export class LocalStore {
   }
 
   /**
-   * Writes data straight into the store without recording a change (the seed's `upsert`,
-   * used to apply server data). App writes go through `ChangeTracker` or a collection.
+   * Binds what records this store's writes as changes: the first {@link ChangeTracker} made on
+   * the store calls it. {@link upsert} and {@link delete} go through it.
+   */
+  useRecorder(recorder: ChangeRecorder): void {
+    this.#recorder ??= recorder;
+  }
+
+  /**
+   * Writes a record (the seed's `upsert`): created when missing or deleted, else its given
+   * fields updated. Recorded like any app write, so it syncs: the row and its outbox entry
+   * commit together.
    */
   async upsert(entityType: string, entityId: string, data: RecordData): Promise<void> {
+    const recorder = this.#requireRecorder('upsert');
     await this.write(async (tx) => {
       const existing = await tx.getEntity(entityType, entityId);
-      await tx.putEntity({
-        entityType,
-        entityId,
-        data,
-        deleted: false,
-        version: existing?.version ?? 0,
-        vector: existing?.vector ?? {},
-        hlc: existing?.hlc ?? '000000000000000-000000-local',
-        fieldHlcs: existing?.fieldHlcs ?? {},
-        serverVersion: existing?.serverVersion ?? 0,
-      });
+      const operation = existing && !existing.deleted ? 'UPDATE' : 'CREATE';
+      await recorder.trackChangeIn(tx, entityType, entityId, operation, data);
     });
   }
 
-  /** Removes an entity without recording a change (the seed's `delete`). */
+  /** Deletes a record (the seed's `delete`): a tombstone that syncs. A missing record is a no-op. */
   async delete(entityType: string, entityId: string): Promise<void> {
-    await this.write((tx) => tx.removeEntity(entityType, entityId));
+    const recorder = this.#requireRecorder('delete');
+    await this.write(async (tx) => {
+      const existing = await tx.getEntity(entityType, entityId);
+      if (existing && !existing.deleted) await recorder.trackChangeIn(tx, entityType, entityId, 'DELETE', null);
+    });
+  }
+
+  #requireRecorder(method: string): ChangeRecorder {
+    if (this.#recorder) return this.#recorder;
+    throw new SyncError(
+      'VALIDATION_ERROR',
+      `LocalStore.${method}() records a change to sync, but no ChangeTracker has been made on this store: ` +
+        'make one (new ChangeTracker(store, clientId)) or write through createSyncSystem(...).collection(name)',
+      { retryable: false },
+    );
   }
 
   /**

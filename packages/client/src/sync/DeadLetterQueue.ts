@@ -1,13 +1,25 @@
 import type { LocalStore } from '../store/LocalStore.js';
 import type { DeadLetter } from '../store/types.js';
 
+/** The dead-letter list as the app sees it (`syncManager.deadLetters`, `sync.deadLetters`). */
+export interface DeadLettersView {
+  /** Every dead change, oldest first. */
+  list(): Promise<DeadLetter[]>;
+  /** Puts the change back in the outbox (same id) and syncs; false when there is no such dead letter. */
+  retry(changeId: string): Promise<boolean>;
+  /** Forgets the change; false when there is no such dead letter. */
+  discard(changeId: string): Promise<boolean>;
+  /** Calls `listener` with the list now and whenever it changes; returns unsubscribe. */
+  subscribe(listener: (deadLetters: DeadLetter[]) => void): () => void;
+}
+
 /**
  * The app's view of changes the server rejected for good (validation, permissions). They left
  * the outbox so the queue keeps moving; here the app can list them, send one again (after the
  * cause is fixed, e.g. a schema deploy) or discard it. Persisted in the store's dead-letter
  * table, so they survive restarts.
  */
-export class DeadLetterQueue {
+export class DeadLetterQueue implements DeadLettersView {
   readonly #store: LocalStore;
   readonly #listeners = new Set<(deadLetters: DeadLetter[]) => void>();
   readonly #onRetried: (() => void) | undefined;

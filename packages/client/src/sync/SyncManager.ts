@@ -42,7 +42,7 @@ import { PullSyncStrategy } from './PullSyncStrategy.js';
 import { type PushResult, PushSyncStrategy } from './PushSyncStrategy.js';
 import { emptyPull, emptyPush, failedPush, runSyncCycle } from './runSyncCycle.js';
 import { type CycleOutcome, SyncLoop, type SyncUrgency, type SyncWork } from './SyncLoop.js';
-import { SyncStatus } from './SyncStatus.js';
+import { SyncStatus, type SyncStatusView } from './SyncStatus.js';
 import { SyncTriggers } from './SyncTriggers.js';
 import type { SyncConfig, SyncProgressState, SyncResult, SyncState } from './syncTypes.js';
 
@@ -208,6 +208,11 @@ export class SyncManager {
     for (const timer of [this.#retryTimer, this.#probeTimer]) if (timer !== null) this.#timers.clearTimeout(timer);
     this.#cancelled = true;
     await this.#loop.stop();
+  }
+
+  /** State and progress, observable (one view for both). */
+  get status(): SyncStatusView {
+    return this.#status;
   }
 
   getState(): SyncState {

@@ -6,12 +6,24 @@ import type { SyncErrorRecord, SyncPause, SyncProgressState, SyncResult, SyncSta
 const STATE_KEY = 'ferry:syncState';
 const IDLE: SyncProgressState = { phase: 'idle', totalItems: 0, processedItems: 0 };
 
+/** The engine's status as the app sees it (`syncManager.status`, `sync.status`). */
+export interface SyncStatusView {
+  /** The state now: pending count, last sync, errors, cursor, online, pause. */
+  readonly state: SyncState;
+  /** The progress feed now (what `<SyncProgress>` draws). */
+  readonly progress: SyncProgressState;
+  /** Hears every state change; returns unsubscribe. */
+  subscribe(listener: (state: SyncState) => void): () => void;
+  /** Hears every progress change; returns unsubscribe. */
+  subscribeToProgress(listener: (progress: SyncProgressState) => void): () => void;
+}
+
 /**
  * The engine's observable status: the persisted {@link SyncState} and the progress feed, each
  * a {@link Signal}. The pending count follows the store's commits, so it is exact the moment a
  * write resolves, whether or not syncing has started.
  */
-export class SyncStatus {
+export class SyncStatus implements SyncStatusView {
   readonly #store: LocalStore;
   readonly #timers: Timers;
   readonly #now: () => number;

@@ -55,6 +55,8 @@ export class ChangeTracker {
     }
     this.#random = options.random ?? Math.random;
     this.rules = options.rules ?? new ServerRules();
+    // The store's own upsert/delete record their writes through the first tracker made on it.
+    db.useRecorder(this);
   }
 
   /** The store this tracker writes to. */
