@@ -5,9 +5,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defineSchema } from '@ferry/protocol';
+import { defineSchema, type InferRecord, type RecordData } from '@ferry/protocol';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
+import type { SyncSystem } from '../createSyncSystem.js';
 import { Collection } from '../data/Collection.js';
 import { createBetterSqliteDriver } from '../drivers/better-sqlite3.js';
 import { SyncError } from '../errors.js';
@@ -132,6 +133,16 @@ describe('operators', () => {
       dueAt: 20,
       priority: 2,
     });
+  });
+});
+
+describe('types', () => {
+  it('a sync system with a defineSchema schema types its collections from it; without one they stay untyped', () => {
+    const typed = (sync: SyncSystem<typeof schema>) => sync.collection('todos');
+    expectTypeOf<ReturnType<typeof typed>>().toEqualTypeOf<Collection<InferRecord<typeof schema, 'todos'>>>();
+    expectTypeOf<InferRecord<typeof schema, 'todos'>['title']>().toEqualTypeOf<string>();
+    const untyped = (sync: SyncSystem) => sync.collection('todos');
+    expectTypeOf<ReturnType<typeof untyped>>().toEqualTypeOf<Collection<RecordData>>();
   });
 });
 
