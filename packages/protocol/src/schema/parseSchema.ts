@@ -68,8 +68,8 @@ export class SchemaError extends Error {
   override readonly name = 'SchemaError';
 }
 
-/** Names the store keeps for itself: an entity type may not take one (it becomes a view name). */
-const RESERVED_PREFIX = /^ferry_/i;
+/** Prefixes Ferry's store and SQLite keep for their own tables: an entity type becomes a view name. */
+const RESERVED_PREFIX = /^(ferry_|sqlite_)/i;
 const ENTITY_KEYS = new Set(['fields', 'strict', 'shared', 'indexes']);
 const FIELD_KEYS = new Set(['type', 'nullable', 'indexed']);
 const SCALAR_TYPES: ReadonlySet<FieldType> = new Set(['string', 'number', 'boolean']);
@@ -166,9 +166,10 @@ export function parseSchema(json: unknown): Schema {
         `Entity type "${type}" is not a valid name: use 1-64 letters, digits or "_", starting with a letter`,
       );
     }
-    if (RESERVED_PREFIX.test(type)) {
+    const reserved = RESERVED_PREFIX.exec(type);
+    if (reserved) {
       throw new SchemaError(
-        `Entity type "${type}" starts with "ferry_", which Ferry keeps for its own tables; rename it`,
+        `Entity type "${type}" starts with "${reserved[1]}", a prefix kept for Ferry's and SQLite's own tables; rename it`,
       );
     }
     if (!isPlainObject(definition))

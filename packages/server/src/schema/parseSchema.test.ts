@@ -91,6 +91,7 @@ describe('parseSchema', () => {
     [{ entities: { todos: { shared: 1 } } }, /"shared" must be true or false/],
     [{ entities: { todos: { fields: { id: 'string' } } } }, /"id" is the record's key/],
     [{ entities: { ferry_kv: {} } }, /starts with "ferry_"/],
+    [{ entities: { sqlite_master: {} } }, /starts with "sqlite_"/],
   ])('rejects %j', (json, message) => {
     expect(() => parseSchema(json)).toThrow(SchemaError);
     expect(() => parseSchema(json)).toThrow(message);
