@@ -70,6 +70,9 @@ export class BackgroundSyncManager implements BackgroundSyncLike {
     if (options.config && !options.storage) {
       throw new Error('BackgroundSyncManager needs `storage` to persist `config` for the headless task');
     }
+    if (options.taskId !== undefined && options.taskId.trim() === '') {
+      throw new Error('BackgroundSyncManager `taskId` is empty: pass the id listed in Info.plist, or leave it out');
+    }
     this.#syncManager = syncManager;
     this.#options = options;
     this.#backgroundFetch = options.backgroundFetch ?? null;

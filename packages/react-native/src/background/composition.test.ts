@@ -47,8 +47,8 @@ afterEach(async () => {
 });
 
 /** The app in the foreground with Ferry's background sync, built with `options`. */
-async function startApp(name: string, options: Partial<BackgroundSyncOptions>) {
-  const config = { apiBaseUrl: server.url, pullTypes: ['todos'] };
+async function startApp(name: string, options: Partial<BackgroundSyncOptions>, apiBaseUrl = server.url) {
+  const config = { apiBaseUrl, pullTypes: ['todos'] };
   let manager!: BackgroundSyncManager;
   const system = await createSyncSystem({
     ...config,
@@ -114,16 +114,16 @@ describe('an app that owns background fetch (configure: false)', () => {
 
   it('reports a sync failure to onError without rejecting, so the app still finishes its task', async () => {
     const errors: unknown[] = [];
-    const { manager } = await startApp('owned-fails', { configure: false, onError: (error) => errors.push(error) });
-    await open[0]?.collection('todos').insert({ id: 'own2', title: 'stuck' });
-    await server.server.close();
-    try {
-      await expect(manager.runBackgroundSync()).resolves.toBeUndefined();
-      expect(errors).toHaveLength(1);
-    } finally {
-      server = await startServer();
-      token = await server.token();
-    }
+    // Nothing listens on port 9 of the loopback interface: the request is refused.
+    const { system, manager } = await startApp(
+      'owned-fails',
+      { configure: false, onError: (error) => errors.push(error) },
+      'http://127.0.0.1:9',
+    );
+    await system.collection('todos').insert({ id: 'own2', title: 'stuck' });
+    await expect(manager.runBackgroundSync()).resolves.toBeUndefined();
+    expect(errors).toHaveLength(1);
+    expect(await system.localStore.countPending()).toBe(1);
   });
 });
 
@@ -172,6 +172,11 @@ describe('an app that owns the headless task', () => {
 });
 
 describe('the iOS one-off task', () => {
+  it('refuses an empty task id at once', () => {
+    const target = { triggerSync: async () => {}, performFullSync: async () => ({}) as never };
+    expect(() => new BackgroundSyncManager(target, { taskId: ' ' })).toThrow('`taskId` is empty');
+  });
+
   it('uses the configured task id and reports an id iOS refuses as a BackgroundTaskError', async () => {
     let reported!: (error: unknown) => void;
     const error = new Promise<unknown>((resolve) => {
