@@ -6,7 +6,7 @@
  */
 import { SyncError } from '../errors.js';
 
-/** The first word of every statement we accept. */
+/** The first word of every statement we accept (after an optional `EXPLAIN [QUERY PLAN]`). */
 const READ_STARTS = new Set(['SELECT', 'WITH', 'VALUES']);
 /** Words that only appear in statements that write or change the connection. */
 const WRITE_WORDS = new Set([
@@ -44,7 +44,8 @@ function reject(reason: string): SyncError {
 
 /**
  * Scans `sql` (skipping comments and string literals) and throws a `VALIDATION_ERROR` unless it
- * is a single statement starting with SELECT, WITH or VALUES that holds no writing keyword.
+ * is a single statement starting with SELECT, WITH or VALUES (optionally behind `EXPLAIN` or
+ * `EXPLAIN QUERY PLAN`) that holds no writing keyword.
  * `REPLACE` is refused only as `REPLACE INTO`, since `replace()` is a string function.
  */
 export function checkReadOnlySql(sql: string): SqlReadInfo {
@@ -52,6 +53,8 @@ export function checkReadOnlySql(sql: string): SqlReadInfo {
   const identifiers = new Set<string>();
   const words: string[] = [];
   let ended = false;
+  /** Whether the statement's first word (after any EXPLAIN) was seen. */
+  let started = false;
   let i = 0;
   const n = sql.length;
   while (i < n) {
@@ -83,6 +86,7 @@ export function checkReadOnlySql(sql: string): SqlReadInfo {
         }
       }
     } else if (c === '"' || c === '`' || c === '[') {
+      if (!started) throw reject('it starts with a quoted name, not SELECT, WITH or VALUES');
       const close = c === '[' ? ']' : c;
       let j = i + 1;
       let name = '';
@@ -105,8 +109,18 @@ export function checkReadOnlySql(sql: string): SqlReadInfo {
       while (j < n && /[A-Za-z0-9_$]/.test(sql[j] as string)) j++;
       const word = sql.slice(i, j);
       const upper = word.toUpperCase();
-      if (words.length === 0 && !READ_STARTS.has(upper)) {
-        throw reject(`it starts with ${word.slice(0, 32)}; writes go through collections`);
+      if (!started) {
+        // `EXPLAIN [QUERY PLAN]` may lead: it shows the plan of the read that follows, never runs it.
+        const lead = words.join(' ');
+        const explainWord =
+          (lead === '' && upper === 'EXPLAIN') ||
+          (lead === 'EXPLAIN' && upper === 'QUERY') ||
+          (lead === 'EXPLAIN QUERY' && upper === 'PLAN');
+        if (!explainWord) {
+          if (!READ_STARTS.has(upper))
+            throw reject(`it starts with ${word.slice(0, 32)}; writes go through collections`);
+          started = true;
+        }
       }
       if (WRITE_WORDS.has(upper)) throw reject(`${upper} is not allowed in a read`);
       if (upper === 'INTO' && words[words.length - 1] === 'REPLACE')
@@ -118,6 +132,6 @@ export function checkReadOnlySql(sql: string): SqlReadInfo {
       i++;
     }
   }
-  if (words.length === 0) throw reject('the statement is empty');
+  if (!started) throw reject(words.length === 0 ? 'the statement is empty' : 'EXPLAIN needs the read it explains');
   return { identifiers };
 }

@@ -92,6 +92,14 @@ describe('store.sql', () => {
     );
   });
 
+  it("shows the plan of a read with EXPLAIN QUERY PLAN: the view uses its type's index", async () => {
+    const plan = await store.sql('EXPLAIN QUERY PLAN SELECT id FROM todos WHERE listId = ?', ['home']);
+    expect(plan.map((row) => row.detail).join('\n')).toMatch(/USING (COVERING )?INDEX ferry_ix_todos__listId/);
+    await expect(store.sql('EXPLAIN DELETE FROM ferry_outbox')).rejects.toThrow(/starts with DELETE/);
+    await expect(store.sql('EXPLAIN QUERY PLAN PRAGMA query_only = 0')).rejects.toThrow(/starts with PRAGMA/);
+    await expect(store.sql('EXPLAIN QUERY PLAN')).rejects.toThrow(/EXPLAIN needs the read it explains/);
+  });
+
   it('reports SQLite errors as VALIDATION_ERROR and rejects non-SQL parameters', async () => {
     await expect(store.sql('SELECT nope FROM todos')).rejects.toThrow(/SQL read failed: no such column: nope/);
     await expect(store.sql('SELECT ?', [true as never])).rejects.toThrow(/bind booleans as 1 or 0/);
