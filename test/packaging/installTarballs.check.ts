@@ -7,7 +7,8 @@
  * nodenext with nothing turning into `any`.
  *
  * Slow (an npm install), so not part of `npm run test:node`: `npm run test:packaging` runs
- * it after `npm run build`, and so does CI.
+ * it after `npm run build`, and so does CI. `KEEP=1 npm run test:packaging` keeps the project
+ * (its path is in the temp dir, `ferry-consumer-*`) to look at afterwards.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
