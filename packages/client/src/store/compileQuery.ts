@@ -290,11 +290,12 @@ export function compileQuery(target: QueryTarget, options: FindOptions<never> = 
   let tail = '';
   const tailParams: SqlValue[] = [];
   if (options.limit !== undefined || options.offset !== undefined) {
-    tail = ' LIMIT ? OFFSET ?';
-    tailParams.push(
-      options.limit === undefined ? -1 : nonNegativeInt(options.limit, 'limit'),
-      nonNegativeInt(options.offset ?? 0, 'offset'),
-    );
+    // The limit is written into the statement (a checked integer, and apps use few page sizes):
+    // with `LIMIT ?` SQLite runs a 50-row indexed page measurably slower. The offset, which
+    // changes with every page, stays bound so paging reuses one prepared statement.
+    const limit = options.limit === undefined ? -1 : nonNegativeInt(options.limit, 'limit');
+    tail = ` LIMIT ${limit} OFFSET ?`;
+    tailParams.push(nonNegativeInt(options.offset ?? 0, 'offset'));
   }
   return {
     select: {
