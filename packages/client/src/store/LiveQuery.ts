@@ -39,6 +39,11 @@ export class LiveQuery<R> {
     this.key = key;
   }
 
+  /** Where it hears about writes (its store): with {@link key}, what makes two queries the same. */
+  get source(): ChangeSource {
+    return this.#source;
+  }
+
   /** The entity types whose writes re-run this query. */
   get reads(): ReadSet {
     return this.#reads;

@@ -105,4 +105,19 @@ describe('useQuery', () => {
     await waitFor(() => expect(result.current.open.data).toBe(openBefore + 1));
     await unmount();
   });
+
+  it('follows a live query to another store even when the query itself is the same', async () => {
+    await phone.collection<Todo>('todos').insert({ id: 'sw-phone', title: 'switch: phone only', done: true });
+    const titles = (sync: SyncSystem) =>
+      sync.localStore.sqlQuery(
+        "SELECT entity_id AS id FROM ferry_entities WHERE entity_type = 'todos' AND entity_id LIKE 'sw-%'",
+      );
+    const { result, rerender, unmount } = await renderHook((sync: SyncSystem) => useQuery(titles(sync)), {
+      initialProps: phone,
+    });
+    await waitFor(() => expect(result.current.data).toEqual([{ id: 'sw-phone' }]));
+    await rerender(tablet);
+    await waitFor(() => expect(result.current.data).toEqual([]));
+    await unmount();
+  });
 });

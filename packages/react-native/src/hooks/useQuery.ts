@@ -67,7 +67,8 @@ export function useQuery(
   if (!live && !target) {
     throw new Error(`useQuery('${String(source)}') needs a sync system: use <SyncProvider sync={...}>`);
   }
-  // Queries usually arrive as a fresh object on every render: key them by value.
+  // Queries usually arrive as a fresh object on every render: key them by value (and by the
+  // store they read, so a screen that switches sync systems does not keep the old one's query).
   const key = live ? source.key : JSON.stringify(options);
   // biome-ignore lint/correctness/useExhaustiveDependencies: `key` stands for `source` / `options`
   const store = useMemo(() => {
@@ -79,6 +80,6 @@ export function useQuery(
       query = error instanceof Error ? error : new Error(String(error));
     }
     return createLiveStore<unknown>(query, []);
-  }, [live ? undefined : target, key]);
+  }, [live ? source.source : target, key]);
   return useSyncExternalStore(store.subscribe, store.getSnapshot);
 }
