@@ -21,6 +21,13 @@ export {
   recordClock,
   type WriteClock,
 } from './conflicts/writeClock.js';
+export {
+  DEVICE_HEADER,
+  DEVICE_HEADER_MAX_LENGTH,
+  type DeviceReport,
+  formatDeviceReport,
+  parseDeviceReport,
+} from './deviceReport.js';
 export { ERROR_META, type ErrorBody, ErrorCode, errorBody } from './errors.js';
 export { fastPullResponse, fastPushResponse, isServerRecord } from './fastParse.js';
 export {

@@ -1,11 +1,15 @@
+import { randomUUID } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import { errorBody, HybridLogicalClock, LIMITS } from '@ferry/protocol';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions, LogController } from 'fastify';
 import { type AuthOptions, checkAuthOptions, createTokenChecker } from './auth/createTokenVerifier.js';
 import { signDevToken } from './auth/signDevToken.js';
 import { installErrorHandlers } from './errorHandler.js';
 import { answerClientError, installHttpLayerAnswers } from './httpLayerErrors.js';
 import type { LiveHub } from './live/LiveHub.js';
 import { type LiveOptions, registerLive } from './live/registerLive.js';
+import { type AdminOptions, checkAdminOptions } from './observability/adminAccess.js';
+import { type Observability, registerObservability } from './observability/registerObservability.js';
 import type { ConflictArbiter } from './push/decideChange.js';
 import { createStrategyArbiter, parseConflictStrategies } from './push/strategyArbiter.js';
 import { createRateLimiter, type RateLimitOptions } from './rateLimit/createRateLimiter.js';
@@ -18,7 +22,7 @@ import type { ServerStorage } from './storage/ServerStorage.js';
 import { SqliteStorage } from './storage/SqliteStorage.js';
 
 /** Options of {@link createServer}. */
-export interface CreateServerOptions {
+export interface CreateServerOptions extends AdminOptions {
   /** A storage to use; the caller keeps ownership (`close()` does not close it). */
   storage?: ServerStorage;
   /** SQLite file to open when no `storage` is given. Default `':memory:'`. */
@@ -70,6 +74,8 @@ export interface FerryServer {
   storage: ServerStorage;
   /** The live channel's connections, or null when `live: false`. */
   live: LiveHub | null;
+  /** Metrics, device reports and recent rates (what `/metrics` and the inspector read). */
+  observability: Observability;
   /** Starts listening; resolves to the base URL, e.g. `http://127.0.0.1:8787`. */
   listen(options: { port: number; host?: string }): Promise<{ url: string }>;
   /** Stops accepting, lets in-flight requests finish, then closes storage it opened itself. */
@@ -86,13 +92,18 @@ export interface FerryServer {
 export async function createServer(options: CreateServerOptions): Promise<FerryServer> {
   // Before anything is opened: a server with a guessable secret must not start at all.
   checkAuthOptions(options.auth);
+  checkAdminOptions(options);
   const now = options.now ?? Date.now;
   const ownsStorage = options.storage === undefined;
   // The storage stamps write times (what compaction compares) with the same clock.
   const storage = options.storage ?? new SqliteStorage(options.dbPath ?? ':memory:', { now });
   let live: LiveHub | null = null;
+  let observability: Observability;
   const app = Fastify({
     logger: options.logger ?? false,
+    // One line per request is written by the observability hooks instead (ids and counts only).
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => randomUUID(),
     bodyLimit: LIMITS.maxBodyBytes,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
@@ -152,10 +163,22 @@ export async function createServer(options: CreateServerOptions): Promise<FerryS
         ? createRateLimiter(options.rateLimit, (storage as ServerStorage).createRateCounter?.(), now)
         : null,
     };
+    observability = await registerObservability(app, {
+      schema: options.schema,
+      storage,
+      now,
+      verify: checkToken,
+      ...(options.adminToken === undefined ? {} : { adminToken: options.adminToken }),
+      ...(options.adminClaim === undefined ? {} : { adminClaim: options.adminClaim }),
+      ...(ownsStorage && options.dbPath !== undefined && options.dbPath !== ':memory:'
+        ? { storageSize: () => sqliteFileSize(options.dbPath as string) }
+        : {}),
+    });
     app.get('/health', async () => ({ status: 'ok' }));
     await registerV1(app, ctx);
     if (options.live !== false) {
       live = await registerLive(app, { storage, checkToken, now, membership }, options.live ?? {});
+      observability.watchLive(live);
     }
     if (options.staticDir !== undefined) await serveStatic(app, options.staticDir);
     await app.ready();
@@ -169,6 +192,7 @@ export async function createServer(options: CreateServerOptions): Promise<FerryS
     app,
     storage,
     live,
+    observability,
     async listen({ port, host = '127.0.0.1' }) {
       await app.listen({ port, host });
       const address = app.server.address();
@@ -184,4 +208,17 @@ export async function createServer(options: CreateServerOptions): Promise<FerryS
       return closing;
     },
   };
+}
+
+/** Bytes of a SQLite database: the file and its write-ahead log. */
+async function sqliteFileSize(path: string): Promise<number | null> {
+  let total = 0;
+  for (const file of [path, `${path}-wal`]) {
+    try {
+      total += (await stat(file)).size;
+    } catch {
+      // No WAL file between checkpoints.
+    }
+  }
+  return total === 0 ? null : total;
 }

@@ -26,3 +26,8 @@ export function requestScope(request: FastifyRequest): string {
   if (scope === undefined) throw new Error(`No authenticated scope for ${request.method} ${request.url}`);
   return scope;
 }
+
+/** The scope of a request when it was authenticated, else undefined (for logs and metrics). */
+export function authenticatedScope(request: FastifyRequest): string | undefined {
+  return scopes.get(request);
+}

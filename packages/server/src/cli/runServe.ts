@@ -41,12 +41,19 @@ ${RATE_LIMIT_USAGE}
   --static <dir>    web app to serve at / (default: the Todo demo, examples/todo/dist, once built)
   --clock-tolerance <seconds>   allowed clock skew on token exp/nbf, 0-${MAX_CLOCK_TOLERANCE_SEC}
                     (default ${DEFAULT_CLOCK_TOLERANCE_SEC}; or FERRY_JWT_CLOCK_TOLERANCE)
+  --admin-claim     also accept user tokens carrying "admin": true for /metrics, /v1/admin and /inspector
+  --log-format <json|pretty>    log lines as JSON (default) or human-readable for development
   --dev             development only: dev auth with a secret in <db dir>/dev-secret,
                     POST /v1/dev/token signs a token for any user, tokens printed at start
 
 Auth: FERRY_JWT_SECRET (at least ${MIN_SECRET_BYTES} bytes; optionally FERRY_JWT_ISSUER, FERRY_JWT_AUDIENCE)
 is the HS256 secret tokens are signed with; tokens must carry "exp". Without it, ferry serve
-refuses to start unless --dev is given (and --dev refuses a FERRY_JWT_SECRET).`;
+refuses to start unless --dev is given (and --dev refuses a FERRY_JWT_SECRET).
+
+Operations: FERRY_ADMIN_TOKEN (at least 32 characters) turns on /metrics (Prometheus), the
+/v1/admin API and the /inspector page, all behind "Authorization: Bearer <FERRY_ADMIN_TOKEN>";
+without it (or --admin-claim) they do not exist. FERRY_LOG_LEVEL sets the log level (default info).
+See docs/operations.md.`;
 
 /** `--membership` and `--membership-claim` as {@link MembershipOptions}. */
 export function parseMembershipFlags(source: string | undefined, claim: string | undefined): MembershipOptions {
@@ -170,6 +177,15 @@ function parsePort(value: string): number {
   return port;
 }
 
+/** Pino options for `ferry serve`: JSON lines, or pino-pretty's coloured lines for development. */
+function serveLogger(level: string, format: 'json' | 'pretty'): FastifyServerOptions['logger'] {
+  if (format === 'json') return { level };
+  return {
+    level,
+    transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } },
+  };
+}
+
 async function devSecret(file: string): Promise<string> {
   try {
     const existing = (await readFile(file, 'utf8')).trim();
@@ -207,6 +223,8 @@ export async function runServe(argv: readonly string[], deps: ServeDeps = {}): P
     'pushes-per-minute'?: string;
     'pulls-per-minute'?: string;
     'clock-tolerance'?: string;
+    'admin-claim'?: boolean;
+    'log-format'?: string;
     dev?: boolean;
   };
   try {
@@ -225,6 +243,8 @@ export async function runServe(argv: readonly string[], deps: ServeDeps = {}): P
         'log-retention': { type: 'string' },
         ...RATE_LIMIT_OPTIONS,
         'clock-tolerance': { type: 'string' },
+        'admin-claim': { type: 'boolean' },
+        'log-format': { type: 'string' },
         dev: { type: 'boolean' },
       },
       strict: true,
@@ -234,6 +254,10 @@ export async function runServe(argv: readonly string[], deps: ServeDeps = {}): P
     throw new UsageError((error as Error).message, { cause: error });
   }
   const port = parsePort(values.port ?? '8787');
+  const logFormat = values['log-format'] ?? 'json';
+  if (logFormat !== 'json' && logFormat !== 'pretty') {
+    throw new UsageError(`--log-format takes "json" or "pretty", got "${logFormat}"`);
+  }
   const tombstoneRetentionMs = parseRetention('--tombstone-retention', values['tombstone-retention']);
   const changeLogRetentionMs = parseRetention('--log-retention', values['log-retention']);
   const host = values.host ?? '127.0.0.1';
@@ -275,7 +299,9 @@ export async function runServe(argv: readonly string[], deps: ServeDeps = {}): P
     dev,
     rateLimit,
     membership,
-    logger: deps.logger ?? { level: env.FERRY_LOG_LEVEL ?? 'info' },
+    logger: deps.logger ?? serveLogger(env.FERRY_LOG_LEVEL ?? 'info', logFormat),
+    ...(env.FERRY_ADMIN_TOKEN ? { adminToken: env.FERRY_ADMIN_TOKEN } : {}),
+    ...(values['admin-claim'] ? { adminClaim: true } : {}),
   }).catch(async (error: unknown) => {
     await postgres?.close();
     throw error;

@@ -29,6 +29,7 @@ export class LiveHub {
   readonly #peers = new Map<WebSocket, Peer>();
   readonly #byScope = new Map<string, Set<Peer>>();
   #heartbeat: NodeJS.Timeout | null = null;
+  readonly #pokeListeners: Array<() => void> = [];
 
   readonly #now: () => number;
 
@@ -60,8 +61,23 @@ export class LiveHub {
     socket.once('close', () => this.#remove(socket));
   }
 
+  /** Calls `listener` at every poke broadcast (metrics count them). */
+  onPoke(listener: () => void): void {
+    this.#pokeListeners.push(listener);
+  }
+
+  /** Open connections per user (the inspector lists them). */
+  connectionsByUser(): Map<string, number> {
+    return new Map([...this.#byScope].map(([scope, peers]) => [scope, peers.size]));
+  }
+
+  #announce(): void {
+    for (const listener of this.#pokeListeners) listener();
+  }
+
   /** Sends `{ type: 'poke', cursor }` to every connection of `scope`. */
   poke(scope: string, cursor: number): void {
+    this.#announce();
     const scoped = this.#byScope.get(scope);
     if (!scoped) return;
     const message = JSON.stringify({ type: 'poke', cursor });
@@ -75,6 +91,7 @@ export class LiveHub {
 
   /** Sends `{ type: 'poke', cursor, space }` to every connection of each of `users`. */
   pokeUsers(users: Iterable<string>, space: string, cursor: number): void {
+    this.#announce();
     const message = JSON.stringify({ type: 'poke', cursor, space });
     for (const user of users) {
       for (const peer of this.#byScope.get(user) ?? []) send(peer.socket, message);
@@ -83,6 +100,7 @@ export class LiveHub {
 
   /** Sends `{ type: 'poke', cursor, space }` to every connection whose token grants `space`. */
   pokeTokenSpace(space: string, cursor: number): void {
+    this.#announce();
     const message = JSON.stringify({ type: 'poke', cursor, space });
     for (const peer of this.#peers.values()) if (peer.tokenSpaces?.has(space)) send(peer.socket, message);
   }

@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import * as v from 'valibot';
 import { requestScope } from '../auth/requestScope.js';
 import { HttpError } from '../errors.js';
+import { notePulled } from '../observability/requestOutcome.js';
 import { applyPush } from '../push/applyPush.js';
 import { parsePushRequest } from '../push/parsePushRequest.js';
 import { SqliteStorage } from '../storage/SqliteStorage.js';
@@ -87,6 +88,7 @@ export function registerSyncRoutes(app: FastifyInstance, ctx: RouteContext): voi
       // re-serialised (a body equal to the generic path's below, built without the objects).
       // Only over SqliteStorage's own `pull`: a wrapped or replaced one (fault injection) is honoured.
       const page = ctx.storage.pullJson(scope, { cursor, limit, types });
+      notePulled(request, page.count, page.lastSeq ?? cursor);
       reply.type('application/json');
       return `{"changes":[${page.records}],"cursor":${page.lastSeq ?? cursor},"hasMore":${page.hasMore},"serverTime":${ctx.now()}}`;
     }

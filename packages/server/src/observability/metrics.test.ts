@@ -1,0 +1,176 @@
+import { type Change, PROTOCOL_HEADER, PROTOCOL_VERSION, type PushResponse } from '@ferry/protocol';
+import { SignJWT } from 'jose';
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeChange, pushBody, SECRET, startTestServer, T0, type TestServer } from '../testing/testServer.js';
+
+const ADMIN_TOKEN = 'admin-token-that-is-long-enough-0123456789';
+
+/** `name{a="x",b="y"} value` lines of a Prometheus text exposition, keyed by `name{labels}` as written. */
+function parseMetrics(text: string): Map<string, number> {
+  const values = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const at = line.lastIndexOf(' ');
+    values.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return values;
+}
+
+/** Sum of every series of `name` whose labels include all of `labels`. */
+function total(values: Map<string, number>, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const [key, value] of values) {
+    if (!(key === name || key.startsWith(`${name}{`))) continue;
+    if (Object.entries(labels).every(([label, expected]) => key.includes(`${label}="${expected}"`))) sum += value;
+  }
+  return sum;
+}
+
+describe('/metrics over real HTTP', () => {
+  let t: TestServer;
+  let url: string;
+
+  afterEach(async () => {
+    await t.close();
+  });
+
+  async function start(overrides: Parameters<typeof startTestServer>[0] = { adminToken: ADMIN_TOKEN }) {
+    t = await startTestServer(overrides);
+    ({ url } = await t.server.listen({ port: 0, host: '127.0.0.1' }));
+  }
+
+  async function request(path: string, init: { method?: string; body?: unknown; token?: string | null } = {}) {
+    const headers: Record<string, string> = { [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) };
+    const token = init.token === undefined ? await t.token('alice') : init.token;
+    if (token !== null) headers.authorization = `Bearer ${token}`;
+    if (init.body !== undefined) headers['content-type'] = 'application/json';
+    return fetch(`${url}${path}`, {
+      method: init.method ?? 'GET',
+      headers,
+      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+      signal: AbortSignal.timeout(5_000),
+    });
+  }
+
+  async function push(changes: Change[], clientId = 'device-a'): Promise<PushResponse> {
+    const response = await request('/v1/push', { method: 'POST', body: pushBody(changes, clientId) });
+    expect(response.status).toBe(200);
+    return (await response.json()) as PushResponse;
+  }
+
+  async function scrape(): Promise<Map<string, number>> {
+    const response = await request('/metrics', { token: ADMIN_TOKEN });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
+    return parseMetrics(await response.text());
+  }
+
+  it('counts requests, change outcomes by entity type, conflicts, rejections and pulled records', async () => {
+    await start();
+    const first = makeChange({ entityId: 't1', data: { title: 'v1' } });
+    await push([
+      first,
+      makeChange({ entityId: 't2' }),
+      makeChange({ entityId: 'n1', entityType: 'notes', data: { body: 'x' } }),
+    ]);
+    await push([first]); // a retry after a lost response: duplicate
+    await push(
+      [
+        makeChange({
+          entityId: 't1',
+          operation: 'UPDATE',
+          data: { title: 'b' },
+          clientId: 'device-b',
+          vector: { 'device-a': 1, 'device-b': 1 },
+        }),
+      ],
+      'device-b',
+    );
+    const stale = await push([
+      makeChange({ entityId: 't1', operation: 'UPDATE', data: { title: 'stale' }, vector: { 'device-a': 2 } }),
+      makeChange({ entityId: 'bad', data: { title: 42 } as never }),
+      makeChange({ entityId: 'typo', entityType: 'todo' }),
+    ]);
+    expect(stale.results.map((result) => result.status)).toEqual(['conflict', 'rejected', 'rejected']);
+    const pulled = await request('/v1/pull?cursor=0&limit=100');
+    expect(((await pulled.json()) as { changes: unknown[] }).changes).toHaveLength(3);
+    expect((await request('/v1/pull', { token: null })).status).toBe(401);
+
+    const metrics = await scrape();
+    expect(total(metrics, 'ferry_http_requests_total', { route: '/v1/push', status: '200', method: 'POST' })).toBe(4);
+    expect(total(metrics, 'ferry_http_requests_total', { route: '/v1/pull', status: '200', method: 'GET' })).toBe(1);
+    expect(total(metrics, 'ferry_http_requests_total', { route: '/v1/pull', status: '401' })).toBe(1);
+    expect(total(metrics, 'ferry_http_request_duration_seconds_count', { route: '/v1/push' })).toBe(4);
+    expect(total(metrics, 'ferry_changes_total', { entity_type: 'todos', outcome: 'applied' })).toBe(3);
+    expect(total(metrics, 'ferry_changes_total', { entity_type: 'notes', outcome: 'applied' })).toBe(1);
+    expect(total(metrics, 'ferry_changes_total', { entity_type: 'todos', outcome: 'duplicate' })).toBe(1);
+    expect(total(metrics, 'ferry_changes_total', { entity_type: 'todos', outcome: 'conflict' })).toBe(1);
+    expect(total(metrics, 'ferry_conflicts_total', { entity_type: 'todos', conflict_type: 'update-update' })).toBe(1);
+    expect(total(metrics, 'ferry_rejections_total', { entity_type: 'todos', code: 'VALIDATION_ERROR' })).toBe(1);
+    // An undeclared type is counted, but under one label: a client cannot mint label values.
+    expect(total(metrics, 'ferry_rejections_total', { entity_type: 'undeclared', code: 'UNKNOWN_ENTITY_TYPE' })).toBe(
+      1,
+    );
+    expect([...metrics.keys()].some((key) => key.includes('"todo"'))).toBe(false);
+    expect(total(metrics, 'ferry_pull_records_total')).toBe(3);
+    expect(total(metrics, 'ferry_build_info', { protocol: String(PROTOCOL_VERSION) })).toBe(1);
+    expect(metrics.has('nodejs_eventloop_lag_seconds')).toBe(true);
+    expect(total(metrics, 'ferry_storage_errors_total')).toBe(0);
+  });
+
+  it('counts storage errors by kind when the database fails under a request', async () => {
+    await start();
+    const storage = t.server.storage;
+    const failing = Object.assign(new Error('database disk image is malformed'), {
+      name: 'SqliteError',
+      code: 'SQLITE_CORRUPT',
+    });
+    const original = storage.applyChanges.bind(storage);
+    // Fault injection on the real storage: the next write fails as a corrupt SQLite file would.
+    storage.applyChanges = async () => {
+      storage.applyChanges = original;
+      throw failing;
+    };
+    const response = await request('/v1/push', { method: 'POST', body: pushBody([makeChange({ entityId: 'x' })]) });
+    expect(response.status).toBe(500);
+    const metrics = await scrape();
+    expect(total(metrics, 'ferry_storage_errors_total', { kind: 'SQLITE_CORRUPT' })).toBe(1);
+    expect(total(metrics, 'ferry_internal_errors_total')).toBe(1);
+  });
+
+  it('refuses /metrics and the admin API without the admin credential, a wrong one or a user token', async () => {
+    await start();
+    for (const path of ['/metrics', '/v1/admin/overview', '/v1/admin/devices']) {
+      expect((await request(path, { token: null })).status).toBe(401);
+      expect((await request(path, { token: `${ADMIN_TOKEN}x` })).status).toBe(401);
+      expect((await request(path)).status).toBe(401);
+      const denied = (await (await request(path, { token: 'short' })).json()) as { error: { code: string } };
+      expect(denied.error.code).toBe('UNAUTHORIZED');
+      expect((await request(path, { token: ADMIN_TOKEN })).status).toBe(200);
+    }
+  });
+
+  it('does not mount /metrics, the admin API or the inspector when no admin credential is configured', async () => {
+    await start({});
+    for (const path of ['/metrics', '/v1/admin/overview', '/inspector']) {
+      expect((await request(path, { token: ADMIN_TOKEN })).status).toBe(404);
+    }
+  });
+
+  it('accepts a user token with an admin claim when adminClaim is on, and refuses one without', async () => {
+    await start({ adminClaim: true });
+    const sign = (claims: Record<string, unknown>) =>
+      new SignJWT({ sub: 'ops', ...claims })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setExpirationTime(Math.floor(T0 / 1000) + 600)
+        .sign(new TextEncoder().encode(SECRET));
+    expect((await request('/metrics', { token: await sign({ admin: true }) })).status).toBe(200);
+    expect((await request('/metrics', { token: await sign({ admin: 'true' }) })).status).toBe(403);
+    expect((await request('/metrics', { token: await sign({}) })).status).toBe(403);
+    expect((await request('/metrics', { token: null })).status).toBe(401);
+  });
+
+  it('refuses to start with an admin token too short to be a secret', async () => {
+    await expect(startTestServer({ adminToken: 'short' })).rejects.toThrow(/at least 32/);
+  });
+});
