@@ -42,7 +42,7 @@ export async function createSyncSystem<S extends Schema = Schema>(
   }
   const remoteAPI = config.remoteAPI ?? makeHttpApi(config);
   const clientId = config.clientId ?? (await getOrCreateClientId(localStore));
-  const changeTracker = new ChangeTracker(localStore, clientId);
+  const changeTracker = ChangeTracker.of(localStore, clientId);
   const conflictResolver = new ConflictResolver(config.conflictStrategy ?? 'last-write-wins');
   for (const [type, strategy] of Object.entries(config.entityStrategies ?? {})) {
     conflictResolver.setStrategyForEntity(type, strategy);

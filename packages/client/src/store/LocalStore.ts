@@ -317,6 +317,11 @@ export class LocalStore {
     this.#recorder ??= recorder;
   }
 
+  /** What records this store's writes (its first ChangeTracker), if one was made. */
+  get recorder(): ChangeRecorder | undefined {
+    return this.#recorder;
+  }
+
   /**
    * Writes a record (the seed's `upsert`): created when missing or deleted, else its given
    * fields updated. Recorded like any app write, so it syncs: the row and its outbox entry

@@ -156,7 +156,7 @@ export class SyncManager {
     const config = this.#config;
     const tracker =
       config.changeTracker ??
-      new ChangeTracker(this.#store, config.clientId ?? (await getOrCreateClientId(this.#store)));
+      ChangeTracker.of(this.#store, config.clientId ?? (await getOrCreateClientId(this.#store)));
     const resolver = config.conflictResolver as Partial<ConflictResolver> | undefined;
     // On connect the server says which entity types it declares, its limits and the conflict
     // strategies it arbitrates with: writes are checked and pushes sized by them from then on.

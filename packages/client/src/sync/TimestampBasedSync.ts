@@ -84,7 +84,7 @@ export class TimestampBasedSync {
   }
 
   async #getTracker(): Promise<ChangeTracker> {
-    this.#tracker ??= new ChangeTracker(this.#store, await getOrCreateClientId(this.#store));
+    this.#tracker ??= ChangeTracker.of(this.#store, await getOrCreateClientId(this.#store));
     return this.#tracker;
   }
 

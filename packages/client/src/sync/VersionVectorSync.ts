@@ -56,7 +56,7 @@ export class VersionVectorSync {
     this.#clientId = clientId;
     this.#store = localStore;
     this.#api = api;
-    this.#tracker = options.changeTracker ?? new ChangeTracker(localStore, clientId);
+    this.#tracker = options.changeTracker ?? ChangeTracker.of(localStore, clientId);
     this.#resolver = options.conflictResolver;
   }
 

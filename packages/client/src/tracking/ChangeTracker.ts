@@ -59,6 +59,17 @@ export class ChangeTracker {
     db.useRecorder(this);
   }
 
+  /**
+   * The tracker of `store` for `clientId`: the one already made on the store when it has that
+   * client id, else a new one. Every part of the engine that writes to a store goes through
+   * this, so one device has ONE tracker and ONE clock per store (two clocks would hand out
+   * overlapping stamps).
+   */
+  static of(store: LocalStore, clientId: string): ChangeTracker {
+    const bound = store.recorder;
+    return bound instanceof ChangeTracker && bound.clientId === clientId ? bound : new ChangeTracker(store, clientId);
+  }
+
   /** The store this tracker writes to. */
   get store(): LocalStore {
     return this.#store;
