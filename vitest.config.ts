@@ -8,6 +8,9 @@ export default defineConfig({
     alias: [
       { find: /^@ferry\/protocol$/, replacement: src('./packages/protocol/src/index.ts') },
       { find: /^@ferry\/client$/, replacement: src('./packages/client/src/index.ts') },
+      { find: /^@ferry\/client\/engine$/, replacement: src('./packages/client/src/engine.ts') },
+      { find: /^@ferry\/client\/protocol$/, replacement: src('./packages/client/src/protocol.ts') },
+      { find: /^@ferry\/client\/testing$/, replacement: src('./packages/client/src/testing/index.ts') },
       {
         find: /^@ferry\/client\/better-sqlite3$/,
         replacement: src('./packages/client/src/drivers/better-sqlite3.ts'),

@@ -4,7 +4,6 @@ import {
   ConflictResolver,
   type ConflictResolverLike,
   HttpRemoteAPI,
-  HybridLogicalClock,
   LocalStore,
   Signal,
   SyncErrorHandler,
@@ -12,6 +11,7 @@ import {
   type Timers,
 } from '@ferry/client';
 import { createBetterSqliteDriver } from '@ferry/client/better-sqlite3';
+import { HybridLogicalClock } from '@ferry/protocol';
 import { KillableDriver } from './killableDriver.js';
 import type { Prng } from './prng.js';
 import { type LivePeer, SimLiveChannel } from './simLive.js';

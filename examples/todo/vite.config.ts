@@ -37,6 +37,8 @@ export default defineConfig(({ mode }) => ({
       { find: /^react-native$/, replacement: 'react-native-web' },
       { find: /^@ferry\/protocol$/, replacement: repo('packages/protocol/src/index.ts') },
       { find: /^@ferry\/client$/, replacement: repo('packages/client/src/index.ts') },
+      { find: /^@ferry\/client\/engine$/, replacement: repo('packages/client/src/engine.ts') },
+      { find: /^@ferry\/client\/protocol$/, replacement: repo('packages/client/src/protocol.ts') },
       { find: /^@ferry\/react-native$/, replacement: repo('packages/react-native/src/index.ts') },
     ],
     // react-native-web convention: platform files first.

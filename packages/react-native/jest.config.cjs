@@ -19,7 +19,9 @@ module.exports = {
     '^@ferry/protocol$': pkg('protocol/src/index.ts'),
     '^@ferry/client$': pkg('client/src/index.ts'),
     '^@ferry/client/better-sqlite3$': pkg('client/src/drivers/better-sqlite3.ts'),
-    '^@ferry/client/testing$': pkg('client/src/testing/storeContract.ts'),
+    '^@ferry/client/engine$': pkg('client/src/engine.ts'),
+    '^@ferry/client/protocol$': pkg('client/src/protocol.ts'),
+    '^@ferry/client/testing$': pkg('client/src/testing/index.ts'),
     '^@ferry/server$': pkg('server/src/index.ts'),
     // op-sqlite ships a Node build of its exact API over better-sqlite3 (its "node" export
     // condition, which React Native's test environment does not select): the SQL runs for

@@ -2,7 +2,8 @@
  * `TimestampBasedSync` (the seed's timestamp sync) on the hybrid logical clock: sorting
  * changes into upload / download / conflict, and a whole sync of one type over a real server.
  */
-import { encodeHlc, TimestampBasedSync, type TimestampedEntity } from '@ferry/client';
+import { TimestampBasedSync, type TimestampedEntity } from '@ferry/client';
+import { encodeHlc } from '@ferry/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BASE, type ConflictWorld, editAt, startWorld } from '../support/conflictDevices.js';
 import { syncAll as settle } from '../support/harness.js';

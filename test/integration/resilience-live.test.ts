@@ -5,7 +5,8 @@
 
 import type { AddressInfo, Socket } from 'node:net';
 import { createServer as createNetServer } from 'node:net';
-import { LiveConnection, liveUrlFrom, type WebSocketFactory, type WebSocketLike } from '@ferry/client';
+import type { WebSocketFactory, WebSocketLike } from '@ferry/client';
+import { LiveConnection, liveUrlFrom } from '@ferry/client/engine';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ManualTimers } from '../../packages/client/src/testing/ManualTimers.js';

@@ -3,8 +3,9 @@
  * pull. A real server on 127.0.0.1, real SQLite devices; a real proxy where the path to the
  * server has a smaller body limit of its own.
  */
-import { ChangeTracker, LocalStore, NetworkError, ServerRules, SyncError, type SyncManager } from '@ferry/client';
+import { ChangeTracker, LocalStore, NetworkError, SyncError, type SyncManager } from '@ferry/client';
 import { createBetterSqliteDriver } from '@ferry/client/better-sqlite3';
+import { ServerRules } from '@ferry/client/engine';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualTimers } from '../../packages/client/src/testing/ManualTimers.js';
 import { type FaultProxy, type FaultProxyOptions, startFaultProxy } from '../support/faultProxy.js';

@@ -10,13 +10,13 @@ import {
   ChangeTracker,
   createSyncSystem,
   HttpRemoteAPI,
-  HybridLogicalClock,
   type Operation,
   type RecordData,
   type SyncSystem,
   type SyncSystemConfig,
 } from '@ferry/client';
 import { createBetterSqliteDriver } from '@ferry/client/better-sqlite3';
+import { HybridLogicalClock } from '@ferry/protocol';
 import { createServer, defaultSchema, type FerryServer, signDevToken } from '@ferry/server';
 
 const SECRET = 'conflict-tests-secret-long-enough-for-hs256';

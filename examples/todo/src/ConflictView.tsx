@@ -2,14 +2,8 @@
  * Manual resolution of one parked conflict: this device's version and the server's side by
  * side, field by field. Keep one side whole, or pick per field and keep the merge.
  */
-import {
-  type ConflictDecision,
-  isDeletedState,
-  isPatchState,
-  type RecordData,
-  type StoredConflict,
-  type VersionedState,
-} from '@ferry/client';
+import type { ConflictDecision, RecordData, StoredConflict, VersionedState } from '@ferry/client';
+import { isDeletedState, isPatchState } from '@ferry/client/protocol';
 import { useState } from 'react';
 import { Pressable, StyleSheet, Text, View } from 'react-native';
 import { Button } from './Button';

@@ -4,7 +4,8 @@
  * TypeScript types the todos collection from it. (`examples/todo/schema.json` is the same
  * definition as a file; a test keeps them equal.)
  */
-import { defaultSchemaDefinition, defineSchema, type InferRecord } from '@ferry/client';
+import { defineSchema, type InferRecord } from '@ferry/client';
+import { defaultSchemaDefinition } from '@ferry/client/protocol';
 
 export const todoSchema = defineSchema(defaultSchemaDefinition);
 

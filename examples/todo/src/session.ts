@@ -7,13 +7,12 @@ import {
   type Collection,
   createSyncSystem,
   HttpRemoteAPI,
-  liveUrlFrom,
-  PROTOCOL_HEADER,
-  PROTOCOL_VERSION,
   RESOLUTION_STRATEGIES,
   type ResolutionStrategy,
   type SyncSystem,
 } from '@ferry/client';
+import { liveUrlFrom } from '@ferry/client/engine';
+import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '@ferry/client/protocol';
 import { claimDevice } from './deviceLock';
 import { NetworkSwitch } from './network';
 import { openBrowserDatabase } from './openBrowserDatabase';

@@ -1,12 +1,18 @@
 /**
  * @ferry/client: the platform-agnostic sync engine. Platform facts (network, foreground,
  * which SQLite) are plugged in; nothing here imports React Native or Node-only modules.
+ *
+ * The root names what an app uses: `createSyncSystem` and the seed's classes, the store, the
+ * HTTP transport, the errors, and every type. Building blocks live on subpaths:
+ * `@ferry/client/engine` (store transaction, inboxes, live connection, error helpers, ...),
+ * `@ferry/client/protocol` (the wire protocol, re-exported) and `@ferry/client/better-sqlite3`
+ * (the Node driver). In this repository, `@ferry/client/testing` names the store contract and
+ * virtual timers for tests; it is not published.
  */
-export * from '@ferry/protocol';
+export type * from '@ferry/protocol';
+export { compareVersions, defineSchema, incrementVector, mergeVersionVectors } from '@ferry/protocol';
 export { ConflictDetector } from './conflicts/ConflictDetector.js';
 export { ConflictResolver } from './conflicts/ConflictResolver.js';
-export { withServerConfig } from './conflicts/serverStrategies.js';
-export { stateFromRecord } from './conflicts/stateFromRecord.js';
 export {
   type ConflictInfo,
   type ConflictType,
@@ -25,33 +31,22 @@ export {
   type SyncSystemConfig,
 } from './createSyncSystem.js';
 export { Collection, type Doc } from './data/Collection.js';
+export type { TxCollection, WriteTransaction } from './data/WriteTransaction.js';
+export { HttpError, NetworkError, SyncError, SyncErrorCode, type SyncErrorOptions, TimeoutError } from './errors.js';
+export type { WireError } from './retry/fromWireError.js';
 export {
-  codeForStatus,
-  HttpError,
-  NetworkError,
-  SyncError,
-  SyncErrorCode,
-  type SyncErrorOptions,
-  TimeoutError,
-  toError,
-} from './errors.js';
-export { categorizeError } from './retry/categorizeError.js';
-export { fromWireError, type WireError } from './retry/fromWireError.js';
-export { parseRetryAfter } from './retry/parseRetryAfter.js';
-export {
-  DEFAULT_RETRY_CONFIG,
   type ExecuteWithRetryOptions,
   type FailedOperation,
   type RetryConfig,
   SyncErrorHandler,
   type SyncErrorHandlerOptions,
 } from './retry/SyncErrorHandler.js';
-export { defaultSleep, type Sleep } from './retry/sleep.js';
-export { defaultTimers, Signal, type Timers } from './signals.js';
-export { type ChangeSource, LiveQuery, type ReadSet } from './store/LiveQuery.js';
+export type { Sleep } from './retry/sleep.js';
+export { Signal, type Timers } from './signals.js';
+export type { ChangeSource, LiveQuery, ReadSet } from './store/LiveQuery.js';
 export { LocalStore, type LocalStoreOptions } from './store/LocalStore.js';
 export type { SqlDriver, SqlExecutor, SqlResult, SqlRow, SqlValue } from './store/SqlDriver.js';
-export { StoreTx } from './store/StoreTx.js';
+export type { StoreTx } from './store/StoreTx.js';
 export type {
   DeadLetter,
   FieldCondition,
@@ -71,18 +66,10 @@ export {
   type BatchSyncConfig,
   type BatchSyncOptions,
   type BatchSyncResult,
-  DEFAULT_BATCH_SYNC_OPTIONS,
   type FailedChange,
 } from './sync/BatchSync.js';
-export {
-  type ConflictDecision,
-  ConflictInbox,
-  notifyConflictsChanged,
-  type StoredConflict,
-  watchConflicts,
-} from './sync/ConflictInbox.js';
-export { getOrCreateClientId } from './sync/clientId.js';
-export { DeadLetterQueue } from './sync/DeadLetterQueue.js';
+export type { ConflictDecision, ConflictInbox, ConflictsView, StoredConflict } from './sync/ConflictInbox.js';
+export type { DeadLetterQueue, DeadLettersView } from './sync/DeadLetterQueue.js';
 export {
   type PullCallOptions,
   type PullResult,
@@ -97,6 +84,7 @@ export {
   PushSyncStrategy,
 } from './sync/PushSyncStrategy.js';
 export type { ConflictResolverLike } from './sync/resolveConflicts.js';
+export type { CycleOutcome, SyncLoop, SyncLoopHooks, SyncUrgency, SyncWork } from './sync/SyncLoop.js';
 export {
   type LiveChannel,
   type SyncConfig,
@@ -108,32 +96,26 @@ export {
   type SyncResult,
   type SyncState,
 } from './sync/SyncManager.js';
+export type { SyncStatusView } from './sync/SyncStatus.js';
 export {
   type CategorizedChanges,
   type ConflictPair,
   TimestampBasedSync,
   type TimestampedEntity,
   type TimestampSyncResult,
-  timestampedFromRecord,
 } from './sync/TimestampBasedSync.js';
 export { type TwoWaySyncResult, TwoWaySyncStrategy } from './sync/TwoWaySyncStrategy.js';
 export { type VectorEntity, type VectorSyncResult, VersionVectorSync } from './sync/VersionVectorSync.js';
 export { ChangeTracker, type ChangeTrackerOptions } from './tracking/ChangeTracker.js';
 export { type DirtyEntity, DirtyFlagTracker } from './tracking/DirtyFlagTracker.js';
-export { AbortError } from './transport/AbortError.js';
+export type { AbortError } from './transport/AbortError.js';
 export {
-  DEFAULT_TIMEOUT_MS,
   HttpRemoteAPI,
   type HttpRemoteAPIOptions,
   type TokenProvider,
   type TokenRequest,
 } from './transport/HttpRemoteAPI.js';
-export {
-  LiveConnection,
-  type LiveConnectionOptions,
-  type LiveEvent,
-  type LiveStatus,
-} from './transport/LiveConnection.js';
+export type { LiveConnection, LiveConnectionOptions, LiveEvent, LiveStatus } from './transport/LiveConnection.js';
 export type { BatchSyncResponse, PullParams, RemoteAPI, RequestOptions } from './transport/RemoteAPI.js';
-export { ServerRules, type ServerRulesSnapshot } from './transport/ServerRules.js';
-export { backoffDelay, liveUrlFrom, type WebSocketFactory, type WebSocketLike } from './transport/webSocket.js';
+export type { ServerRules, ServerRulesSnapshot } from './transport/ServerRules.js';
+export type { WebSocketFactory, WebSocketLike } from './transport/webSocket.js';

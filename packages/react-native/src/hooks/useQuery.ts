@@ -1,11 +1,5 @@
-import {
-  type Collection,
-  type Doc,
-  type FindOptions,
-  LiveQuery,
-  type RecordData,
-  type SyncSystem,
-} from '@ferry/client';
+import type { Collection, Doc, FindOptions, RecordData, SyncSystem } from '@ferry/client';
+import { LiveQuery } from '@ferry/client/engine';
 import { useMemo, useSyncExternalStore } from 'react';
 import type { AsyncSnapshot } from './createAsyncStore.ts';
 import { useOptionalSyncSystem } from './SyncProvider.tsx';
