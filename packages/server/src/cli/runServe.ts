@@ -41,6 +41,7 @@ ${RATE_LIMIT_USAGE}
   --static <dir>    web app to serve at / (default: the Todo demo, examples/todo/dist, once built)
   --clock-tolerance <seconds>   allowed clock skew on token exp/nbf, 0-${MAX_CLOCK_TOLERANCE_SEC}
                     (default ${DEFAULT_CLOCK_TOLERANCE_SEC}; or FERRY_JWT_CLOCK_TOLERANCE)
+  --metrics-port <n>            also serve /metrics on this port (same host, same admin credential)
   --admin-claim     also accept user tokens carrying "admin": true for /metrics, /v1/admin and /inspector
   --log-format <json|pretty>    log lines as JSON (default) or human-readable for development
   --dev             development only: dev auth with a secret in <db dir>/dev-secret,
@@ -108,6 +109,8 @@ export interface ServeDeps {
 export interface RunningServe {
   server: FerryServer;
   url: string;
+  /** Where `--metrics-port` serves `/metrics`, when given. */
+  metricsUrl: string | null;
   /** Dev tokens printed at startup, when dev auth is on. */
   devTokens: Readonly<Record<string, string>> | null;
   /**
@@ -171,9 +174,9 @@ function jwtAuth(env: Readonly<Record<string, string | undefined>>): AuthOptions
   };
 }
 
-function parsePort(value: string): number {
+function parsePort(value: string, flag = '--port'): number {
   const port = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
-  if (!(port >= 0 && port <= 65535)) throw new UsageError(`--port must be 0-65535, got "${value}"`);
+  if (!(port >= 0 && port <= 65535)) throw new UsageError(`${flag} must be 0-65535, got "${value}"`);
   return port;
 }
 
@@ -182,7 +185,10 @@ function serveLogger(level: string, format: 'json' | 'pretty'): FastifyServerOpt
   if (format === 'json') return { level };
   return {
     level,
-    transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } },
+    transport: {
+      target: 'pino-pretty',
+      options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true },
+    },
   };
 }
 
@@ -225,6 +231,7 @@ export async function runServe(argv: readonly string[], deps: ServeDeps = {}): P
     'clock-tolerance'?: string;
     'admin-claim'?: boolean;
     'log-format'?: string;
+    'metrics-port'?: string;
     dev?: boolean;
   };
   try {
@@ -244,6 +251,7 @@ export async function runServe(argv: readonly string[], deps: ServeDeps = {}): P
         ...RATE_LIMIT_OPTIONS,
         'clock-tolerance': { type: 'string' },
         'admin-claim': { type: 'boolean' },
+        'metrics-port': { type: 'string' },
         'log-format': { type: 'string' },
         dev: { type: 'boolean' },
       },
@@ -254,6 +262,13 @@ export async function runServe(argv: readonly string[], deps: ServeDeps = {}): P
     throw new UsageError((error as Error).message, { cause: error });
   }
   const port = parsePort(values.port ?? '8787');
+  const metricsPort =
+    values['metrics-port'] === undefined ? undefined : parsePort(values['metrics-port'], '--metrics-port');
+  if (metricsPort !== undefined && !env.FERRY_ADMIN_TOKEN && !values['admin-claim']) {
+    throw new UsageError(
+      '--metrics-port serves /metrics behind the admin credential: set FERRY_ADMIN_TOKEN (or --admin-claim)',
+    );
+  }
   const logFormat = values['log-format'] ?? 'json';
   if (logFormat !== 'json' && logFormat !== 'pretty') {
     throw new UsageError(`--log-format takes "json" or "pretty", got "${logFormat}"`);
@@ -307,8 +322,11 @@ export async function runServe(argv: readonly string[], deps: ServeDeps = {}): P
     throw error;
   });
   let url: string;
+  let metricsListener: { url: string; close(): Promise<void> } | undefined;
   try {
     ({ url } = await server.listen({ port, host }));
+    if (metricsPort !== undefined)
+      metricsListener = await server.observability.listenMetrics({ port: metricsPort, host });
   } catch (error) {
     await server.close();
     await postgres?.close();
@@ -326,6 +344,7 @@ export async function runServe(argv: readonly string[], deps: ServeDeps = {}): P
   const database = postgresUrl === undefined ? dbPath : redactPostgresUrl(postgresUrl);
   print(`Ferry sync server listening on ${url} (database ${database})`);
   if (site.staticDir !== undefined) print(`Serving ${site.staticDir} at ${url}/`);
+  if (metricsListener) print(`Metrics at ${metricsListener.url}/metrics (admin credential required)`);
   let devTokens: Record<string, string> | null = null;
   if (dev) {
     devTokens = {};
@@ -343,6 +362,7 @@ export async function runServe(argv: readonly string[], deps: ServeDeps = {}): P
       signals.off('SIGINT', onSignal);
       print('Shutting down: finishing in-flight requests, then closing the database');
       compaction?.stop();
+      await metricsListener?.close();
       await server.close();
       await postgres?.close();
       print('Stopped');
@@ -354,5 +374,5 @@ export async function runServe(argv: readonly string[], deps: ServeDeps = {}): P
   };
   signals.once('SIGTERM', onSignal);
   signals.once('SIGINT', onSignal);
-  return { server, url, devTokens, shutdown };
+  return { server, url, metricsUrl: metricsListener?.url ?? null, devTokens, shutdown };
 }

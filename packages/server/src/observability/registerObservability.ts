@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { DEVICE_HEADER, PROTOCOL_VERSION, parseDeviceReport } from '@ferry/protocol';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { authenticatedScope } from '../auth/requestScope.js';
+import { installErrorHandlers } from '../errorHandler.js';
 import type { LiveHub } from '../live/LiveHub.js';
 import type { ServerSchema } from '../schema/parseSchema.js';
 import type { ServerStorage } from '../storage/ServerStorage.js';
@@ -33,6 +34,11 @@ export interface Observability {
   history: ScopeHistory;
   /** Counts pokes and live connections of `hub` from now on. */
   watchLive(hub: LiveHub): void;
+  /**
+   * Serves `/metrics` (same credential) on a second port as well, e.g. one only the monitoring
+   * network reaches. Throws when no admin credential is configured.
+   */
+  listenMetrics(options: { port: number; host?: string }): Promise<{ url: string; close(): Promise<void> }>;
 }
 
 /** How long the inspector's rates and percentiles look back. */
@@ -121,13 +127,13 @@ export async function registerObservability(app: FastifyInstance, deps: Observab
     );
   });
 
+  const checkAdmin = createAdminCheck(deps, deps.verify);
+  const serveMetrics = async (request: FastifyRequest, reply: FastifyReply) => {
+    await checkAdmin(request);
+    reply.type(metrics.registry.contentType);
+    return metrics.text();
+  };
   if (adminEnabled(deps)) {
-    const checkAdmin = createAdminCheck(deps, deps.verify);
-    const serveMetrics = async (request: FastifyRequest, reply: import('fastify').FastifyReply) => {
-      await checkAdmin(request);
-      reply.type(metrics.registry.contentType);
-      return metrics.text();
-    };
     app.get('/metrics', serveMetrics);
     await registerAdminRoutes(app, {
       checkAdmin,
@@ -155,6 +161,23 @@ export async function registerObservability(app: FastifyInstance, deps: Observab
         metrics.pokes.inc();
         stats.record('poke', null);
       });
+    },
+    async listenMetrics({ port, host = '127.0.0.1' }) {
+      if (!adminEnabled(deps)) {
+        throw new Error(
+          'A metrics port needs an admin credential (FERRY_ADMIN_TOKEN or adminClaim): /metrics is never open',
+        );
+      }
+      const side = Fastify({ logger: false });
+      installErrorHandlers(side);
+      side.get('/metrics', serveMetrics);
+      await side.listen({ port, host });
+      const address = side.server.address();
+      const url =
+        address === null || typeof address === 'string'
+          ? String(address)
+          : `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+      return { url, close: () => side.close() };
     },
   };
 }
