@@ -33,6 +33,8 @@ export interface SyncSystemConfig {
   getToken?: TokenProvider;
   /** Request timeout in ms. Default 15 000. */
   timeoutMs?: number;
+  /** The app's version, reported to the server with sync requests (the operator's inspector shows it). */
+  appVersion?: string;
   /** The device id; created and kept in the store when absent. */
   clientId?: string;
   /** Default conflict strategy. Default `last-write-wins`. */

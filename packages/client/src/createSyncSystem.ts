@@ -1,4 +1,4 @@
-import type { Schema } from '@ferry/protocol';
+import type { DeviceReport, Schema } from '@ferry/protocol';
 import { ConflictResolver } from './conflicts/ConflictResolver.js';
 import { Collection } from './data/Collection.js';
 import { WriteTransaction } from './data/WriteTransaction.js';
@@ -13,6 +13,7 @@ import { HttpRemoteAPI } from './transport/HttpRemoteAPI.js';
 import { LiveConnection } from './transport/LiveConnection.js';
 import type { RemoteAPI } from './transport/RemoteAPI.js';
 import { liveUrlFrom } from './transport/webSocket.js';
+import { SDK_VERSION } from './version.js';
 
 export type { BackgroundSyncLike, SyncSystem, SyncSystemConfig } from './SyncSystem.js';
 
@@ -40,7 +41,9 @@ export async function createSyncSystem<S extends Schema = Schema>(
       retryable: false,
     });
   }
-  const remoteAPI = config.remoteAPI ?? makeHttpApi(config);
+  // Bound once the manager exists: the transport asks for the report at each sync request.
+  let deviceReport: () => DeviceReport | null = () => null;
+  const remoteAPI = config.remoteAPI ?? makeHttpApi(config, () => deviceReport());
   const clientId = config.clientId ?? (await getOrCreateClientId(localStore));
   const changeTracker = ChangeTracker.of(localStore, clientId);
   const conflictResolver = new ConflictResolver(config.conflictStrategy ?? 'last-write-wins');
@@ -69,6 +72,21 @@ export async function createSyncSystem<S extends Schema = Schema>(
       'autoStart',
     ]),
   });
+  let deadLetterCount = 0;
+  syncManager.subscribeToDeadLetters((deadLetters) => {
+    deadLetterCount = deadLetters.length;
+  });
+  deviceReport = () => {
+    const state = syncManager.getState();
+    return {
+      id: clientId,
+      outbox: state.pendingChanges,
+      dead: deadLetterCount,
+      ...(state.syncErrors.at(-1) ? { err: state.syncErrors.at(-1)?.errorCode } : {}),
+      ...(config.appVersion ? { app: config.appVersion } : {}),
+      sdk: SDK_VERSION,
+    };
+  };
   const backgroundSync = config.backgroundSync ? config.backgroundSync(syncManager) : null;
   if (backgroundSync) await backgroundSync.enableBackgroundSync();
   const collections = new Map<string, Collection>();
@@ -115,7 +133,7 @@ export async function createSyncSystem<S extends Schema = Schema>(
   };
 }
 
-function makeHttpApi(config: SyncSystemConfig): RemoteAPI {
+function makeHttpApi(config: SyncSystemConfig, deviceReport: () => DeviceReport | null): RemoteAPI {
   if (!config.apiBaseUrl) {
     throw new SyncError('VALIDATION_ERROR', 'createSyncSystem needs `apiBaseUrl` (or a `remoteAPI`)', {
       retryable: false,
@@ -125,6 +143,7 @@ function makeHttpApi(config: SyncSystemConfig): RemoteAPI {
     baseUrl: config.apiBaseUrl,
     ...(config.getToken ? { getToken: config.getToken } : {}),
     ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),
+    deviceReport,
   });
 }
 

@@ -1,10 +1,13 @@
 import {
   type Change,
   ChangeSchema,
+  DEVICE_HEADER,
+  type DeviceReport,
   describeIssues,
   ErrorBodySchema,
   fastPullResponse,
   fastPushResponse,
+  formatDeviceReport,
   PROTOCOL_HEADER,
   PROTOCOL_VERSION,
   type PullResponse,
@@ -57,7 +60,16 @@ export interface HttpRemoteAPIOptions {
   headers?: Record<string, string>;
   /** Wall clock in ms, used to turn an HTTP-date `Retry-After` into a delay. */
   now?: () => number;
+  /**
+   * What the device tells the server about itself (outbox depth, dead letters, last error code,
+   * versions), sent as the `ferry-device` header on sync requests (push, pull, batch, changes)
+   * so an operator's inspector shows it without a round trip of its own. Counts and codes only.
+   */
+  deviceReport?: () => DeviceReport | null | undefined;
 }
+
+/** Requests that carry the device report: the ones a device sends anyway while syncing. */
+const SYNC_PATHS = new Set(['/v1/push', '/v1/pull', '/v1/batch', '/v1/changes']);
 
 /** Default per-request timeout: long enough for a slow mobile link, short enough to notice a dead one. */
 export const DEFAULT_TIMEOUT_MS = 15_000;
@@ -111,6 +123,7 @@ export class HttpRemoteAPI implements RemoteAPI {
   readonly #fetch: typeof fetch;
   readonly #timeoutMs: number;
   readonly #headers: Record<string, string>;
+  readonly #deviceReport: (() => DeviceReport | null | undefined) | undefined;
   readonly #now: () => number;
   /** Set by a 401/403 answer: the next request asks the provider for a fresh token. */
   #forceRefresh = false;
@@ -136,6 +149,7 @@ export class HttpRemoteAPI implements RemoteAPI {
       Object.entries(options.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
     );
     this.#now = options.now ?? Date.now;
+    this.#deviceReport = options.deviceReport;
   }
 
   async push(request: PushRequest, options?: RequestOptions): Promise<PushResponse> {
@@ -231,6 +245,7 @@ export class HttpRemoteAPI implements RemoteAPI {
     const external = call.signal;
     if (external?.aborted) throw cancelled(target, external);
     const headers = await this.#requestHeaders(call.body !== undefined);
+    if (SYNC_PATHS.has(call.path)) this.#addDeviceReport(headers);
     // A token refresh can take a while; the caller may have given up meanwhile.
     if (external?.aborted) throw cancelled(target, external);
 
@@ -281,6 +296,17 @@ export class HttpRemoteAPI implements RemoteAPI {
     if (token) headers.authorization = `Bearer ${token}`;
     if (hasBody) headers['content-type'] = 'application/json';
     return headers;
+  }
+
+  #addDeviceReport(headers: Record<string, string>): void {
+    if (!this.#deviceReport) return;
+    try {
+      const report = this.#deviceReport();
+      const value = report ? formatDeviceReport(report) : '';
+      if (value !== '') headers[DEVICE_HEADER] = value;
+    } catch {
+      // A report is advice for operators: failing to build one must never fail a sync.
+    }
   }
 
   async #token(): Promise<string | null | undefined> {
