@@ -1,12 +1,22 @@
 import { type RecordData, type RecordShape, validateRecord } from '@ferry/protocol';
 import { SyncError } from '../errors.js';
 import type { LiveQuery } from '../store/LiveQuery.js';
+import { withSpace } from '../store/LocalStore.js';
 import type { StoreTx } from '../store/StoreTx.js';
 import type { FindOptions } from '../store/types.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
 
-/** A record as the app sees it: its fields plus its id. */
+/**
+ * A record as the app sees it: its fields plus its id. Its space can be read as `doc.space`
+ * (the shared space id, or null for the private space; not enumerable, see `withSpace`).
+ */
 export type Doc<T extends RecordData = RecordData> = T & { id: string };
+
+/** Options of {@link Collection.insert}. */
+export interface InsertOptions {
+  /** The shared space to create the record in (`sp_…`); default the private space. */
+  space?: string | null;
+}
 
 /**
  * The app-facing view of one entity type. Every write goes through the
@@ -47,10 +57,12 @@ export class Collection<T extends RecordData = RecordData> {
   }
 
   /**
-   * Adds a record. `id` is generated when absent. Inserting over a live record with the same
+   * Adds a record, in the private space or in the shared space `options.space` (the user must
+   * be its owner or editor, else the server refuses it and it lands in the dead letters).
+   * `id` is generated when absent. Inserting over a live record with the same
    * id is an error (use `update`); inserting over a deleted one revives it.
    */
-  async insert(data: T & { id?: string }): Promise<Doc<T>> {
+  async insert(data: T & { id?: string }, options: InsertOptions = {}): Promise<Doc<T>> {
     if (data === null || typeof data !== 'object' || Array.isArray(data)) {
       throw new SyncError('VALIDATION_ERROR', `insert into ${this.name} needs an object`);
     }
@@ -65,9 +77,9 @@ export class Collection<T extends RecordData = RecordData> {
       if (existing && !existing.deleted) {
         throw new SyncError('VALIDATION_ERROR', `${this.name} "${entityId}" already exists; use update() to change it`);
       }
-      await this.#tracker.trackChangeIn(tx, this.name, entityId, 'CREATE', fields);
+      await this.#tracker.trackChangeIn(tx, this.name, entityId, 'CREATE', fields, { space: options.space });
     });
-    return { ...(fields as T), id: entityId };
+    return withSpace({ ...(fields as T), id: entityId }, options.space ?? null);
   }
 
   /** Changes some fields of a live record; fails clearly when it does not exist. */

@@ -184,7 +184,9 @@ export class LocalStore {
   /** The data of a live entity, or null (the seed's `get`). */
   async get(entityType: string, entityId: string): Promise<(RecordData & { id: string }) | null> {
     const entity = await this.getEntity(entityType, entityId);
-    return entity && !entity.deleted && entity.data ? { ...entity.data, id: entity.entityId } : null;
+    return entity && !entity.deleted && entity.data
+      ? withSpace({ ...entity.data, id: entity.entityId }, entity.space ?? null)
+      : null;
   }
 
   /** Every live entity of a type (the seed's `getAll`). */
@@ -296,7 +298,7 @@ export class LocalStore {
       return rows.map((row) => {
         const doc = (row.data === null ? {} : JSON.parse(String(row.data))) as Row;
         doc.id = String(row.entity_id);
-        return doc;
+        return withSpace(doc, row.space === null || row.space === undefined ? null : String(row.space));
       });
     });
   }
@@ -409,4 +411,14 @@ function checkParams(params: readonly SqlValue[]): readonly SqlValue[] {
     }
   }
   return params;
+}
+
+/**
+ * Tells a read record its space: `doc.space` is the shared space id, or null for the private
+ * space. Not enumerable, so it never reaches a spread, `JSON.stringify` or an `update` patch,
+ * and never hides a field of the record's own named `space` (that field wins).
+ */
+export function withSpace<T extends object>(doc: T, space: string | null): T {
+  if (!Object.hasOwn(doc, 'space')) Object.defineProperty(doc, 'space', { value: space, enumerable: false });
+  return doc;
 }

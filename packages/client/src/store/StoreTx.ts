@@ -2,17 +2,20 @@ import type { Change, RecordData } from '@ferry/protocol';
 import type { SqlExecutor, SqlRow, SqlValue } from './SqlDriver.js';
 import type { DeadLetter, LocalEntity, OutboxEntry } from './types.js';
 
-const ENTITY_COLUMNS = 'entity_type, entity_id, data, deleted, version, vector, hlc, field_hlcs, server_version';
+const ENTITY_COLUMNS = 'entity_type, entity_id, data, deleted, version, vector, hlc, field_hlcs, server_version, space';
 const OUTBOX_COLUMNS =
-  'seq, change_id, entity_type, entity_id, operation, data, timestamp, hlc, version, vector, client_id, field_hlcs, held, attempts, last_error';
+  'seq, change_id, entity_type, entity_id, operation, data, timestamp, hlc, version, vector, client_id, field_hlcs, held, attempts, last_error, space';
 
 // Statement texts built once: drivers cache prepared statements by text, and a per-call
 // template string would be rebuilt and rehashed on every row of a pulled page.
 const SELECT_ENTITY = `SELECT ${ENTITY_COLUMNS} FROM ferry_entities WHERE entity_type = ? AND entity_id = ?`;
-const UPSERT_ENTITY = `INSERT INTO ferry_entities (${ENTITY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+// A record never changes space (moving is a delete in one and a create in the other), so a
+// write that does not name the space keeps the one the row has.
+const UPSERT_ENTITY = `INSERT INTO ferry_entities (${ENTITY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (entity_type, entity_id) DO UPDATE SET data = excluded.data, deleted = excluded.deleted,
          version = excluded.version, vector = excluded.vector, hlc = excluded.hlc,
-         field_hlcs = excluded.field_hlcs, server_version = excluded.server_version`;
+         field_hlcs = excluded.field_hlcs, server_version = excluded.server_version,
+         space = coalesce(excluded.space, ferry_entities.space)`;
 const SELECT_PENDING_FOR = `SELECT ${OUTBOX_COLUMNS} FROM ferry_outbox WHERE entity_type = ? AND entity_id = ? ORDER BY seq`;
 // A page's keys travel as one JSON array of [type, id] pairs; CROSS JOIN keeps json_each as the
 // outer loop, so each key is one primary-key (or index) probe.
@@ -136,6 +139,7 @@ export class StoreTx {
       entity.hlc,
       JSON.stringify(entity.fieldHlcs),
       entity.serverVersion,
+      entity.space ?? null,
     ]);
     this.#entities.delete(keyOf(entity.entityType, entity.entityId));
     this.touchedTypes.add(entity.entityType);
@@ -170,7 +174,7 @@ export class StoreTx {
   async insertChange(change: Change): Promise<void> {
     await this.#sql.execute(
       `INSERT INTO ferry_outbox (change_id, entity_type, entity_id, operation, data, timestamp, hlc, version, vector,
-         client_id, field_hlcs, held) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+         client_id, field_hlcs, space, held) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
          EXISTS (SELECT 1 FROM ferry_outbox WHERE entity_type = ? AND entity_id = ? AND held = 1))`,
       [
         change.id,
@@ -184,6 +188,7 @@ export class StoreTx {
         JSON.stringify(change.vector),
         change.clientId,
         change.fieldHlcs ? JSON.stringify(change.fieldHlcs) : null,
+        change.space ?? null,
         change.entityType,
         change.entityId,
       ],
@@ -322,6 +327,7 @@ function entityFromRow(row: SqlRow): LocalEntity {
     hlc: String(row.hlc),
     fieldHlcs: JSON.parse(String(row.field_hlcs)),
     serverVersion: Number(row.server_version),
+    ...(row.space === null || row.space === undefined ? {} : { space: String(row.space) }),
   };
 }
 
@@ -343,6 +349,7 @@ function outboxFromRow(row: SqlRow): OutboxEntry {
     lastError: row.last_error === null ? null : String(row.last_error),
   };
   if (row.field_hlcs !== null) entry.fieldHlcs = JSON.parse(String(row.field_hlcs));
+  if (row.space !== null && row.space !== undefined) entry.space = String(row.space);
   return entry;
 }
 
@@ -361,5 +368,6 @@ export function stripOutbox(entry: Change | OutboxEntry): Change {
     clientId: entry.clientId,
   };
   if (entry.fieldHlcs) change.fieldHlcs = entry.fieldHlcs;
+  if (entry.space) change.space = entry.space;
   return change;
 }

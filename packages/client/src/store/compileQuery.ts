@@ -8,7 +8,7 @@
  * ({@link fieldExpression}) and rows are scoped with the indexes' own `WHERE`
  * ({@link typeScope}), so SQLite picks a declared index. Values are always bound.
  */
-import { type EntitySchema, isFieldName, isScalarType, type ScalarFieldType } from '@ferry/protocol';
+import { type EntitySchema, isFieldName, isScalarType, isSpaceId, type ScalarFieldType } from '@ferry/protocol';
 import { SyncError } from '../errors.js';
 import { fieldExpression, typeScope } from './entitySchemaDdl.js';
 import type { SqlValue } from './SqlDriver.js';
@@ -285,7 +285,15 @@ export function compileQuery(target: QueryTarget, options: FindOptions<never> = 
   const scope = target.entity ? typeScope(target.entityType) : 'entity_type = ? AND deleted = 0';
   const filter = options.where === undefined ? '1' : compiler.where(options.where);
   const whereParams = [...scopeParams, ...compiler.params];
-  const where = filter === '1' ? scope : `${scope} AND ${filter}`;
+  let where = filter === '1' ? scope : `${scope} AND ${filter}`;
+  if (options.space !== undefined) {
+    if (options.space !== null && (typeof options.space !== 'string' || !isSpaceId(options.space))) {
+      throw invalid('space must be a shared space id (sp_…), or null for the private space');
+    }
+    // `IS` so that null selects the private space's records.
+    where += ' AND space IS ?';
+    whereParams.push(options.space);
+  }
   const order = compiler.orderBy(options);
   let tail = '';
   const tailParams: SqlValue[] = [];
@@ -299,7 +307,7 @@ export function compileQuery(target: QueryTarget, options: FindOptions<never> = 
   }
   return {
     select: {
-      sql: `SELECT entity_id, data FROM ferry_entities WHERE ${where} ORDER BY ${order}${tail}`,
+      sql: `SELECT entity_id, data, space FROM ferry_entities WHERE ${where} ORDER BY ${order}${tail}`,
       params: [...whereParams, ...tailParams],
     },
     count: { sql: `SELECT COUNT(*) AS n FROM ferry_entities WHERE ${where}`, params: whereParams },

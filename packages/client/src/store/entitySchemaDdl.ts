@@ -14,11 +14,8 @@ import type { SqlExecutor } from './SqlDriver.js';
 export const ENTITY_SCHEMA_KEY = 'entitySchema';
 const INDEX_PREFIX = 'ferry_ix_';
 
-/**
- * The column of a record's space in each view. Records carry no space yet (spaces are
- * planned); when they do, the view selects it as `space` here and SQL reads can filter on it.
- */
-const SPACE_COLUMN: string | null = null;
+/** The column of a record's space, selected by each view as `space` (NULL: the private space). */
+const SPACE_COLUMN: string | null = 'space';
 
 /** `json_extract(data, '$.field')`: the exact expression queries must use to hit an index. */
 export function fieldExpression(field: string): string {

@@ -2,7 +2,7 @@
  * The local database layout. Entity type names are data in a column, never table names,
  * so no user string ever becomes an SQL identifier.
  */
-export const STORE_SCHEMA_VERSION = 1;
+export const STORE_SCHEMA_VERSION = 2;
 
 export const STORE_MIGRATIONS: readonly string[][] = [
   [
@@ -50,5 +50,12 @@ export const STORE_MIGRATIONS: readonly string[][] = [
       error TEXT NOT NULL,
       failed_at INTEGER NOT NULL
     )`,
+  ],
+  // Shared spaces (docs/sharing.md): the space of each record and of each queued change
+  // (NULL: the user's private space, which is where every record of an older store lives).
+  [
+    'ALTER TABLE ferry_entities ADD COLUMN space TEXT',
+    'ALTER TABLE ferry_outbox ADD COLUMN space TEXT',
+    'CREATE INDEX IF NOT EXISTS ferry_entities_space ON ferry_entities (space) WHERE space IS NOT NULL',
   ],
 ];

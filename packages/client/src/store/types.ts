@@ -17,6 +17,8 @@ export interface LocalEntity {
   fieldHlcs: Record<string, string>;
   /** Server revision last seen for this entity (0 if never synced). */
   serverVersion: number;
+  /** The shared space the record lives in; absent (or null) for the private space. */
+  space?: string | null;
 }
 
 /** A pending change in the outbox: the change plus its delivery bookkeeping. */
@@ -99,6 +101,8 @@ export interface FindOptions<T = RecordData> {
   order?: 'asc' | 'desc';
   limit?: number;
   offset?: number;
+  /** Only records of this shared space (`null`: only the private space). Omit for every space. */
+  space?: string | null;
 }
 
 /** What a committed write touched; delivered to store subscribers. */

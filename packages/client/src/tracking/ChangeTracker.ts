@@ -1,4 +1,5 @@
 import {
+  isReservedType,
   type Change,
   ChangeSchema,
   describeIssues,
@@ -87,8 +88,9 @@ export class ChangeTracker {
     entityId: string,
     operation: Operation,
     data: RecordData | null | undefined,
+    options: TrackOptions = {},
   ): Promise<Change> {
-    return this.#store.write((tx) => this.trackChangeIn(tx, entityType, entityId, operation, data));
+    return this.#store.write((tx) => this.trackChangeIn(tx, entityType, entityId, operation, data, options));
   }
 
   /** {@link trackChange} inside a transaction the caller already holds. */
@@ -98,10 +100,12 @@ export class ChangeTracker {
     entityId: string,
     operation: Operation,
     data: RecordData | null | undefined,
+    options: TrackOptions = {},
   ): Promise<Change> {
     await this.restoreClock(tx);
-    this.rules.assertKnownType(entityType);
+    if (!isReservedType(entityType)) this.rules.assertKnownType(entityType);
     const existing = await tx.getEntity(entityType, entityId);
+    const space = spaceOfWrite(entityType, entityId, operation, existing, options.space);
     const hlc = this.clock.now();
     const change: Change = {
       id: this.#changeId(hlc),
@@ -114,6 +118,7 @@ export class ChangeTracker {
       version: (existing?.version ?? 0) + 1,
       vector: await nextVector(tx, existing?.vector ?? {}, this.clientId),
       clientId: this.clientId,
+      ...(space ? { space } : {}),
     };
     const parsed = v.safeParse(ChangeSchema, change);
     if (!parsed.success) {
@@ -190,6 +195,36 @@ export class ChangeTracker {
   }
 }
 
+/** Options of {@link ChangeTracker.trackChange}. */
+export interface TrackOptions {
+  /** The shared space a CREATE writes in (default: the private space); later writes keep the record's. */
+  space?: string | null | undefined;
+}
+
+/**
+ * The space a write goes to: a CREATE's own (a revived tombstone must be in that space), any
+ * other write the record's. A record never moves between spaces.
+ */
+function spaceOfWrite(
+  entityType: string,
+  entityId: string,
+  operation: Operation,
+  existing: LocalEntity | null,
+  requested: string | null | undefined,
+): string | undefined {
+  const held = existing?.space ?? undefined;
+  if (operation !== 'CREATE' || requested === undefined) return held;
+  const wanted = requested ?? undefined;
+  if (existing !== null && held !== wanted) {
+    throw new SyncError(
+      'VALIDATION_ERROR',
+      `${entityType} "${entityId}" exists in ${held ? `space ${held}` : 'the private space'}; a record never moves ` +
+        'between spaces: create a new record in the other space and delete this one',
+    );
+  }
+  return wanted;
+}
+
 /** The entity after a local change is applied to it. */
 export function applyLocalChange(existing: LocalEntity | null, change: Change): LocalEntity {
   const fieldHlcs: Record<string, string> = change.operation === 'CREATE' ? {} : { ...(existing?.fieldHlcs ?? {}) };
@@ -210,5 +245,6 @@ export function applyLocalChange(existing: LocalEntity | null, change: Change): 
     hlc: change.hlc,
     fieldHlcs,
     serverVersion: existing?.serverVersion ?? 0,
+    ...(change.space ? { space: change.space } : {}),
   };
 }
