@@ -10,6 +10,9 @@ import {
   formatDeviceReport,
   PROTOCOL_HEADER,
   PROTOCOL_VERSION,
+  type MultiPullRequest,
+  type MultiPullResponse,
+  MultiPullResponseSchema,
   type PullResponse,
   PullResponseSchema,
   type PushRequest,
@@ -167,6 +170,11 @@ export class HttpRemoteAPI implements RemoteAPI {
     };
     const text = await this.#send({ method: 'GET', path: '/v1/pull', query, signal: options?.signal });
     return this.#parse('GET /v1/pull', text, PullResponseSchema, fastPullResponse);
+  }
+
+  async pullSpaces(request: Partial<MultiPullRequest>, options?: RequestOptions): Promise<MultiPullResponse> {
+    const text = await this.#send({ method: 'POST', path: '/v1/pull', body: request, signal: options?.signal });
+    return this.#parse('POST /v1/pull', text, MultiPullResponseSchema);
   }
 
   async getConfig(options?: RequestOptions): Promise<ServerConfig> {

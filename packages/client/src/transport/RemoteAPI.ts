@@ -1,5 +1,7 @@
 import type {
   Change,
+  MultiPullRequest,
+  MultiPullResponse,
   PullResponse,
   PushRequest,
   PushResponse,
@@ -39,6 +41,11 @@ export interface RemoteAPI {
   push(request: PushRequest, options?: RequestOptions): Promise<PushResponse>;
   /** `GET /v1/pull`: a page of the latest entity states after `cursor`. */
   pull(params: PullParams, options?: RequestOptions): Promise<PullResponse>;
+  /**
+   * `POST /v1/pull`: pages of every shared space of the user after the checkpoint's cursors,
+   * and the user's membership list. Optional: without it the device syncs its private space only.
+   */
+  pullSpaces?(request: Partial<MultiPullRequest>, options?: RequestOptions): Promise<MultiPullResponse>;
   /** `GET /v1/config`: protocol versions, entity types, conflict strategies, limits. */
   getConfig(options?: RequestOptions): Promise<ServerConfig>;
   /** `POST /v1/batch`: the seed's batch call. */
