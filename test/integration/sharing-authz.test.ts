@@ -2,7 +2,15 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Change, encodeHlc, MEMBER_TYPE, PROTOCOL_VERSION, type Role, SPACE_TYPE } from '@ferry/protocol';
+import {
+  type Change,
+  encodeHlc,
+  MEMBER_TYPE,
+  memberEntityId,
+  PROTOCOL_VERSION,
+  type Role,
+  SPACE_TYPE,
+} from '@ferry/protocol';
 import {
   createServer,
   DEV_TOKEN_AUDIENCE,
@@ -180,7 +188,7 @@ describe.each(backends)('sharing authorization matrix on $name', (backend) => {
         change(SPACE_TYPE, space, 'CREATE', { name: `name-${secretOf(space)}` }, space),
         ...Object.entries(members)
           .filter(([, role]) => role !== 'owner')
-          .map(([user, role]) => change(MEMBER_TYPE, user, 'CREATE', { role }, space)),
+          .map(([user, role]) => change(MEMBER_TYPE, memberEntityId(space, user), 'CREATE', { role }, space)),
         created,
       ];
       const response = await push(owner, setup);
@@ -243,8 +251,8 @@ describe.each(backends)('sharing authorization matrix on $name', (backend) => {
         const role = roleOf(user, space);
         const refused: Change[] = [];
         if (role !== 'owner') {
-          refused.push(change(MEMBER_TYPE, 'dave', 'CREATE', { role: 'editor' }, space));
-          refused.push(change(MEMBER_TYPE, user, 'UPDATE', { role: 'owner' }, space));
+          refused.push(change(MEMBER_TYPE, memberEntityId(space, 'dave'), 'CREATE', { role: 'editor' }, space));
+          refused.push(change(MEMBER_TYPE, memberEntityId(space, user), 'UPDATE', { role: 'owner' }, space));
           refused.push(change(SPACE_TYPE, space, 'UPDATE', { name: 'taken over' }, space));
         }
         if (role === null || role === 'viewer') {
@@ -357,7 +365,7 @@ describe.each(backends)('sharing authorization matrix on $name', (backend) => {
     await settle(() => pokesOf('carol', space) === 1 && pokesOf('bob', space) === 1);
     expect(ALL_USERS.map((user) => pokesOf(user, space))).toEqual([1, 1, 1, 0]);
     // Revoking bob: his devices hear of that commit once (so they pull and purge), then never again.
-    await push('alice', [change(MEMBER_TYPE, 'bob', 'DELETE', null, space)]);
+    await push('alice', [change(MEMBER_TYPE, memberEntityId(space, 'bob'), 'DELETE', null, space)]);
     await settle(() => pokesOf('bob', space) === 2);
     await push('alice', [change('todos', 'live-2', 'CREATE', { title: 'after', completed: false }, space)]);
     await settle(() => pokesOf('carol', space) === 3);
@@ -425,7 +433,7 @@ describe('membership from the token', () => {
     const before = await db.fingerprint();
     const response = await call(owner, 'POST', '/v1/push', {
       clientId: 'device-x',
-      changes: [change(MEMBER_TYPE, 'mallory', 'CREATE', { role: 'editor' }, space)],
+      changes: [change(MEMBER_TYPE, memberEntityId(space, 'mallory'), 'CREATE', { role: 'editor' }, space)],
     });
     expect(response.json().results[0]).toMatchObject({ status: 'rejected', error: { code: 'FORBIDDEN' } });
     expect(await db.fingerprint()).toBe(before);

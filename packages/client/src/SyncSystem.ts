@@ -2,6 +2,7 @@ import type { EntityName, InferRecord, RecordData, Schema } from '@ferry/protoco
 import type { ConflictResolver } from './conflicts/ConflictResolver.js';
 import type { ResolutionStrategy } from './conflicts/types.js';
 import type { Collection } from './data/Collection.js';
+import type { Spaces } from './data/Spaces.js';
 import type { WriteTransaction } from './data/WriteTransaction.js';
 import type { SyncErrorHandler, SyncErrorHandlerOptions } from './retry/SyncErrorHandler.js';
 import type { Signal, Timers } from './signals.js';
@@ -37,6 +38,11 @@ export interface SyncSystemConfig {
   appVersion?: string;
   /** The device id; created and kept in the store when absent. */
   clientId?: string;
+  /**
+   * The signed-in user's id (the token's `sub`), which `spaces.create` and `spaces.leave` need.
+   * Default: read from the `sub` of the JWT `getToken` gives.
+   */
+  userId?: string | (() => string | Promise<string>);
   /** Default conflict strategy. Default `last-write-wins`. */
   conflictStrategy?: ResolutionStrategy;
   /** Per-entity-type strategies. */
@@ -114,6 +120,8 @@ export interface SyncSystem<S extends Schema = Schema> {
   conflicts: ConflictsView;
   /** Changes the server refused for good: list, retry, discard, subscribe. */
   deadLetters: DeadLettersView;
+  /** Shared spaces and their members (see {@link Spaces}); docs/sharing.md. */
+  spaces: Spaces;
   /** The live channel, when `live` is on. */
   liveConnection: LiveConnection | null;
   /** Changes the server rejected for good (see {@link SyncManager.listDeadLetters}). */

@@ -1,6 +1,7 @@
 import type { DeviceReport, Schema } from '@ferry/protocol';
 import { ConflictResolver } from './conflicts/ConflictResolver.js';
 import { Collection } from './data/Collection.js';
+import { Spaces, subjectOfToken } from './data/Spaces.js';
 import { WriteTransaction } from './data/WriteTransaction.js';
 import { SyncError } from './errors.js';
 import { SyncErrorHandler } from './retry/SyncErrorHandler.js';
@@ -90,7 +91,9 @@ export async function createSyncSystem<S extends Schema = Schema>(
   const backgroundSync = config.backgroundSync ? config.backgroundSync(syncManager) : null;
   if (backgroundSync) await backgroundSync.enableBackgroundSync();
   const collections = new Map<string, Collection>();
+  const spaces = new Spaces(changeTracker, () => userIdOf(config));
   return {
+    spaces,
     syncManager,
     changeTracker,
     conflictResolver,
@@ -172,4 +175,13 @@ function pick<T extends object, K extends keyof T>(source: T, keys: readonly K[]
   const out: Partial<Pick<T, K>> = {};
   for (const key of keys) if (source[key] !== undefined) out[key] = source[key];
   return out;
+}
+
+/** The user id `sync.spaces` needs: configured, or the `sub` of the current token. */
+async function userIdOf(config: SyncSystemConfig): Promise<string> {
+  if (typeof config.userId === 'string') return config.userId;
+  if (typeof config.userId === 'function') return config.userId();
+  const token = config.getToken ? await config.getToken({ forceRefresh: false }) : null;
+  if (!token) throw new SyncError('AUTH_ERROR', 'No token to read the user id from: pass userId to createSyncSystem');
+  return subjectOfToken(token);
 }

@@ -30,7 +30,8 @@ export {
   type SyncSystem,
   type SyncSystemConfig,
 } from './createSyncSystem.js';
-export { Collection, type Doc } from './data/Collection.js';
+export { Collection, type Doc, type InsertOptions } from './data/Collection.js';
+export { type SpaceInfo, type SpaceMember, Spaces, subjectOfToken } from './data/Spaces.js';
 export type { TxCollection, WriteTransaction } from './data/WriteTransaction.js';
 export { HttpError, NetworkError, SyncError, SyncErrorCode, type SyncErrorOptions, TimeoutError } from './errors.js';
 export type { WireError } from './retry/fromWireError.js';
@@ -83,6 +84,7 @@ export {
   type PushSyncOptions,
   PushSyncStrategy,
 } from './sync/PushSyncStrategy.js';
+export type { SpacesPullResult } from './sync/pullSpaces.js';
 export type { ConflictResolverLike } from './sync/resolveConflicts.js';
 export type { CycleOutcome, SyncLoop, SyncLoopHooks, SyncUrgency, SyncWork } from './sync/SyncLoop.js';
 export {
@@ -106,7 +108,7 @@ export {
 } from './sync/TimestampBasedSync.js';
 export { type TwoWaySyncResult, TwoWaySyncStrategy } from './sync/TwoWaySyncStrategy.js';
 export { type VectorEntity, type VectorSyncResult, VersionVectorSync } from './sync/VersionVectorSync.js';
-export { ChangeTracker, type ChangeTrackerOptions } from './tracking/ChangeTracker.js';
+export { ChangeTracker, type ChangeTrackerOptions, type TrackOptions } from './tracking/ChangeTracker.js';
 export { type DirtyEntity, DirtyFlagTracker } from './tracking/DirtyFlagTracker.js';
 export type { AbortError } from './transport/AbortError.js';
 export {

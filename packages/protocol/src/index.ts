@@ -126,6 +126,8 @@ export {
   MEMBER_TYPE,
   type Membership,
   MembershipSchema,
+  memberEntityId,
+  memberUser,
   RESERVED_TYPES,
   type ReservedType,
   ROLES,

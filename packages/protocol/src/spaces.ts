@@ -43,8 +43,10 @@ export function canWrite(role: Role | null | undefined): boolean {
  *
  * - `$space` (entity id = the space id, data `{ name }`): CREATE makes a space whose creator
  *   is its owner; UPDATE renames it (owners only).
- * - `$member` (entity id = the member's user id, data `{ role }`): CREATE/UPDATE grants or
- *   changes a role (owners only); DELETE removes the member (owners, or the member leaving).
+ * - `$member` (entity id = `<space id>:<user id>`, see {@link memberEntityId}; data `{ role }`):
+ *   CREATE/UPDATE grants or changes a role (owners only); DELETE removes the member (owners, or
+ *   the member leaving). The space id in the entity id keeps a user's member entries of
+ *   different spaces distinct on a device, where records are keyed by type and id.
  */
 export const SPACE_TYPE = '$space';
 export const MEMBER_TYPE = '$member';
@@ -54,6 +56,19 @@ export type ReservedType = (typeof RESERVED_TYPES)[number];
 /** True for `$space` or `$member`. */
 export function isReservedType(value: string): value is ReservedType {
   return value === SPACE_TYPE || value === MEMBER_TYPE;
+}
+
+/** The entity id of `user`'s `$member` record in `space`. */
+export function memberEntityId(space: string, user: string): string {
+  return `${space}:${user}`;
+}
+
+/** The user id of a `$member` entity id of `space`, or null when it is not one. */
+export function memberUser(space: string, entityId: string): string | null {
+  const prefix = `${space}:`;
+  if (!entityId.startsWith(prefix)) return null;
+  const user = entityId.slice(prefix.length);
+  return user === '' || SPACE_ID_PATTERN.test(user) ? null : user;
 }
 
 /** Longest space name. */

@@ -3,6 +3,7 @@ import { SyncError } from '../errors.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
 import type { RemoteAPI } from '../transport/RemoteAPI.js';
 import { settled, unwrap } from '../util/settled.js';
+import { pullSpaces, type SpacesPullResult } from './pullSpaces.js';
 import { applyServerRecord, type DetectedConflict } from './reconcile.js';
 import { entityKey, isResetRequired, resetFlagKey, sweepAfterReset } from './resetFromSnapshot.js';
 import { type ConflictResolverLike, resolveConflicts } from './resolveConflicts.js';
@@ -15,6 +16,8 @@ export interface PullResult {
   conflicts: number;
   pages: number;
   cursor: number;
+  /** The shared spaces' part (null when the transport or the server has none). */
+  spaces?: SpacesPullResult | null;
 }
 
 /** Options of a {@link PullSyncStrategy}. */
@@ -168,6 +171,21 @@ export class PullSyncStrategy {
     if (seen) {
       const snapshot = seen;
       await store.write((tx) => sweepAfterReset(tx, snapshot, this.#types, flagKey));
+    }
+    // --- shared spaces: one request for all of them (pullSpaces.ts) ---
+    if (!this.#types) {
+      const spaces = await pullSpaces(this.#api, this.#tracker, {
+        signal: options.signal,
+        pageSize: this.#pageSize,
+        conflictResolver: options.conflictResolver ?? this.#resolver,
+      });
+      result.spaces = spaces;
+      if (spaces) {
+        result.totalChanges += spaces.totalChanges;
+        result.successful += spaces.totalChanges - spaces.conflicts;
+        result.conflicts += spaces.conflicts;
+        result.pages += spaces.pages;
+      }
     }
     return result;
   }

@@ -1,9 +1,9 @@
 import {
-  isReservedType,
   type Change,
   ChangeSchema,
   describeIssues,
   HybridLogicalClock,
+  isReservedType,
   type Operation,
   type RecordData,
 } from '@ferry/protocol';
@@ -197,13 +197,13 @@ export class ChangeTracker {
 
 /** Options of {@link ChangeTracker.trackChange}. */
 export interface TrackOptions {
-  /** The shared space a CREATE writes in (default: the private space); later writes keep the record's. */
+  /** The shared space the write is in (default: the record's, or the private space for a new record). */
   space?: string | null | undefined;
 }
 
 /**
- * The space a write goes to: a CREATE's own (a revived tombstone must be in that space), any
- * other write the record's. A record never moves between spaces.
+ * The space a write goes to: the one asked for (which must be the record's, when the device
+ * holds it), else the record's. A record never moves between spaces.
  */
 function spaceOfWrite(
   entityType: string,
@@ -213,7 +213,7 @@ function spaceOfWrite(
   requested: string | null | undefined,
 ): string | undefined {
   const held = existing?.space ?? undefined;
-  if (operation !== 'CREATE' || requested === undefined) return held;
+  if (requested === undefined) return held;
   const wanted = requested ?? undefined;
   if (existing !== null && held !== wanted) {
     throw new SyncError(

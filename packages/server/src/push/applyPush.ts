@@ -3,6 +3,7 @@ import {
   type ChangeResult,
   isReservedType,
   MEMBER_TYPE,
+  memberEntityId,
   type PushResponse,
   SPACE_TYPE,
 } from '@ferry/protocol';
@@ -99,7 +100,9 @@ async function applyInSpace(
       changes.some(
         (change) =>
           (change.entityType === SPACE_TYPE && change.operation === 'CREATE') ||
-          (change.entityType === MEMBER_TYPE && change.operation === 'DELETE' && change.entityId === access.user),
+          (change.entityType === MEMBER_TYPE &&
+            change.operation === 'DELETE' &&
+            change.entityId === memberEntityId(space, access.user)),
       ));
   if (!mayPass) {
     return changes.map((change) => {

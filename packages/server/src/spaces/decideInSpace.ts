@@ -8,6 +8,7 @@ import {
   isSpaceId,
   MAX_SPACE_NAME_LENGTH,
   MEMBER_TYPE,
+  memberUser,
   mergeVersionVectors,
   type Role,
   SPACE_TYPE,
@@ -134,12 +135,14 @@ function spaceWrite(input: DecideInput, actor: SpaceActor, decideRecord: ChangeD
 
 function memberWrite(input: DecideInput, actor: SpaceActor, role: Role, decideRecord: ChangeDecider): Decision {
   const { change } = input;
-  const user = change.entityId;
+  const user = memberUser(actor.space, change.entityId);
+  if (user === null) {
+    return refuse(change, 'VALIDATION_ERROR', `A ${MEMBER_TYPE} change's entityId must be "${actor.space}:<user id>"`);
+  }
   const leaving = change.operation === 'DELETE' && user === actor.user;
   if (role !== 'owner' && !leaving) {
     return refuse(change, 'FORBIDDEN', `Only an owner of space ${actor.space} may add, change or remove members`);
   }
-  if (isSpaceId(user)) return refuse(change, 'VALIDATION_ERROR', `"${user}" is a space id, not a user id`);
   let granted: Role | null = null;
   if (change.operation !== 'DELETE') {
     const keys = Object.keys(change.data ?? {});

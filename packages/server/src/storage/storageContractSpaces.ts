@@ -1,4 +1,12 @@
-import { type Change, encodeHlc, HybridLogicalClock, MEMBER_TYPE, type Role, SPACE_TYPE } from '@ferry/protocol';
+import {
+  type Change,
+  encodeHlc,
+  HybridLogicalClock,
+  MEMBER_TYPE,
+  memberEntityId,
+  type Role,
+  SPACE_TYPE,
+} from '@ferry/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decideChange } from '../push/decideChange.js';
 import { parseSchema } from '../schema/parseSchema.js';
@@ -28,8 +36,8 @@ function change(entityType: string, entityId: string, operation: Change['operati
 }
 
 const createSpace = (name = 'Family') => change(SPACE_TYPE, SPACE, 'CREATE', { name });
-const grant = (user: string, role: Role) => change(MEMBER_TYPE, user, 'CREATE', { role });
-const revoke = (user: string) => change(MEMBER_TYPE, user, 'DELETE', null);
+const grant = (user: string, role: Role) => change(MEMBER_TYPE, memberEntityId(SPACE, user), 'CREATE', { role });
+const revoke = (user: string) => change(MEMBER_TYPE, memberEntityId(SPACE, user), 'DELETE', null);
 const todo = (id: string) => change('todos', id, 'CREATE', { title: id });
 
 /**

@@ -1,0 +1,218 @@
+import { LIMITS, type Membership, type ServerRecord, SPACE_TYPE } from '@ferry/protocol';
+import { SyncError } from '../errors.js';
+import type { LocalStore } from '../store/LocalStore.js';
+import type { StoreTx } from '../store/StoreTx.js';
+import type { ChangeTracker } from '../tracking/ChangeTracker.js';
+import type { RemoteAPI } from '../transport/RemoteAPI.js';
+import { applyServerRecord, type DetectedConflict } from './reconcile.js';
+import { type ConflictResolverLike, resolveConflicts } from './resolveConflicts.js';
+
+/** Where each shared space's cursor is kept: one key per space, written with the page it follows. */
+export const SPACE_CURSOR_PREFIX = 'ferry:space-cursor:';
+/** The membership list of the last complete spaces pull (JSON `Membership[]`). */
+export const MEMBERSHIP_KEY = 'ferry:spaces';
+
+/** Summary of {@link pullSpaces}. */
+export interface SpacesPullResult {
+  pages: number;
+  totalChanges: number;
+  conflicts: number;
+  /** The user's spaces as the server listed them. */
+  membership: Membership[];
+  /** Spaces removed from this device because the user is no longer a member. */
+  purged: string[];
+}
+
+/** Options of {@link pullSpaces}. */
+export interface SpacesPullOptions {
+  signal?: AbortSignal | undefined;
+  pageSize?: number | undefined;
+  conflictResolver?: ConflictResolverLike | undefined;
+  now?: () => number;
+}
+
+/** Upper bound on requests per pull, so a misbehaving server cannot spin the client forever. */
+const MAX_ROUNDS = 1_000_000;
+
+/** Every shared space's saved cursor. */
+export async function readSpaceCursors(tx: StoreTx): Promise<Record<string, number>> {
+  const { rows } = await tx.execute('SELECT key, value FROM ferry_kv WHERE key LIKE ?', [`${SPACE_CURSOR_PREFIX}%`]);
+  const cursors: Record<string, number> = {};
+  for (const row of rows) cursors[String(row.key).slice(SPACE_CURSOR_PREFIX.length)] = Number(row.value);
+  return cursors;
+}
+
+/**
+ * The shared-space phase of a pull: ONE request per round for every shared space of the user
+ * (`POST /v1/pull` with the device's checkpoint of per-space cursors). Each space's page and
+ * its cursor commit in one local transaction, as the private pull's do. A space the server
+ * lists that the device has no cursor for is pulled from 0 (backfill after a grant), the others
+ * from where they were. Once the server has nothing more, a space the device holds that is no
+ * longer in the membership list is purged (see {@link purgeRevokedSpaces}).
+ *
+ * Returns null when the transport cannot pull spaces (a custom `RemoteAPI` without `pullSpaces`).
+ */
+export async function pullSpaces(
+  api: RemoteAPI,
+  tracker: ChangeTracker,
+  options: SpacesPullOptions = {},
+): Promise<SpacesPullResult | null> {
+  if (!api.pullSpaces) return null;
+  const store = tracker.store;
+  const limit = options.pageSize ?? LIMITS.defaultPullLimit;
+  const result: SpacesPullResult = { pages: 0, totalChanges: 0, conflicts: 0, membership: [], purged: [] };
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const cursors = await store.read((tx) => readSpaceCursors(tx));
+    let response: Awaited<ReturnType<NonNullable<RemoteAPI['pullSpaces']>>>;
+    try {
+      response = await api.pullSpaces({ spaces: cursors, limit }, options.signal ? { signal: options.signal } : {});
+    } catch (error) {
+      // A server from before spaces has no POST /v1/pull: the device syncs its private space only.
+      if (error instanceof SyncError && error.serverCode === 'NOT_FOUND' && round === 0) return null;
+      throw error;
+    }
+    const members = new Set(response.membership.map((space) => space.id));
+    let progressed = false;
+    for (const page of response.pages) {
+      // Only spaces the server lists now: a page of anything else is ignored, never applied.
+      if (page.space === null || !members.has(page.space)) continue;
+      const space = page.space;
+      if (page.reset) {
+        // The cursor is older than the space's history: start the space over from 0.
+        await store.write((tx) => dropSpaceRecords(tx, space));
+        progressed = true;
+        continue;
+      }
+      const before = cursors[space] ?? 0;
+      if (page.cursor < before || (page.hasMore && page.cursor === before)) {
+        throw new SyncError(
+          'PROTOCOL_ERROR',
+          `The server's cursor of ${space} did not advance (${before} → ${page.cursor})`,
+        );
+      }
+      progressed ||= page.cursor !== before || page.changes.length > 0;
+      const conflicts = await applySpacePage(tracker, space, page.changes, page.cursor);
+      result.pages++;
+      result.totalChanges += page.changes.length;
+      result.conflicts += conflicts.length;
+      if (conflicts.length > 0 && options.conflictResolver) {
+        await resolveConflicts(store, tracker, options.conflictResolver, conflicts);
+      }
+    }
+    if (!response.hasMore) {
+      result.membership = response.membership;
+      result.purged = await purgeRevokedSpaces(store, response.membership, options.now ?? Date.now);
+      return result;
+    }
+    if (!progressed)
+      throw new SyncError('PROTOCOL_ERROR', 'The server said it has more spaces to pull but sent nothing new');
+  }
+  throw new SyncError('PROTOCOL_ERROR', 'The spaces pull did not end');
+}
+
+/**
+ * Applies one space's page and moves its cursor, in one transaction. A record whose id the
+ * device holds in another space is skipped: a member of a shared space must never be able to
+ * overwrite a record of the user's private space (or of another space) by reusing its id.
+ */
+async function applySpacePage(
+  tracker: ChangeTracker,
+  space: string,
+  changes: readonly ServerRecord[],
+  cursor: number,
+): Promise<DetectedConflict[]> {
+  const conflicts: DetectedConflict[] = [];
+  await tracker.store.write(async (tx) => {
+    await tracker.restoreClock(tx);
+    const keys = JSON.stringify(changes.map((record) => [record.entityType, record.entityId]));
+    const elsewhere = new Set<string>();
+    if (changes.length > 0) {
+      const { rows } = await tx.execute(
+        `SELECT entity_type, entity_id FROM json_each(?) AS k CROSS JOIN ferry_entities
+         WHERE entity_type = json_extract(k.value, '$[0]') AND entity_id = json_extract(k.value, '$[1]')
+           AND space IS NOT ?`,
+        [keys, space],
+      );
+      for (const row of rows) elsewhere.add(`${row.entity_type}\u0000${row.entity_id}`);
+    }
+    const records = changes.filter((record) => !elsewhere.has(`${record.entityType}\u0000${record.entityId}`));
+    await tx.prefetch(records);
+    for (const record of records) {
+      const conflict = await applyServerRecord(tx, record, tracker.clock);
+      if (conflict) conflicts.push(conflict);
+    }
+    if (records.length > 0) {
+      // Rows the page created carry no space yet; the ids are this space's (checked above).
+      await tx.execute(
+        `UPDATE ferry_entities SET space = ? WHERE space IS NULL AND (entity_type, entity_id) IN
+           (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))`,
+        [space, JSON.stringify(records.map((record) => [record.entityType, record.entityId]))],
+      );
+    }
+    await tx.setKv(`${SPACE_CURSOR_PREFIX}${space}`, String(cursor));
+  });
+  return conflicts;
+}
+
+/** Removes a space's records and cursor (its queued changes stay queued). */
+async function dropSpaceRecords(tx: StoreTx, space: string): Promise<void> {
+  const { rows } = await tx.execute('SELECT DISTINCT entity_type FROM ferry_entities WHERE space = ?', [space]);
+  await tx.execute(
+    `DELETE FROM ferry_conflicts WHERE EXISTS (SELECT 1 FROM ferry_entities e WHERE e.space = ?
+       AND e.entity_type = ferry_conflicts.entity_type AND e.entity_id = ferry_conflicts.entity_id)`,
+    [space],
+  );
+  await tx.execute('DELETE FROM ferry_entities WHERE space = ?', [space]);
+  await tx.deleteKv(`${SPACE_CURSOR_PREFIX}${space}`);
+  for (const row of rows) tx.touchedTypes.add(String(row.entity_type));
+}
+
+/**
+ * Purge on revoke: every space the device holds (records, queued changes or a cursor) that is
+ * not in `membership` is removed in ONE transaction: its records, parked conflicts and cursor
+ * go, and its queued changes move to the dead letters with `FORBIDDEN`, visible to the app,
+ * never silently dropped. A space whose creation is still queued is kept (the server has not
+ * heard of it yet). The membership list is saved in the same transaction.
+ */
+export async function purgeRevokedSpaces(
+  store: LocalStore,
+  membership: readonly Membership[],
+  now: () => number,
+): Promise<string[]> {
+  const members = new Set(membership.map((space) => space.id));
+  return store.write(async (tx) => {
+    const { rows } = await tx.execute(
+      `SELECT space FROM ferry_entities WHERE space IS NOT NULL
+       UNION SELECT space FROM ferry_outbox WHERE space IS NOT NULL
+       UNION SELECT substr(key, ?) FROM ferry_kv WHERE key LIKE ?`,
+      [SPACE_CURSOR_PREFIX.length + 1, `${SPACE_CURSOR_PREFIX}%`],
+    );
+    const { rows: creating } = await tx.execute(
+      `SELECT entity_id FROM ferry_outbox WHERE entity_type = ? AND operation = 'CREATE'`,
+      [SPACE_TYPE],
+    );
+    const pendingCreation = new Set(creating.map((row) => String(row.entity_id)));
+    const revoked = rows
+      .map((row) => String(row.space))
+      .filter((space) => !members.has(space) && !pendingCreation.has(space));
+    for (const space of revoked) {
+      const pending = (await tx.pendingChanges(-1, true)).filter((entry) => entry.space === space);
+      for (const entry of pending) {
+        await tx.addDeadLetter(
+          entry,
+          {
+            code: 'FORBIDDEN',
+            message: `You are no longer a member of space ${space}; this change was not sent. Ask an owner to add you again`,
+          },
+          now(),
+        );
+        await tx.removeChange(entry.id);
+      }
+      await dropSpaceRecords(tx, space);
+    }
+    await tx.setKv(MEMBERSHIP_KEY, JSON.stringify(membership));
+    // Space listeners re-read the list after this commit.
+    tx.touchedTypes.add(SPACE_TYPE);
+    return revoked;
+  });
+}

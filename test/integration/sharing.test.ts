@@ -1,0 +1,179 @@
+import type { RemoteAPI } from '@ferry/client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Device, type Harness, startHarness } from '../support/harness.js';
+
+/**
+ * Sharing end to end: a real server on 127.0.0.1, each device a full sync system on its own
+ * SQLite file. Alice shares a list with Bob (editor) and Carol (viewer).
+ */
+let h: Harness;
+beforeEach(async () => {
+  h = await startHarness();
+});
+afterEach(async () => {
+  await h.close();
+});
+
+type Todo = { title: string; completed: boolean };
+const todos = (device: Device) => device.system.collection<Todo>('todos');
+const titles = async (device: Device, space: string | null) =>
+  (await todos(device).find({ space, orderBy: 'title' })).map((todo) => todo.title);
+
+/** Alice's shared list with Bob as editor and Carol as viewer, synced to all three. */
+async function sharedList() {
+  const alice = await h.device('alice-phone', { user: 'alice' });
+  const bob = await h.device('bob-phone', { user: 'bob' });
+  const carol = await h.device('carol-phone', { user: 'carol' });
+  await todos(alice).insert({ title: 'alice private', completed: false });
+  await todos(bob).insert({ title: 'bob private', completed: false });
+  const { id } = await alice.system.spaces.create({ name: 'Groceries' });
+  await alice.system.spaces.addMember(id, 'bob', 'editor');
+  await alice.system.spaces.addMember(id, 'carol', 'viewer');
+  await todos(alice).insert({ title: 'milk', completed: false }, { space: id });
+  await alice.system.forceSync();
+  await bob.system.forceSync();
+  await carol.system.forceSync();
+  return { alice, bob, carol, space: id };
+}
+
+describe('sharing through spaces', () => {
+  it('creates a space offline; the owner sees it pending, then as owner once synced', async () => {
+    const alice = await h.device('alice-phone', { user: 'alice' });
+    const { id } = await alice.system.spaces.create({ name: 'Trip' });
+    expect(id).toMatch(/^sp_/);
+    expect(await alice.system.spaces.list()).toEqual([{ id, name: 'Trip', role: 'owner', pending: true }]);
+    await alice.system.forceSync();
+    expect(await alice.system.spaces.list()).toEqual([{ id, name: 'Trip', role: 'owner', pending: false }]);
+    expect(await alice.system.spaces.members(id)).toEqual([{ userId: 'alice', role: 'owner' }]);
+  });
+
+  it("shares with an editor and a viewer: both read it, the editor's edits reach the owner", async () => {
+    const { alice, bob, carol, space } = await sharedList();
+    expect((await bob.system.spaces.list()).map(({ id, role }) => ({ id, role }))).toEqual([
+      { id: space, role: 'editor' },
+    ]);
+    expect(await titles(bob, space)).toEqual(['milk']);
+    expect(await titles(carol, space)).toEqual(['milk']);
+    // Private spaces stay private.
+    expect(await titles(bob, null)).toEqual(['bob private']);
+    expect(await titles(carol, null)).toEqual([]);
+    const milk = (await todos(bob).find({ space }))[0];
+    expect(milk?.space).toBe(space);
+    expect(await bob.system.spaces.members(space)).toEqual([
+      { userId: 'alice', role: 'owner' },
+      { userId: 'bob', role: 'editor' },
+      { userId: 'carol', role: 'viewer' },
+    ]);
+
+    await todos(bob).update(milk?.id as string, { title: 'oat milk' });
+    await todos(bob).insert({ title: 'bread', completed: false }, { space });
+    await bob.system.forceSync();
+    await alice.system.forceSync();
+    expect(await titles(alice, space)).toEqual(['bread', 'oat milk']);
+    expect(await titles(alice, null)).toEqual(['alice private']);
+    expect(await bob.system.listDeadLetters()).toEqual([]);
+  });
+
+  it("dead-letters a viewer's write with FORBIDDEN and keeps the rest of the outbox moving", async () => {
+    const { alice, carol, space } = await sharedList();
+    const milk = (await todos(carol).find({ space }))[0];
+    await todos(carol).update(milk?.id as string, { title: 'candy' });
+    await todos(carol).insert({ title: 'carol private', completed: false });
+    await carol.system.forceSync().catch(() => undefined);
+    const dead = await carol.system.listDeadLetters();
+    expect(dead.map((letter) => [letter.change.entityType, letter.change.space, letter.error.code])).toEqual([
+      ['todos', space, 'FORBIDDEN'],
+    ]);
+    await alice.system.forceSync();
+    expect(await titles(alice, space)).toEqual(['milk']);
+    // The private write behind it went through.
+    const other = await h.device('carol-tablet', { user: 'carol' });
+    await other.system.forceSync();
+    expect(await titles(other, null)).toEqual(['carol private']);
+  });
+
+  it('removing a member purges the space from their device and dead-letters their pending writes there', async () => {
+    const { alice, bob, space } = await sharedList();
+    await todos(bob).insert({ title: 'written offline', completed: false }, { space });
+    await todos(bob).insert({ title: 'bob private 2', completed: false });
+    await alice.system.spaces.removeMember(space, 'bob');
+    await alice.system.forceSync();
+    // A pull alone: the device learns of the revocation before it pushes the queued write.
+    await bob.system.syncManager.pullChanges();
+    expect(await titles(bob, space)).toEqual([]);
+    expect(await bob.system.spaces.list()).toEqual([]);
+    expect(await bob.system.spaces.members(space)).toEqual([]);
+    const dead = await bob.system.listDeadLetters();
+    expect(dead.map((letter) => [letter.change.data?.title, letter.error.code])).toEqual([
+      ['written offline', 'FORBIDDEN'],
+    ]);
+    // His private data and private queue are untouched, and sync on.
+    expect(await titles(bob, null)).toEqual(['bob private', 'bob private 2']);
+    await bob.system.forceSync();
+    expect(await bob.system.changeTracker.getPendingChanges()).toEqual([]);
+    await alice.system.forceSync();
+    expect(await titles(alice, space)).toEqual(['milk']);
+  });
+
+  it('a member who leaves loses the space on the next sync; the owner sees them gone', async () => {
+    const { alice, carol, space } = await sharedList();
+    await carol.system.spaces.leave(space);
+    await carol.system.forceSync();
+    expect(await carol.system.spaces.list()).toEqual([]);
+    expect(await titles(carol, space)).toEqual([]);
+    await alice.system.forceSync();
+    expect((await alice.system.spaces.members(space)).map((member) => member.userId)).toEqual(['alice', 'bob']);
+  });
+
+  it('backfills a granted space from 0 in pages, without pulling the other spaces again', async () => {
+    const { alice, space } = await sharedList();
+    for (let i = 0; i < 60; i++)
+      await todos(alice).insert({ title: `item ${String(i).padStart(2, '0')}`, completed: false }, { space });
+    const { id: other } = await alice.system.spaces.create({ name: 'Other' });
+    await alice.system.forceSync();
+    const pages: Array<{ space: string | null; count: number }> = [];
+    const counting = (api: RemoteAPI): RemoteAPI => {
+      const pullSpaces: RemoteAPI['pullSpaces'] = async (request, options) => {
+        const response = await api.pullSpaces!(request, options);
+        for (const page of response.pages) pages.push({ space: page.space, count: page.changes.length });
+        return response;
+      };
+      return new Proxy(api, {
+        get(target, property) {
+          if (property === 'pullSpaces') return pullSpaces;
+          const value = Reflect.get(target, property, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    };
+    const dave = await h.device('dave-phone', { user: 'dave', wrapApi: counting, config: { pageSize: 25 } });
+    await alice.system.spaces.addMember(other, 'dave', 'viewer');
+    await alice.system.forceSync();
+    await dave.system.forceSync();
+    expect((await dave.system.spaces.list()).map((s) => s.id)).toEqual([other]);
+    pages.length = 0;
+
+    await alice.system.spaces.addMember(space, 'dave', 'editor');
+    await alice.system.forceSync();
+    await dave.system.forceSync();
+    expect((await todos(dave).find({ space })).length).toBe(61);
+    // Pages of at most 25 records, all of the granted space: the other space is not pulled again.
+    expect(pages.every((page) => page.space === space && page.count <= 25)).toBe(true);
+    expect(pages.length).toBeGreaterThanOrEqual(3);
+    // An idle pull afterwards moves nothing.
+    pages.length = 0;
+    await dave.system.forceSync();
+    expect(pages).toEqual([]);
+  });
+
+  it('never lets a shared record overwrite a private record with the same id', async () => {
+    const { alice, bob, space } = await sharedList();
+    await todos(bob).insert({ id: 'same-id', title: 'bob secret', completed: false });
+    await bob.system.forceSync();
+    await todos(alice).insert({ id: 'same-id', title: 'from the space', completed: false }, { space });
+    await alice.system.forceSync();
+    await bob.system.forceSync();
+    expect((await todos(bob).get('same-id'))?.title).toBe('bob secret');
+    expect((await todos(bob).get('same-id'))?.space).toBeNull();
+  });
+});
