@@ -1,5 +1,6 @@
-import type { RemoteAPI } from '@ferry/client';
+import { liveUrlFrom, type RemoteAPI, type WebSocketFactory } from '@ferry/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { type Device, type Harness, startHarness } from '../support/harness.js';
 
 /**
@@ -15,6 +16,15 @@ afterEach(async () => {
 });
 
 type Todo = { title: string; completed: boolean };
+
+/** Polls `check` every 20 ms until it holds; fails after 5 s (a bounded loop). */
+async function until(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 250; i++) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error('condition not met within 5 s');
+}
 const todos = (device: Device) => device.system.collection<Todo>('todos');
 const titles = async (device: Device, space: string | null) =>
   (await todos(device).find({ space, orderBy: 'title' })).map((todo) => todo.title);
@@ -164,6 +174,25 @@ describe('sharing through spaces', () => {
     pages.length = 0;
     await dave.system.forceSync();
     expect(pages).toEqual([]);
+  });
+
+  it("pokes the owner's live device when an editor writes in the space", async () => {
+    const { alice, bob, space } = await sharedList();
+    // Alice's private sequence runs far ahead of the space's: a space poke must not be
+    // compared with the private cursor (it would look like an echo and be ignored).
+    for (let i = 0; i < 20; i++) await todos(alice).insert({ title: `private ${i}`, completed: false });
+    await alice.system.forceSync();
+    const webSocket: WebSocketFactory = (url) => new WebSocket(url) as never;
+    const live = await h.device('alice-laptop', {
+      user: 'alice',
+      config: { autoStart: true, live: { url: liveUrlFrom(h.url), webSocket } },
+    });
+    await until(async () => (await titles(live, space)).includes('milk'));
+    await todos(bob).insert({ title: 'eggs', completed: false }, { space });
+    await bob.system.forceSync();
+    // No sync call on the laptop: the space's poke makes it pull.
+    await until(async () => (await titles(live, space)).includes('eggs'));
+    expect(await titles(live, space)).toEqual(['eggs', 'milk']);
   });
 
   it('never lets a shared record overwrite a private record with the same id', async () => {

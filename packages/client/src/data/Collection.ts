@@ -10,7 +10,7 @@ import type { ChangeTracker } from '../tracking/ChangeTracker.js';
  * A record as the app sees it: its fields plus its id. Its space can be read as `doc.space`
  * (the shared space id, or null for the private space; not enumerable, see `withSpace`).
  */
-export type Doc<T extends RecordData = RecordData> = T & { id: string };
+export type Doc<T extends RecordData = RecordData> = T & { id: string; readonly space?: string | null };
 
 /** Options of {@link Collection.insert}. */
 export interface InsertOptions {

@@ -61,7 +61,8 @@ export class SyncTriggers {
       // A poke at or below our cursor is our own push echoing back: nothing to pull.
       this.#cleanups.push(
         live.subscribe((event) => {
-          if (event.cursor > this.#sources.cursor()) this.#handlers.trigger();
+          // A shared space's poke carries that space's seq, not comparable with ours: always pull.
+          if (event.space !== undefined || event.cursor > this.#sources.cursor()) this.#handlers.trigger();
         }),
         () => live.stop(),
       );

@@ -153,6 +153,9 @@ export class HttpRemoteAPI implements RemoteAPI {
     );
     this.#now = options.now ?? Date.now;
     this.#deviceReport = options.deviceReport;
+    // Bound: a transport wrapped as `Object.create(http)` that overrides push and pull (fault
+    // injection, schedulers) still reaches the private fields through the newer method.
+    this.pullSpaces = this.pullSpaces.bind(this);
   }
 
   async push(request: PushRequest, options?: RequestOptions): Promise<PushResponse> {

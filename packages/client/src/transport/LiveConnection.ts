@@ -21,8 +21,10 @@ import { backoffDelay, resolveWebSocketFactory, type WebSocketFactory, type WebS
 /** What the channel tells its listeners: connected (`ready`) or data changed (`poke`). */
 export interface LiveEvent {
   type: 'ready' | 'poke';
-  /** The server's latest sequence number for this user. */
+  /** The server's latest sequence number for this user (of `space`, when set). */
   cursor: number;
+  /** A poke of a shared space: that space changed. */
+  space?: string;
 }
 
 /** Where the channel is in its state machine. */
@@ -149,7 +151,11 @@ export class LiveConnection {
         this.#attempts = 0;
         this.#setStatus('open');
       }
-      for (const listener of [...this.#listeners]) listener({ type: message.type, cursor: message.cursor });
+      const heard: LiveEvent =
+        message.type === 'poke' && message.space !== undefined
+          ? { type: 'poke', cursor: message.cursor, space: message.space }
+          : { type: message.type, cursor: message.cursor };
+      for (const listener of [...this.#listeners]) listener(heard);
     };
     socket.onerror = () => undefined;
     socket.onclose = (event) => {
