@@ -36,6 +36,7 @@ export { SyncProvider, type SyncProviderProps, useSyncSystem } from './hooks/Syn
 export { type UseConflictsResult, useConflicts } from './hooks/useConflicts.ts';
 export { type UseDeadLettersResult, useDeadLetters } from './hooks/useDeadLetters.ts';
 export { useQuery } from './hooks/useQuery.ts';
+export { type UseSpacesResult, useSpaces } from './hooks/useSpaces.ts';
 export { usePendingChanges, useSyncProgress, useSyncState } from './hooks/useSyncState.ts';
 export type {
   BackgroundFetchCommonConfig,
