@@ -25,7 +25,7 @@ import {
   PROTOCOL_VERSION,
   SPACE_TYPE,
 } from '@ferry/protocol';
-import { createServer, defaultSchema, signDevToken, SqliteStorage } from '@ferry/server';
+import { createServer, defaultSchema, SqliteStorage, signDevToken } from '@ferry/server';
 import { decideChange } from '../../packages/server/src/push/decideChange.js';
 import { decideInSpace } from '../../packages/server/src/spaces/decideInSpace.js';
 
