@@ -1,4 +1,5 @@
-import { liveUrlFrom, type RemoteAPI, type WebSocketFactory } from '@ferry/client';
+import type { RemoteAPI, WebSocketFactory } from '@ferry/client';
+import { liveUrlFrom } from '@ferry/client/engine';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type Device, type Harness, startHarness } from '../support/harness.js';
