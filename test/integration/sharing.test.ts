@@ -97,6 +97,8 @@ describe('sharing through spaces', () => {
     ]);
     await alice.system.forceSync();
     expect(await titles(alice, space)).toEqual(['milk']);
+    // Carol's device holds the server's state again, not her refused edit.
+    expect(await titles(carol, space)).toEqual(['milk']);
     // The private write behind it went through.
     const other = await h.device('carol-tablet', { user: 'carol' });
     await other.system.forceSync();

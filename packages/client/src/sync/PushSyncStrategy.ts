@@ -13,6 +13,7 @@ import type { ChangeTracker } from '../tracking/ChangeTracker.js';
 import type { RemoteAPI } from '../transport/RemoteAPI.js';
 import { settled } from '../util/settled.js';
 import { type DeadLettered, type OutboxBatch, OutboxBatcher } from './OutboxBatcher.js';
+import { forgetRefusedWrite } from './pullSpaces.js';
 import { applyServerRecord, type DetectedConflict, observeStamp } from './reconcile.js';
 import { type ConflictResolverLike, resolveConflicts } from './resolveConflicts.js';
 
@@ -248,6 +249,7 @@ export class PushSyncStrategy {
           } else {
             await tx.addDeadLetter(change, error, this.#now());
             await tx.removeChange(change.id);
+            if (error.code === 'FORBIDDEN') await forgetRefusedWrite(tx, change);
           }
         }
         summary.results.push(entry);

@@ -1,4 +1,4 @@
-import { LIMITS, type Membership, type ServerRecord, SPACE_TYPE } from '@ferry/protocol';
+import { type Change, LIMITS, type Membership, type ServerRecord, SPACE_TYPE } from '@ferry/protocol';
 import { SyncError } from '../errors.js';
 import type { LocalStore } from '../store/LocalStore.js';
 import type { StoreTx } from '../store/StoreTx.js';
@@ -215,4 +215,18 @@ export async function purgeRevokedSpaces(
     tx.touchedTypes.add(SPACE_TYPE);
     return revoked;
   });
+}
+
+/**
+ * After the server refused a write in a shared space for good (`FORBIDDEN`: a viewer's edit, a
+ * revoked member's), the device's copy of the record holds a state the server never took. The
+ * record is dropped (unless other changes to it are still queued) and so is the space's cursor:
+ * the pull that follows reads the space again from 0 and restores the server's state.
+ */
+export async function forgetRefusedWrite(tx: StoreTx, change: Change): Promise<void> {
+  if (!change.space) return;
+  if ((await tx.pendingFor(change.entityType, change.entityId)).length === 0) {
+    await tx.removeEntity(change.entityType, change.entityId);
+  }
+  await tx.deleteKv(`${SPACE_CURSOR_PREFIX}${change.space}`);
 }
