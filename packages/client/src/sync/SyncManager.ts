@@ -1,7 +1,7 @@
 /**
  * The sync engine's owner: it wires the one {@link SyncLoop} (the scheduler every reason to
  * sync goes through), keeps the persisted {@link SyncState} and the progress feed, and decides
- * what a cycle's outcome means (retry timer, auth pause, follow-up).
+ * what a cycle's outcome means (retry timer, auth pause ({@link AuthGate}), follow-up).
  *
  * A full cycle, as the progress feed shows it:
  *
@@ -11,36 +11,19 @@
  *
  * Offline or backgrounded: automatic requests are gated off and the live channel is closed;
  * going offline cancels the cycle in flight; coming back online or to the foreground syncs.
- *
- * Auth (a 401/403 is never retried on a timer):
- *
- *   ok ──AUTH_ERROR──▶ probing ──one immediate attempt; the transport asks getToken({ forceRefresh: true })
- *    ▲                  │  ▲ fails again
- *    │ any sync works   │  └──────────── paused ◀─┘  (no automatic syncs; `paused: 'auth'`)
- *    └──────────────────┘        resume(), back online or to the foreground → probing
  */
 import { LIMITS } from '@ferry/protocol';
-import type { ConflictResolver } from '../conflicts/ConflictResolver.js';
-import { withServerConfig } from '../conflicts/serverStrategies.js';
 import { SyncError, SyncErrorCode } from '../errors.js';
 import { SyncErrorHandler } from '../retry/SyncErrorHandler.js';
 import { defaultTimers, Signal, type Timers } from '../signals.js';
 import type { LocalStore } from '../store/LocalStore.js';
-import type { DeadLetter } from '../store/types.js';
-import { ChangeTracker } from '../tracking/ChangeTracker.js';
-import {
-  type ConflictDecision,
-  ConflictInbox,
-  type ConflictsView,
-  type StoredConflict,
-  watchConflicts,
-} from './ConflictInbox.js';
-import { getOrCreateClientId } from './clientId.js';
-import { DeadLetterQueue } from './DeadLetterQueue.js';
+import type { ChangeTracker } from '../tracking/ChangeTracker.js';
+import { AuthGate } from './AuthGate.js';
+import { buildEngine, type Engine } from './buildEngine.js';
 import type { PullResult } from './PullSyncStrategy.js';
-import { PullSyncStrategy } from './PullSyncStrategy.js';
-import { type PushResult, PushSyncStrategy } from './PushSyncStrategy.js';
+import type { PushResult } from './PushSyncStrategy.js';
 import { emptyPull, emptyPush, failedPush, runSyncCycle } from './runSyncCycle.js';
+import { SyncInboxes } from './SyncInboxes.js';
 import { type CycleOutcome, SyncLoop, type SyncUrgency, type SyncWork } from './SyncLoop.js';
 import { SyncStatus, type SyncStatusView } from './SyncStatus.js';
 import { SyncTriggers } from './SyncTriggers.js';
@@ -57,12 +40,6 @@ export type {
   SyncState,
 } from './syncTypes.js';
 
-interface Engine {
-  tracker: ChangeTracker;
-  push: PushSyncStrategy;
-  pull: PullSyncStrategy;
-}
-
 /**
  * Runs push-then-pull cycles and tells listeners about state and progress.
  *
@@ -71,7 +48,7 @@ interface Engine {
  * syncManager.subscribe((state) => console.log(state.pendingChanges));
  * await syncManager.triggerSync();
  */
-export class SyncManager {
+export class SyncManager extends SyncInboxes {
   readonly #config: SyncConfig;
   readonly #store: LocalStore;
   readonly #timers: Timers;
@@ -79,10 +56,6 @@ export class SyncManager {
   readonly online: Signal<boolean>;
   readonly appActive: Signal<boolean>;
   readonly errorHandler: SyncErrorHandler;
-  /** Changes the server refused for good: list, retry, discard, subscribe. */
-  readonly deadLetters: DeadLetterQueue;
-  /** Manual conflicts waiting for a decision: list, resolve, subscribe. */
-  readonly conflicts: ConflictsView;
   readonly #status: SyncStatus;
   readonly #loop: SyncLoop<SyncResult>;
   readonly #ready: Promise<Engine>;
@@ -90,12 +63,16 @@ export class SyncManager {
   /** The cycle in flight was cancelled (stop, or the device went offline): not a failure. */
   #cancelled = false;
   #retryTimer: unknown = null;
-  #probeTimer: unknown = null;
-  #auth: 'ok' | 'probing' | 'paused' = 'ok';
+  readonly #auth: AuthGate;
   #started = false;
   #stopped = false;
 
   constructor(config: SyncConfig) {
+    super(
+      config.localStore,
+      () => this.ready(),
+      () => void this.triggerSync(),
+    );
     this.#config = config;
     this.#store = config.localStore;
     this.#timers = config.timers ?? defaultTimers;
@@ -103,6 +80,7 @@ export class SyncManager {
     this.online = config.online ?? new Signal(true);
     this.appActive = config.appActive ?? new Signal(true);
     this.errorHandler = config.errorHandler ?? new SyncErrorHandler();
+    this.#auth = new AuthGate(this.#timers, () => void this.#loop.request('full', 'probe'));
     this.#status = new SyncStatus(this.#store, this.#timers, this.#now, config.completeDisplayMs ?? 1500);
     this.#status.set({ isOnline: this.online.get(), paused: this.#pause() });
     this.#loop = new SyncLoop<SyncResult>({
@@ -123,7 +101,7 @@ export class SyncManager {
       },
       {
         trigger: () => void this.triggerSync(),
-        wake: () => void (this.#auth === 'ok' ? this.triggerSync() : this.resume()),
+        wake: () => void (this.#auth.ok ? this.triggerSync() : this.resume()),
         signalsChanged: () => {
           this.#status.set({ isOnline: this.online.get(), paused: this.#pause() });
           // Offline, a request in flight would only wait for its timeout: cancel it. Whatever
@@ -135,17 +113,6 @@ export class SyncManager {
         },
       },
     );
-    this.deadLetters = new DeadLetterQueue(this.#store, { onRetried: () => void this.triggerSync() });
-    let inbox: Promise<ConflictInbox> | undefined;
-    const openInbox = () =>
-      (inbox ??= this.ready().then(
-        (tracker) => new ConflictInbox(tracker, { onResolved: () => void this.triggerSync() }),
-      ));
-    this.conflicts = {
-      list: async () => (await openInbox()).list(),
-      resolve: async (id, decision) => (await openInbox()).resolve(id, decision),
-      subscribe: (listener) => watchConflicts(this.#store, listener),
-    };
     this.#ready = this.#initialize();
     // Surface init failures through the state, not as an unhandled rejection.
     this.#ready.catch((error) => this.#status.recordError(this.errorHandler.categorizeError(error)));
@@ -153,30 +120,9 @@ export class SyncManager {
   }
 
   async #initialize(): Promise<Engine> {
-    const config = this.#config;
-    const tracker =
-      config.changeTracker ??
-      ChangeTracker.of(this.#store, config.clientId ?? (await getOrCreateClientId(this.#store)));
-    const resolver = config.conflictResolver as Partial<ConflictResolver> | undefined;
-    // On connect the server says which entity types it declares, its limits and the conflict
-    // strategies it arbitrates with: writes are checked and pushes sized by them from then on.
-    const api = withServerConfig(config.remoteAPI, async (serverConfig) => {
-      resolver?.adoptServerStrategies?.(serverConfig.conflictStrategies);
-      await tracker.rules.learn(serverConfig, this.#store.closed ? undefined : this.#store.kv);
-    });
-    const withResolver = config.conflictResolver ? { conflictResolver: config.conflictResolver } : {};
-    const push = new PushSyncStrategy(api, tracker, {
-      batchSize: config.batchSize ?? LIMITS.maxChangesPerPush,
-      now: this.#now,
-      ...withResolver,
-    });
-    const pull = new PullSyncStrategy(api, tracker, {
-      pageSize: config.pageSize ?? LIMITS.maxPullLimit,
-      ...(config.pullTypes ? { types: config.pullTypes } : {}),
-      ...withResolver,
-    });
-    await this.#status.load(await pull.getCursor());
-    return { tracker, push, pull };
+    const engine = await buildEngine(this.#config, this.#now);
+    await this.#status.load(await engine.pull.getCursor());
+    return engine;
   }
 
   /** Resolves once the store state is loaded; gives the change tracker. */
@@ -196,7 +142,7 @@ export class SyncManager {
    * transport asks the token provider for a fresh token. Without a pause it is `triggerSync()`.
    */
   async resume(): Promise<void> {
-    if (this.#auth !== 'ok') this.#auth = 'probing';
+    this.#auth.resume();
     await this.#loop.request('full', 'probe');
   }
 
@@ -205,7 +151,8 @@ export class SyncManager {
     this.#stopped = true;
     this.#triggers.stop();
     this.#status.stop();
-    for (const timer of [this.#retryTimer, this.#probeTimer]) if (timer !== null) this.#timers.clearTimeout(timer);
+    this.#auth.stop();
+    if (this.#retryTimer !== null) this.#timers.clearTimeout(this.#retryTimer);
     this.#cancelled = true;
     await this.#loop.stop();
   }
@@ -270,44 +217,6 @@ export class SyncManager {
     return outcome.value.pull;
   }
 
-  /** Changes the server rejected for good, oldest first (`deadLetters.list()`). */
-  listDeadLetters(): Promise<DeadLetter[]> {
-    return this.deadLetters.list();
-  }
-
-  /** Sends a dead change again (same id) and syncs; false when there is no such dead letter. */
-  retryDeadLetter(changeId: string): Promise<boolean> {
-    return this.deadLetters.retry(changeId);
-  }
-
-  /** Forgets a dead change; false when there is no such dead letter. */
-  discardDeadLetter(changeId: string): Promise<boolean> {
-    return this.deadLetters.discard(changeId);
-  }
-
-  /** Hears the dead-letter list now and whenever it changes; returns unsubscribe. */
-  subscribeToDeadLetters(listener: (deadLetters: DeadLetter[]) => void): () => void {
-    return this.deadLetters.subscribe(listener);
-  }
-
-  /** Manual conflicts waiting for a decision (persisted: they survive a restart), oldest first. */
-  listConflicts(): Promise<StoredConflict[]> {
-    return this.conflicts.list();
-  }
-
-  /**
-   * Decides a parked conflict: it becomes one new change that syncs, the entity's held
-   * changes are released, and a sync is triggered. An unknown id throws and changes nothing.
-   */
-  resolveConflict(id: string, resolution: ConflictDecision): Promise<void> {
-    return this.conflicts.resolve(id, resolution);
-  }
-
-  /** Calls `listener` after every change of the conflict inbox; returns the unsubscribe function. */
-  subscribeToConflicts(listener: () => void): () => void {
-    return this.conflicts.subscribe(listener);
-  }
-
   async #forced(work: SyncWork): Promise<CycleOutcome<SyncResult>> {
     const outcome = await this.#loop.request(work, 'forced');
     if (outcome) return outcome;
@@ -320,7 +229,7 @@ export class SyncManager {
     if (this.#stopped) return false;
     if (urgency === 'forced') return true;
     if (!this.online.get() || !this.appActive.get()) return false;
-    return urgency === 'probe' || this.#auth === 'ok';
+    return urgency === 'probe' || this.#auth.ok;
   }
 
   /** One cycle of the loop. Never rejects: a failure is an outcome. */
@@ -356,7 +265,7 @@ export class SyncManager {
       // Conflicts resolved during the pull may have queued changes: push them in a follow-up.
       if (result.pull.conflicts > 0 && pending > 0) void this.#loop.request('full', 'auto');
       // Any sync that gets through proves the token works again.
-      this.#auth = 'ok';
+      this.#auth.succeeded();
       this.#status.completed(result, pending, this.#pause());
       return { ok: true, value: result };
     } catch (caught) {
@@ -401,8 +310,10 @@ export class SyncManager {
   #scheduleAfter(outcome: CycleOutcome<SyncResult>, work: SyncWork): void {
     if (outcome.ok || work !== 'full' || this.#cancelled || this.#stopped) return;
     const error = this.errorHandler.categorizeError(outcome.error);
-    if (error.code === SyncErrorCode.AUTH_ERROR) this.#onAuthError();
-    else if (error.retryable) {
+    if (error.code === SyncErrorCode.AUTH_ERROR) {
+      this.#auth.failed();
+      this.#status.set({ paused: this.#pause() });
+    } else if (error.retryable) {
       const delay = this.errorHandler.calculateDelay(this.#status.consecutiveFailures, error);
       this.#retryTimer = this.#timers.setTimeout(() => {
         this.#retryTimer = null;
@@ -411,22 +322,8 @@ export class SyncManager {
     }
   }
 
-  /** First auth failure: one probe at once (with a refreshed token); a failed probe pauses. */
-  #onAuthError(): void {
-    if (this.#auth === 'ok') {
-      this.#auth = 'probing';
-      this.#probeTimer = this.#timers.setTimeout(() => {
-        this.#probeTimer = null;
-        if (this.#auth === 'probing') void this.#loop.request('full', 'probe');
-      }, 0);
-    } else {
-      this.#auth = 'paused';
-    }
-    this.#status.set({ paused: this.#pause() });
-  }
-
   #pause(): SyncState['paused'] {
-    if (this.#auth !== 'ok') return 'auth';
+    if (!this.#auth.ok) return 'auth';
     if (!this.online.get()) return 'offline';
     if (!this.appActive.get()) return 'background';
     return null;
