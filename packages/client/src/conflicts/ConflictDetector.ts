@@ -1,4 +1,5 @@
 import { canonicalJson, compareVersions, type JsonValue } from '@ferry/protocol';
+import { SyncError } from '../errors.js';
 import { foldChanges } from './foldChanges.js';
 import {
   type ConflictInfo,
@@ -49,7 +50,8 @@ export class ConflictDetector {
       (server.entityType !== undefined && server.entityType !== local.entityType) ||
       (server.entityId !== undefined && server.entityId !== local.entityId)
     ) {
-      throw new Error(
+      throw new SyncError(
+        'VALIDATION_ERROR',
         `detectConflict compares two states of one entity, got ${local.entityType}/${local.entityId} and ${server.entityType}/${server.entityId}`,
       );
     }

@@ -26,6 +26,7 @@
  * the last client to push win at the server.
  */
 import { resolveStates } from '@ferry/protocol';
+import { SyncError } from '../errors.js';
 import {
   type ConflictInfo,
   isDeletedState,
@@ -41,7 +42,8 @@ const WINNERS: ReadonlySet<string> = new Set(['local', 'server', 'merged', 'defe
 
 function checkStrategy(strategy: unknown): ResolutionStrategy {
   if (isResolutionStrategy(strategy)) return strategy;
-  throw new Error(
+  throw new SyncError(
+    'VALIDATION_ERROR',
     `Unknown conflict resolution strategy ${JSON.stringify(strategy)}: use one of ${RESOLUTION_STRATEGIES.map((s) => `'${s}'`).join(', ')}`,
   );
 }
@@ -125,14 +127,18 @@ function deferred(local: VersionedState): Resolution {
 
 function checkManual(decided: Resolution): Resolution {
   if (typeof decided !== 'object' || decided === null || !WINNERS.has(decided.winner)) {
-    throw new Error(
+    throw new SyncError(
+      'VALIDATION_ERROR',
       'The manual resolution callback must resolve to undefined (decide later) or to ' +
         "{ winner: 'local' | 'server' | 'merged' | 'deferred', resolvedData, deleted }",
     );
   }
   const deleted = decided.deleted ?? decided.resolvedData === null;
   if (!deleted && (typeof decided.resolvedData !== 'object' || decided.resolvedData === null)) {
-    throw new Error('The manual resolution callback returned no resolvedData for a record it keeps: set deleted: true');
+    throw new SyncError(
+      'VALIDATION_ERROR',
+      'The manual resolution callback returned no resolvedData for a record it keeps: set deleted: true',
+    );
   }
   return { ...decided, resolvedData: deleted ? null : decided.resolvedData, deleted, strategy: 'manual' };
 }

@@ -1,4 +1,5 @@
 import { fieldClock, type RecordData } from '@ferry/protocol';
+import { SyncError } from '../errors.js';
 import { isDeletedState, isPatchState, type VersionedEntity } from './types.js';
 
 /**
@@ -10,7 +11,7 @@ import { isDeletedState, isPatchState, type VersionedEntity } from './types.js';
  */
 export function foldChanges(changes: readonly VersionedEntity[]): VersionedEntity {
   const first = changes[0];
-  if (!first) throw new Error('foldChanges needs at least one change');
+  if (!first) throw new SyncError('VALIDATION_ERROR', 'foldChanges needs at least one change');
   if (changes.length === 1) return first;
 
   let data: RecordData | null = null;
@@ -20,7 +21,8 @@ export function foldChanges(changes: readonly VersionedEntity[]): VersionedEntit
   let stamped = true;
   for (const change of changes) {
     if (change.entityType !== first.entityType || change.entityId !== first.entityId) {
-      throw new Error(
+      throw new SyncError(
+        'VALIDATION_ERROR',
         `foldChanges got changes of ${change.entityType}/${change.entityId} and ${first.entityType}/${first.entityId}: fold one entity at a time`,
       );
     }

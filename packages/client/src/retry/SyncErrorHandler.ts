@@ -1,4 +1,4 @@
-import type { SyncError } from '../errors.js';
+import { SyncError } from '../errors.js';
 import { raceAbort, throwIfAborted } from './abort.js';
 import { categorizeError } from './categorizeError.js';
 import { defaultSleep, type Sleep } from './sleep.js';
@@ -176,5 +176,6 @@ function validateConfig(config: RetryConfig): void {
   if (!Number.isFinite(config.backoffMultiplier) || config.backoffMultiplier < 1) {
     problems.push('backoffMultiplier must be a number >= 1');
   }
-  if (problems.length > 0) throw new RangeError(`Invalid retry configuration: ${problems.join('; ')}`);
+  if (problems.length > 0)
+    throw new SyncError('VALIDATION_ERROR', `Invalid retry configuration: ${problems.join('; ')}`);
 }

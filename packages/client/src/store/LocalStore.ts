@@ -106,7 +106,8 @@ export class LocalStore {
       const { rows } = await sql.execute("SELECT value FROM ferry_kv WHERE key = 'schemaVersion'");
       const current = rows[0] ? Number(rows[0].value) : 0;
       if (current > STORE_SCHEMA_VERSION) {
-        throw new Error(
+        throw new SyncError(
+          'VALIDATION_ERROR',
           `The local database is from a newer Ferry (schema ${current}, this build knows ${STORE_SCHEMA_VERSION}); ` +
             'upgrade @ferry/client',
         );

@@ -367,5 +367,5 @@ function validateOptions(options: BatchSyncOptions): void {
   }
   if (!Number.isInteger(options.maxRetries) || options.maxRetries < 0)
     problems.push('maxRetries must be an integer >= 0');
-  if (problems.length > 0) throw new RangeError(`Invalid BatchSync options: ${problems.join('; ')}`);
+  if (problems.length > 0) throw new SyncError('VALIDATION_ERROR', `Invalid BatchSync options: ${problems.join('; ')}`);
 }

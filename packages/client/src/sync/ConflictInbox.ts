@@ -136,7 +136,7 @@ export class ConflictInbox implements ConflictsView {
         decided(decision, local, record, this.#tracker.clock.now()),
       );
       if (outcome === 'stale' || outcome === 'parked') {
-        throw new Error(`Resolving conflict "${id}" came out ${outcome}; nothing was changed`);
+        throw new SyncError('UNKNOWN_ERROR', `Resolving conflict "${id}" came out ${outcome}; nothing was changed`);
       }
     });
     notifyConflictsChanged(store);

@@ -52,7 +52,10 @@ export class ChangeTracker {
     this.clientId = clientId;
     this.clock = options.clock ?? new HybridLogicalClock(clientId);
     if (this.clock.node !== clientId) {
-      throw new Error(`The clock's node "${this.clock.node}" must be the client id "${clientId}"`);
+      throw new SyncError(
+        'VALIDATION_ERROR',
+        `The clock's node "${this.clock.node}" must be the client id "${clientId}"`,
+      );
     }
     this.#random = options.random ?? Math.random;
     this.rules = options.rules ?? new ServerRules();

@@ -133,15 +133,24 @@ export class HttpRemoteAPI implements RemoteAPI {
 
   constructor(options: HttpRemoteAPIOptions) {
     if (!/^https?:\/\//i.test(options.baseUrl)) {
-      throw new TypeError(`HttpRemoteAPI: baseUrl must start with http:// or https://, got "${options.baseUrl}"`);
+      throw new SyncError(
+        'VALIDATION_ERROR',
+        `HttpRemoteAPI: baseUrl must start with http:// or https://, got "${options.baseUrl}"`,
+      );
     }
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
-      throw new TypeError(`HttpRemoteAPI: timeoutMs must be a positive number of ms, got ${timeoutMs}`);
+      throw new SyncError(
+        'VALIDATION_ERROR',
+        `HttpRemoteAPI: timeoutMs must be a positive number of ms, got ${timeoutMs}`,
+      );
     }
     const fetchFn = options.fetch ?? globalThis.fetch;
     if (typeof fetchFn !== 'function') {
-      throw new TypeError('HttpRemoteAPI: no global fetch on this platform; pass `fetch` in the options');
+      throw new SyncError(
+        'VALIDATION_ERROR',
+        'HttpRemoteAPI: no global fetch on this platform; pass `fetch` in the options',
+      );
     }
     this.#baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.#getToken = options.getToken;

@@ -14,6 +14,7 @@
  * sends a heartbeat well within it), waiting by the backoff cap.
  */
 import { LIVE_CLOSE, PROTOCOL_VERSION, parseLiveServerMessage } from '@ferry/protocol';
+import { SyncError } from '../errors.js';
 import { defaultTimers, type Timers } from '../signals.js';
 import type { TokenProvider } from './HttpRemoteAPI.js';
 import { backoffDelay, resolveWebSocketFactory, type WebSocketFactory, type WebSocketLike } from './webSocket.js';
@@ -75,7 +76,10 @@ export class LiveConnection {
 
   constructor(options: LiveConnectionOptions) {
     if (!/^wss?:\/\//i.test(options.url)) {
-      throw new TypeError(`LiveConnection: url must start with ws:// or wss://, got "${options.url}"`);
+      throw new SyncError(
+        'VALIDATION_ERROR',
+        `LiveConnection: url must start with ws:// or wss://, got "${options.url}"`,
+      );
     }
     this.#options = options;
     this.#timers = options.timers ?? defaultTimers;

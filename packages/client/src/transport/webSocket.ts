@@ -1,3 +1,5 @@
+import { SyncError } from '../errors.js';
+
 // Method syntax makes the parameter bivariant, so platform sockets whose handlers take richer
 // event types (the DOM's MessageEvent, ws's MessageEvent) still fit.
 type Handler<E> = { handle(event: E): void }['handle'];
@@ -23,7 +25,8 @@ export function resolveWebSocketFactory(factory: WebSocketFactory | undefined): 
   if (factory) return factory;
   const Global = (globalThis as { WebSocket?: new (url: string) => WebSocketLike }).WebSocket;
   if (typeof Global !== 'function') {
-    throw new TypeError(
+    throw new SyncError(
+      'VALIDATION_ERROR',
       "No global WebSocket on this platform; pass `webSocket: (url) => new WebSocket(url)` using the 'ws' package",
     );
   }
