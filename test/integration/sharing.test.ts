@@ -58,6 +58,29 @@ describe('sharing through spaces', () => {
     expect(await alice.system.spaces.members(id)).toEqual([{ userId: 'alice', role: 'owner' }]);
   });
 
+  it('announces a membership change to listeners once, and an idle sync not at all', async () => {
+    const alice = await h.device('alice-phone', { user: 'alice' });
+    const lists: string[][] = [];
+    const stop = alice.system.spaces.subscribe((spaces) => lists.push(spaces.map((s) => `${s.name}:${s.pending}`)));
+    let spaceEvents = 0;
+    const unsubscribe = alice.system.localStore.subscribe((event) => {
+      if (event.entityTypes.has('$space')) spaceEvents++;
+    });
+    await until(async () => lists.length === 1);
+    await alice.system.spaces.create({ name: 'Trip' });
+    await alice.system.forceSync();
+    await until(async () => lists.length === 3).catch((error) => {
+      throw new Error(`${error}: ${JSON.stringify(lists)}`);
+    });
+    expect(lists).toEqual([[], ['Trip:true'], ['Trip:false']]);
+    const before = spaceEvents;
+    await alice.system.forceSync();
+    await alice.system.forceSync();
+    expect(spaceEvents).toBe(before);
+    stop();
+    unsubscribe();
+  });
+
   it("shares with an editor and a viewer: both read it, the editor's edits reach the owner", async () => {
     const { alice, bob, carol, space } = await sharedList();
     expect((await bob.system.spaces.list()).map(({ id, role }) => ({ id, role }))).toEqual([

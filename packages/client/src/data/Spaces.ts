@@ -9,12 +9,12 @@ import {
   SPACE_TYPE,
 } from '@ferry/protocol';
 import { SyncError } from '../errors.js';
-import { MEMBERSHIP_KEY } from '../sync/pullSpaces.js';
+import { CREATED_PREFIX, MEMBERSHIP_KEY } from '../sync/pullSpaces.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
 
 /** A space as {@link Spaces.list} gives it. */
 export interface SpaceInfo extends Membership {
-  /** True while its creation is still queued on this device (the server has not accepted it yet). */
+  /** True while this device's creation of it is not confirmed by a sync yet. */
   pending: boolean;
 }
 
@@ -58,6 +58,7 @@ export class Spaces {
     const id = `sp_${this.#randomId()}`;
     await this.#tracker.store.write(async (tx) => {
       await this.#tracker.trackChangeIn(tx, SPACE_TYPE, id, 'CREATE', { name }, { space: id });
+      await tx.setKv(`${CREATED_PREFIX}${id}`, '1');
       // The creator's own member entry, so every member's device lists the owner too.
       await this.#tracker.trackChangeIn(tx, MEMBER_TYPE, memberEntityId(id, me), 'CREATE', { role: 'owner' }, { space: id });
     });
@@ -71,10 +72,17 @@ export class Spaces {
       const listed = saved === null ? [] : (JSON.parse(saved) as Membership[]);
       const spaces: SpaceInfo[] = listed.map((space) => ({ ...space, pending: false }));
       const known = new Set(spaces.map((space) => space.id));
-      for (const entry of await tx.pendingChanges(-1, true)) {
-        if (entry.entityType !== SPACE_TYPE || entry.operation !== 'CREATE' || known.has(entry.entityId)) continue;
-        spaces.push({ id: entry.entityId, name: String(entry.data?.name ?? ''), role: 'owner', pending: true });
-        known.add(entry.entityId);
+      // Spaces created here that no list has confirmed yet: their creation is queued, or
+      // pushed and not yet seen by a pull.
+      const { rows } = await tx.execute(
+        `SELECT entity_id, json_extract(data, '$.name') AS name FROM ferry_entities
+         WHERE entity_type = ? AND deleted = 0
+           AND EXISTS (SELECT 1 FROM ferry_kv WHERE key = ? || entity_id) ORDER BY entity_id`,
+        [SPACE_TYPE, CREATED_PREFIX],
+      );
+      for (const row of rows) {
+        const id = String(row.entity_id);
+        if (!known.has(id)) spaces.push({ id, name: String(row.name ?? ''), role: 'owner', pending: true });
       }
       return spaces;
     });

@@ -9,8 +9,10 @@ import { type ConflictResolverLike, resolveConflicts } from './resolveConflicts.
 
 /** Where each shared space's cursor is kept: one key per space, written with the page it follows. */
 export const SPACE_CURSOR_PREFIX = 'ferry:space-cursor:';
-/** The membership list of the last complete spaces pull (JSON `Membership[]`). */
+/** The membership list the server sent last (JSON `Membership[]`). */
 export const MEMBERSHIP_KEY = 'ferry:spaces';
+/** Marks a space this device created, until a membership list confirms it. */
+export const CREATED_PREFIX = 'ferry:space-created:';
 
 /** Summary of {@link pullSpaces}. */
 export interface SpacesPullResult {
@@ -72,6 +74,8 @@ export async function pullSpaces(
       throw error;
     }
     const members = new Set(response.membership.map((space) => space.id));
+    // Saved before the pages: a granted space being backfilled is listed with its real role.
+    await store.write((tx) => saveMembership(tx, response.membership));
     let progressed = false;
     for (const page of response.pages) {
       // Only spaces the server lists now: a page of anything else is ignored, never applied.
@@ -167,6 +171,15 @@ async function dropSpaceRecords(tx: StoreTx, space: string): Promise<void> {
   for (const row of rows) tx.touchedTypes.add(String(row.entity_type));
 }
 
+/** Keeps the server's membership list; space listeners hear of it only when it changed. */
+async function saveMembership(tx: StoreTx, membership: readonly Membership[]): Promise<void> {
+  const listed = JSON.stringify(membership);
+  if ((await tx.getKv(MEMBERSHIP_KEY)) === listed) return;
+  await tx.setKv(MEMBERSHIP_KEY, listed);
+  for (const space of membership) await tx.deleteKv(`${CREATED_PREFIX}${space.id}`);
+  tx.touchedTypes.add(SPACE_TYPE);
+}
+
 /**
  * Purge on revoke: every space the device holds (records, queued changes or a cursor) that is
  * not in `membership` is removed in ONE transaction: its records, parked conflicts and cursor
@@ -209,10 +222,10 @@ export async function purgeRevokedSpaces(
         await tx.removeChange(entry.id);
       }
       await dropSpaceRecords(tx, space);
+      await tx.deleteKv(`${CREATED_PREFIX}${space}`);
     }
-    await tx.setKv(MEMBERSHIP_KEY, JSON.stringify(membership));
-    // Space listeners re-read the list after this commit.
-    tx.touchedTypes.add(SPACE_TYPE);
+    await saveMembership(tx, membership);
+    if (revoked.length > 0) tx.touchedTypes.add(SPACE_TYPE);
     return revoked;
   });
 }
