@@ -118,7 +118,11 @@ describe.skipIf(chromiumPath === null)('the inspector in Chromium', () => {
     socket = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/live`);
     const token = await signDevToken(SECRET, 'alice', { expiresIn: '1h' });
     await new Promise<void>((resolve, reject) => {
-      socket?.once('open', () => resolve());
+      const timer = setTimeout(() => reject(new Error('The live socket did not open within 5 s')), 5_000);
+      socket?.once('open', () => {
+        clearTimeout(timer);
+        resolve();
+      });
       socket?.once('error', reject);
     });
     socket.send(JSON.stringify({ type: 'hello', protocolVersion: PROTOCOL_VERSION, token }));
