@@ -4,6 +4,7 @@ import type { ResolutionStrategy } from './conflicts/types.js';
 import type { Collection } from './data/Collection.js';
 import type { Spaces } from './data/Spaces.js';
 import type { WriteTransaction } from './data/WriteTransaction.js';
+import type { SyncDiagnostics } from './diagnostics.js';
 import type { SyncErrorHandler, SyncErrorHandlerOptions } from './retry/SyncErrorHandler.js';
 import type { Signal, Timers } from './signals.js';
 import type { LocalStore } from './store/LocalStore.js';
@@ -137,6 +138,15 @@ export interface SyncSystem<S extends Schema = Schema> {
   /** The app-facing data API for one entity type, typed from the schema when it is a `defineSchema` one. */
   collection<K extends EntityName<S>>(name: K): Collection<InferRecord<S, K>>;
   collection<T extends RecordData = RecordData>(name: string): Collection<T>;
+  /**
+   * A redacted snapshot for a bug report: state, outbox counts by type, parked conflicts, dead
+   * letters with their codes, cursors, recent errors, versions, driver, settings. Never record
+   * contents or tokens.
+   *
+   * @example
+   * Sentry.setContext('ferry', await sync.diagnostics());
+   */
+  diagnostics(): Promise<SyncDiagnostics>;
   /** Stops syncing and closes the store. */
   close(): Promise<void>;
   /** Manual conflicts waiting for a decision (see {@link SyncManager.listConflicts}). */

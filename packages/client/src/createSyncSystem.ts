@@ -3,6 +3,7 @@ import { ConflictResolver } from './conflicts/ConflictResolver.js';
 import { Collection } from './data/Collection.js';
 import { Spaces, subjectOfToken } from './data/Spaces.js';
 import { WriteTransaction } from './data/WriteTransaction.js';
+import { collectDiagnostics } from './diagnostics.js';
 import { SyncError } from './errors.js';
 import { SyncErrorHandler } from './retry/SyncErrorHandler.js';
 import type { SyncSystem, SyncSystemConfig } from './SyncSystem.js';
@@ -128,6 +129,17 @@ export async function createSyncSystem<S extends Schema = Schema>(
       }
       return collection as never;
     },
+    diagnostics: () =>
+      collectDiagnostics({
+        clientId,
+        config,
+        localStore,
+        state: syncManager.getState(),
+        pending: () => changeTracker.getPendingChanges(),
+        conflicts: () => syncManager.listConflicts(),
+        deadLetters: () => syncManager.listDeadLetters(),
+        now: config.now ?? Date.now,
+      }),
     async close() {
       await syncManager.stop();
       await backgroundSync?.disable?.();

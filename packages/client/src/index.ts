@@ -33,6 +33,7 @@ export {
 export { Collection, type Doc, type InsertOptions } from './data/Collection.js';
 export { type SpaceInfo, type SpaceMember, Spaces, subjectOfToken } from './data/Spaces.js';
 export type { TxCollection, WriteTransaction } from './data/WriteTransaction.js';
+export type { SyncDiagnostics } from './diagnostics.js';
 export { HttpError, NetworkError, SyncError, SyncErrorCode, type SyncErrorOptions, TimeoutError } from './errors.js';
 export type { WireError } from './retry/fromWireError.js';
 export {

@@ -36,6 +36,7 @@ export function createBetterSqliteDriver(path: string, options: BetterSqliteDriv
   const executor: SqlExecutor = { execute: async (sql, params) => run(sql, params) };
 
   return {
+    name: 'better-sqlite3',
     execute: executor.execute,
     async transaction(fn) {
       db.exec('BEGIN IMMEDIATE');

@@ -384,6 +384,11 @@ export class LocalStore {
     });
   }
 
+  /** The SQL driver's name (`better-sqlite3`, `op-sqlite`, …), or `custom` when it gives none. */
+  get driverName(): string {
+    return this.#driver.name ?? 'custom';
+  }
+
   get closed(): boolean {
     return this.#closed;
   }

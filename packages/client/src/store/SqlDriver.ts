@@ -23,6 +23,8 @@ export interface SqlExecutor {
  * transaction never interleaves with another statement.
  */
 export interface SqlDriver extends SqlExecutor {
+  /** Which driver this is (`better-sqlite3`, `op-sqlite`, `expo-sqlite`), for diagnostics. */
+  readonly name?: string;
   /** Runs `fn` between BEGIN and COMMIT; rolls back and rethrows when it throws. */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   /** Closes the database; the driver is unusable afterwards. */

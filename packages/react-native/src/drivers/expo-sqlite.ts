@@ -66,6 +66,7 @@ export function createExpoSqliteDriver(db: ExpoSqliteDatabase, options: ExpoSqli
   };
 
   return {
+    name: 'expo-sqlite',
     execute: (sql, params) => exclusive(() => executor.execute(sql, params)),
     transaction: <T>(fn: (tx: SqlExecutor) => Promise<T>) =>
       exclusive(async () => {

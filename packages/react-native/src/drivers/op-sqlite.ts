@@ -52,6 +52,7 @@ export function createOpSqliteDriver(db: OpSqliteDatabase): SqlDriver {
     },
   });
   return {
+    name: 'op-sqlite',
     ...executor(db),
     async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
       let result: T | undefined;
