@@ -96,7 +96,8 @@ export async function collectDiagnostics(sources: DiagnosticsSources): Promise<S
   ]);
   const byType: SyncDiagnostics['outbox']['byType'] = {};
   for (const change of pending) {
-    const counts = (byType[change.entityType] ??= {});
+    const counts = byType[change.entityType] ?? {};
+    byType[change.entityType] = counts;
     counts[change.operation] = (counts[change.operation] ?? 0) + 1;
   }
   const conflictTypes: Record<string, number> = {};
