@@ -24,6 +24,7 @@ export {
   type PersistedSyncConfig,
   savePersistedConfig,
 } from './background/persistedConfig.ts';
+export { SyncDiagnostics, type SyncDiagnosticsProps } from './components/SyncDiagnostics.tsx';
 export {
   SYNC_PROGRESS_COLORS,
   SyncProgress,
