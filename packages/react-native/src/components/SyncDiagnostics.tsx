@@ -107,8 +107,8 @@ export function SyncDiagnostics({ sync, style }: SyncDiagnosticsProps) {
       ))}
 
       <Text style={styles.heading}>Last errors ({report.lastErrors.length})</Text>
-      {report.lastErrors.map((error, index) => (
-        <Text key={`${error.at}-${index}`} style={styles.muted}>
+      {report.lastErrors.map((error) => (
+        <Text key={`${error.at}-${error.code}-${error.changeId ?? ''}-${error.retryCount}`} style={styles.muted}>
           {error.code}: {error.message}
         </Text>
       ))}
