@@ -1,4 +1,5 @@
 import type { EntityName, InferRecord, RecordData, Schema } from '@ferry/protocol';
+import type { ConflictDecision, ConflictsView, StoredConflict } from './conflicts/ConflictInbox.js';
 import type { ConflictResolver } from './conflicts/ConflictResolver.js';
 import type { ResolutionStrategy } from './conflicts/types.js';
 import type { Collection } from './data/Collection.js';
@@ -10,7 +11,6 @@ import type { Signal, Timers } from './signals.js';
 import type { LocalStore } from './store/LocalStore.js';
 import type { SqlDriver } from './store/SqlDriver.js';
 import type { DeadLetter } from './store/types.js';
-import type { ConflictDecision, ConflictsView, StoredConflict } from './sync/ConflictInbox.js';
 import type { DeadLettersView } from './sync/DeadLetterQueue.js';
 import type { SyncManager, SyncResult } from './sync/SyncManager.js';
 import type { SyncStatusView } from './sync/SyncStatus.js';

@@ -4,6 +4,8 @@
  * the live connection, server rules, defaults, and the error and retry helpers. Apps rarely
  * need them; their types are also exported from `@ferry/client`.
  */
+
+export { ConflictInbox, notifyConflictsChanged, watchConflicts } from './conflicts/ConflictInbox.js';
 export { withServerConfig } from './conflicts/serverStrategies.js';
 export { stateFromRecord } from './conflicts/stateFromRecord.js';
 export { WriteTransaction } from './data/WriteTransaction.js';
@@ -17,7 +19,6 @@ export { defaultTimers } from './signals.js';
 export { LiveQuery } from './store/LiveQuery.js';
 export { StoreTx } from './store/StoreTx.js';
 export { DEFAULT_BATCH_SYNC_OPTIONS } from './sync/BatchSync.js';
-export { ConflictInbox, notifyConflictsChanged, watchConflicts } from './sync/ConflictInbox.js';
 export { getOrCreateClientId } from './sync/clientId.js';
 export { DeadLetterQueue } from './sync/DeadLetterQueue.js';
 export { SyncLoop } from './sync/SyncLoop.js';

@@ -12,7 +12,9 @@
 export type * from '@ferry/protocol';
 export { compareVersions, defineSchema, incrementVector, mergeVersionVectors } from '@ferry/protocol';
 export { ConflictDetector } from './conflicts/ConflictDetector.js';
+export type { ConflictDecision, ConflictInbox, ConflictsView, StoredConflict } from './conflicts/ConflictInbox.js';
 export { ConflictResolver } from './conflicts/ConflictResolver.js';
+export type { ConflictResolverLike } from './conflicts/resolveConflicts.js';
 export {
   type ConflictInfo,
   type ConflictType,
@@ -70,7 +72,6 @@ export {
   type BatchSyncResult,
   type FailedChange,
 } from './sync/BatchSync.js';
-export type { ConflictDecision, ConflictInbox, ConflictsView, StoredConflict } from './sync/ConflictInbox.js';
 export type { DeadLetterQueue, DeadLettersView } from './sync/DeadLetterQueue.js';
 export {
   type PullCallOptions,
@@ -86,7 +87,6 @@ export {
   PushSyncStrategy,
 } from './sync/PushSyncStrategy.js';
 export type { SpacesPullResult } from './sync/pullSpaces.js';
-export type { ConflictResolverLike } from './sync/resolveConflicts.js';
 export type { CycleOutcome, SyncLoop, SyncLoopHooks, SyncUrgency, SyncWork } from './sync/SyncLoop.js';
 export {
   type LiveChannel,

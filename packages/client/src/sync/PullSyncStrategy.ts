@@ -1,12 +1,12 @@
 import { ENTITY_TYPE_PATTERN, LIMITS } from '@ferry/protocol';
+import { applyServerRecord, type DetectedConflict } from '../conflicts/reconcile.js';
+import { type ConflictResolverLike, resolveConflicts } from '../conflicts/resolveConflicts.js';
 import { SyncError } from '../errors.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
 import type { RemoteAPI } from '../transport/RemoteAPI.js';
 import { settled, unwrap } from '../util/settled.js';
 import { pullSpaces, type SpacesPullResult } from './pullSpaces.js';
-import { applyServerRecord, type DetectedConflict } from './reconcile.js';
 import { entityKey, isResetRequired, resetFlagKey, sweepAfterReset } from './resetFromSnapshot.js';
-import { type ConflictResolverLike, resolveConflicts } from './resolveConflicts.js';
 
 /** Summary of a pull (the seed's `PullResult`, plus pages and conflicts). */
 export interface PullResult {

@@ -7,6 +7,8 @@ import {
   LIMITS,
   type ServerRecord,
 } from '@ferry/protocol';
+import { applyServerRecord, type DetectedConflict, observeStamp } from '../conflicts/reconcile.js';
+import { type ConflictResolverLike, resolveConflicts } from '../conflicts/resolveConflicts.js';
 import { SyncError } from '../errors.js';
 import type { StoreTx } from '../store/StoreTx.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
@@ -14,8 +16,6 @@ import type { RemoteAPI } from '../transport/RemoteAPI.js';
 import { settled } from '../util/settled.js';
 import { type DeadLettered, type OutboxBatch, OutboxBatcher } from './OutboxBatcher.js';
 import { forgetRefusedWrite } from './pullSpaces.js';
-import { applyServerRecord, type DetectedConflict, observeStamp } from './reconcile.js';
-import { type ConflictResolverLike, resolveConflicts } from './resolveConflicts.js';
 
 /** What happened to one pushed change (the seed's `ChangeResult`). */
 export interface PushChangeResult {

@@ -1,13 +1,13 @@
-import type { LocalStore } from '../store/LocalStore.js';
-import type { DeadLetter } from '../store/types.js';
-import type { ChangeTracker } from '../tracking/ChangeTracker.js';
 import {
   type ConflictDecision,
   ConflictInbox,
   type ConflictsView,
   type StoredConflict,
   watchConflicts,
-} from './ConflictInbox.js';
+} from '../conflicts/ConflictInbox.js';
+import type { LocalStore } from '../store/LocalStore.js';
+import type { DeadLetter } from '../store/types.js';
+import type { ChangeTracker } from '../tracking/ChangeTracker.js';
 import { DeadLetterQueue } from './DeadLetterQueue.js';
 
 /**

@@ -1,12 +1,12 @@
 import { compareHlc, decodeHlc, LIMITS, type RecordData, type ServerRecord } from '@ferry/protocol';
 import { ConflictResolver } from '../conflicts/ConflictResolver.js';
+import { applyServerRecord, type DetectedConflict } from '../conflicts/reconcile.js';
+import { resolveConflicts } from '../conflicts/resolveConflicts.js';
 import type { LocalStore } from '../store/LocalStore.js';
 import { ChangeTracker } from '../tracking/ChangeTracker.js';
 import type { RemoteAPI } from '../transport/RemoteAPI.js';
 import { getOrCreateClientId } from './clientId.js';
 import { PushSyncStrategy } from './PushSyncStrategy.js';
-import { applyServerRecord, type DetectedConflict } from './reconcile.js';
-import { resolveConflicts } from './resolveConflicts.js';
 
 /**
  * An entity stamped with the write that produced it (the seed's `TimestampedEntity`). The

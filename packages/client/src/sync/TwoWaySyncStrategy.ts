@@ -1,6 +1,6 @@
+import type { ConflictResolverLike } from '../conflicts/resolveConflicts.js';
 import type { PullResult, PullSyncStrategy } from './PullSyncStrategy.js';
 import type { PushResult, PushSyncStrategy } from './PushSyncStrategy.js';
-import type { ConflictResolverLike } from './resolveConflicts.js';
 
 /** Result of a two-way sync (the seed's `TwoWaySyncResult`). */
 export interface TwoWaySyncResult {

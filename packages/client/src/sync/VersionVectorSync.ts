@@ -6,12 +6,12 @@ import {
   type VersionComparison,
   type VersionVector,
 } from '@ferry/protocol';
+import { applyServerRecord, type DetectedConflict } from '../conflicts/reconcile.js';
+import { type ConflictResolverLike, resolveConflicts } from '../conflicts/resolveConflicts.js';
 import type { LocalStore } from '../store/LocalStore.js';
 import { ChangeTracker } from '../tracking/ChangeTracker.js';
 import type { RemoteAPI } from '../transport/RemoteAPI.js';
 import { PushSyncStrategy } from './PushSyncStrategy.js';
-import { applyServerRecord, type DetectedConflict } from './reconcile.js';
-import { type ConflictResolverLike, resolveConflicts } from './resolveConflicts.js';
 
 /** An entity with its version vector (the seed's `VersionedEntity`). */
 export interface VectorEntity {

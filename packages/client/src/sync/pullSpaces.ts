@@ -1,11 +1,11 @@
 import { type Change, LIMITS, type Membership, type ServerRecord, SPACE_TYPE } from '@ferry/protocol';
+import { applyServerRecord, type DetectedConflict } from '../conflicts/reconcile.js';
+import { type ConflictResolverLike, resolveConflicts } from '../conflicts/resolveConflicts.js';
 import { SyncError } from '../errors.js';
 import type { LocalStore } from '../store/LocalStore.js';
 import type { StoreTx } from '../store/StoreTx.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
 import type { RemoteAPI } from '../transport/RemoteAPI.js';
-import { applyServerRecord, type DetectedConflict } from './reconcile.js';
-import { type ConflictResolverLike, resolveConflicts } from './resolveConflicts.js';
 
 /** Where each shared space's cursor is kept: one key per space, written with the page it follows. */
 export const SPACE_CURSOR_PREFIX = 'ferry:space-cursor:';

@@ -1,6 +1,6 @@
+import { allParked, refreshParked } from '../conflicts/parkedConflicts.js';
 import { SyncError } from '../errors.js';
 import type { StoreTx } from '../store/StoreTx.js';
-import { allParked, refreshParked } from './parkedConflicts.js';
 
 /**
  * Reset after server-side history compaction. When the saved cursor is older than the history

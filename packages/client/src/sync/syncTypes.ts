@@ -1,3 +1,4 @@
+import type { ConflictResolverLike } from '../conflicts/resolveConflicts.js';
 import type { SyncErrorHandler } from '../retry/SyncErrorHandler.js';
 import type { Signal, Timers } from '../signals.js';
 import type { LocalStore } from '../store/LocalStore.js';
@@ -6,7 +7,6 @@ import type { LiveEvent } from '../transport/LiveConnection.js';
 import type { RemoteAPI } from '../transport/RemoteAPI.js';
 import type { PullResult } from './PullSyncStrategy.js';
 import type { PushResult } from './PushSyncStrategy.js';
-import type { ConflictResolverLike } from './resolveConflicts.js';
 
 /** One recorded sync failure (the seed's `SyncError` record in `SyncState`). */
 export interface SyncErrorRecord {

@@ -17,13 +17,13 @@ import {
   mergeVersionVectors,
   type ServerRecord,
 } from '@ferry/protocol';
-import { ConflictDetector } from '../conflicts/ConflictDetector.js';
-import type { ConflictInfo, Resolution, VersionedState } from '../conflicts/types.js';
 import type { StoreTx } from '../store/StoreTx.js';
 import type { LocalEntity } from '../store/types.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
 import { keepDroppedCounter, nextVector } from '../tracking/ownCounter.js';
+import { ConflictDetector } from './ConflictDetector.js';
 import { dropParked, park, refreshParked, settleParked } from './parkedConflicts.js';
+import type { ConflictInfo, Resolution, VersionedState } from './types.js';
 
 /** A conflict found inside a transaction, to be resolved after it commits. */
 export interface DetectedConflict {

@@ -4,8 +4,8 @@
  * here, so the row's shape lives in one place; ConflictInbox reads it for the app.
  */
 import type { ServerRecord } from '@ferry/protocol';
-import type { ConflictInfo } from '../conflicts/types.js';
 import type { StoreTx } from '../store/StoreTx.js';
+import type { ConflictInfo } from './types.js';
 
 /** A parked conflict as stored. */
 export interface ParkedRow {

@@ -1,9 +1,9 @@
-import type { ConflictResolver } from '../conflicts/ConflictResolver.js';
-import type { Resolution } from '../conflicts/types.js';
 import type { LocalStore } from '../store/LocalStore.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
 import { notifyConflictsChanged } from './ConflictInbox.js';
+import type { ConflictResolver } from './ConflictResolver.js';
 import { applyResolution, type DetectedConflict, type ResolutionOutcome } from './reconcile.js';
+import type { Resolution } from './types.js';
 
 /** The part of a resolver the engine needs. */
 export type ConflictResolverLike = Pick<ConflictResolver, 'resolve'>;

@@ -9,7 +9,6 @@
  */
 import { dominates, type RecordData, RecordDataSchema, type ServerRecord } from '@ferry/protocol';
 import * as v from 'valibot';
-import type { ConflictType, Resolution, VersionedState } from '../conflicts/types.js';
 import { SyncError } from '../errors.js';
 import type { LocalStore } from '../store/LocalStore.js';
 import type { StoreTx } from '../store/StoreTx.js';
@@ -17,6 +16,7 @@ import type { LocalEntity } from '../store/types.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
 import { allParked, findParked, type ParkedRow, settleParked } from './parkedConflicts.js';
 import { applyResolution, differingFields, stateOfEntity } from './reconcile.js';
+import type { ConflictType, Resolution, VersionedState } from './types.js';
 
 /** A parked conflict, as `listConflicts()` gives it. `local` is the device's state as it is now. */
 export interface StoredConflict {
