@@ -1,8 +1,8 @@
 import { PROTOCOL_VERSION } from '@ferry/protocol';
+import type { StoredConflict } from './conflicts/ConflictInbox.js';
 import type { SyncSystemConfig } from './SyncSystem.js';
 import type { LocalStore } from './store/LocalStore.js';
 import type { DeadLetter, OutboxEntry } from './store/types.js';
-import type { StoredConflict } from './sync/ConflictInbox.js';
 import type { SyncState } from './sync/syncTypes.js';
 import { SDK_VERSION } from './version.js';
 
