@@ -1,5 +1,5 @@
-/** The signed-in app: status header, sync progress, and tabs for todos, settings, conflicts and dead letters. */
-import { useConflicts, useDeadLetters } from '@ferry/react-native';
+/** The signed-in app: status header, sync progress, and tabs for todos, settings, conflicts, dead letters and diagnostics. */
+import { SyncDiagnostics, useConflicts, useDeadLetters, useSyncSystem } from '@ferry/react-native';
 import { useState } from 'react';
 import { Pressable, StyleSheet, Text, View } from 'react-native';
 import { ConflictInbox } from './ConflictInbox';
@@ -9,18 +9,20 @@ import { StatusBar } from './StatusBar';
 import { TodoList } from './TodoList';
 import { colors } from './theme';
 
-type TabKey = 'todos' | 'settings' | 'conflicts' | 'dead-letters';
+type TabKey = 'todos' | 'settings' | 'conflicts' | 'dead-letters' | 'diagnostics';
 
 /** Everything behind sign-in. */
 export function TodoApp({ onSignOut }: { onSignOut: () => void }) {
   const [tab, setTab] = useState<TabKey>('todos');
   const { conflicts } = useConflicts();
   const { deadLetters } = useDeadLetters();
+  const sync = useSyncSystem();
   const tabs: Array<{ key: TabKey; label: string }> = [
     { key: 'todos', label: 'Todos' },
     { key: 'settings', label: 'Settings' },
     { key: 'conflicts', label: `Conflicts (${conflicts.length})` },
     { key: 'dead-letters', label: `Dead letters (${deadLetters.length})` },
+    { key: 'diagnostics', label: 'Diagnostics' },
   ];
   return (
     <View>
@@ -43,6 +45,7 @@ export function TodoApp({ onSignOut }: { onSignOut: () => void }) {
       {tab === 'settings' ? <SettingsPanel /> : null}
       {tab === 'conflicts' ? <ConflictInbox /> : null}
       {tab === 'dead-letters' ? <DeadLetterList /> : null}
+      {tab === 'diagnostics' ? <SyncDiagnostics sync={sync} /> : null}
     </View>
   );
 }

@@ -7,6 +7,8 @@ import { SyncDiagnostics } from './SyncDiagnostics.tsx';
 // A real server on 127.0.0.1 and a real engine on a SQLite file; only React Native's native
 // modules are React Native's own Jest mocks (the preset).
 const CONTENT = 'okapi-5521';
+// Each wait covers a real HTTP round trip and SQLite writes: generous, for a loaded machine.
+const WAIT = { timeout: 10_000 };
 let server: TestServer;
 let device: SyncSystem;
 
@@ -25,27 +27,27 @@ describe('<SyncDiagnostics>', () => {
     await device.collection('todos').insert({ id: 'a', title: CONTENT });
     await device.collection('todos').insert({ id: 'b', title: CONTENT });
     await render(<SyncDiagnostics sync={device} />);
-    await screen.findByText('Outbox (3)');
+    await screen.findByText('Outbox (3)', {}, WAIT);
     expect(screen.getByText('todos: 2 create')).toBeTruthy();
     expect(screen.getByText('todo: 1 create')).toBeTruthy();
     expect(screen.getByText(/client diagnostics · cursor 0 · better-sqlite3 · SDK 0\.1\.0/)).toBeTruthy();
     expect(screen.getByText(/app 7\.1\.0/)).toBeTruthy();
 
     fireEvent.press(screen.getByRole('button', { name: 'Sync now' }));
-    await screen.findByText('Dead letters (1)');
-    await screen.findByText('Outbox (0)');
+    await screen.findByText('Dead letters (1)', {}, WAIT);
+    await screen.findByText('Outbox (0)', {}, WAIT);
     expect(screen.getByText('UNKNOWN_ENTITY_TYPE · todo create')).toBeTruthy();
     expect(screen.getByText(/"todo" is not declared/)).toBeTruthy();
 
     // Retry puts it back in the outbox; the next sync dead-letters it again.
     fireEvent.press(screen.getByRole('button', { name: 'Retry' }));
-    await screen.findByText('Outbox (1)');
+    await screen.findByText('Outbox (1)', {}, WAIT);
     expect(screen.getByText('Dead letters (0)')).toBeTruthy();
     fireEvent.press(screen.getByRole('button', { name: 'Sync now' }));
-    await screen.findByText('Dead letters (1)');
+    await screen.findByText('Dead letters (1)', {}, WAIT);
 
     fireEvent.press(screen.getByRole('button', { name: 'Discard' }));
-    await screen.findByText('Dead letters (0)');
+    await screen.findByText('Dead letters (0)', {}, WAIT);
     expect(await device.listDeadLetters()).toEqual([]);
     // Counts and codes only: no record's contents anywhere on screen.
     expect(JSON.stringify(screen.toJSON())).not.toContain(CONTENT);
@@ -60,9 +62,9 @@ describe('<SyncDiagnostics>', () => {
     });
     await offline.collection('todos').insert({ title: CONTENT });
     await render(<SyncDiagnostics sync={offline} />);
-    await screen.findByText('Outbox (1)');
+    await screen.findByText('Outbox (1)', {}, WAIT);
     fireEvent.press(screen.getByRole('button', { name: 'Sync now' }));
-    await waitFor(() => expect(screen.getByText(/^Last sync failed:/)).toBeTruthy(), { timeout: 10_000 });
-    await screen.findByText(/^NETWORK_ERROR:/);
+    await waitFor(() => expect(screen.getByText(/^Last sync failed:/)).toBeTruthy(), WAIT);
+    await screen.findByText(/^NETWORK_ERROR:/, {}, WAIT);
   });
 });
