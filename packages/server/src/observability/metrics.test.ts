@@ -1,6 +1,7 @@
 import { type Change, PROTOCOL_HEADER, PROTOCOL_VERSION, type PushResponse } from '@ferry/protocol';
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { makeChange, pushBody, SECRET, startTestServer, T0, type TestServer } from '../testing/testServer.js';
 
 const ADMIN_TOKEN = 'admin-token-that-is-long-enough-0123456789';
@@ -136,6 +137,30 @@ describe('/metrics over real HTTP', () => {
     const metrics = await scrape();
     expect(total(metrics, 'ferry_storage_errors_total', { kind: 'SQLITE_CORRUPT' })).toBe(1);
     expect(total(metrics, 'ferry_internal_errors_total')).toBe(1);
+  });
+
+  it('counts live connections and the pokes a push sends', async () => {
+    await start();
+    const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/live`);
+    socket.on('error', () => undefined);
+    const messages: string[] = [];
+    socket.on('message', (data) => messages.push(data.toString()));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+    socket.send(JSON.stringify({ type: 'hello', protocolVersion: PROTOCOL_VERSION, token: await t.token('alice') }));
+    for (let i = 0; i < 500 && messages.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(total(await scrape(), 'ferry_live_connections')).toBe(1);
+    await push([makeChange({ entityId: 'p1' })]);
+    for (let i = 0; i < 500 && !messages.some((m) => m.includes('poke')); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const metrics = await scrape();
+    expect(total(metrics, 'ferry_live_pokes_total')).toBe(1);
+    socket.terminate();
+    for (let i = 0; i < 500 && t.server.live?.size !== 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(total(await scrape(), 'ferry_live_connections')).toBe(0);
   });
 
   it('refuses /metrics and the admin API without the admin credential, a wrong one or a user token', async () => {
