@@ -96,6 +96,17 @@ describe.each(PUBLISHED)('the @ferry/%s tarball', (folder) => {
     expect(targets.filter((target) => !pkg.files.includes(target))).toEqual([]);
   });
 
+  it('ships no compiled file whose source is gone (a stale dist/ from a moved or deleted module)', () => {
+    const pkg = tarball(folder);
+    const compiled = pkg.files.filter((path) => /^dist\/.*\.js$/.test(path));
+    expect(compiled.length).toBeGreaterThan(0);
+    const orphans = compiled.filter((path) => {
+      const stem = path.replace(/^dist\//, 'src/').replace(/\.js$/, '');
+      return !pkg.files.includes(`${stem}.ts`) && !pkg.files.includes(`${stem}.tsx`);
+    });
+    expect(orphans).toEqual([]);
+  });
+
   it('ships no tests or test helpers', () => {
     const pkg = tarball(folder);
     expect(pkg.files.filter((path) => /\.test\.tsx?$|(^|\/)testing(\/|\.)/.test(path))).toEqual([]);
