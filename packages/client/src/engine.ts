@@ -18,7 +18,7 @@ export { defaultSleep } from './retry/sleep.js';
 export { defaultTimers } from './signals.js';
 export { LiveQuery } from './store/LiveQuery.js';
 export { StoreTx } from './store/StoreTx.js';
-export { DEFAULT_BATCH_SYNC_OPTIONS } from './sync/BatchSync.js';
+export { DEFAULT_BATCH_SYNC_OPTIONS } from './sync/batchSyncTypes.js';
 export { getOrCreateClientId } from './sync/clientId.js';
 export { DeadLetterQueue } from './sync/DeadLetterQueue.js';
 export { SyncLoop } from './sync/SyncLoop.js';

@@ -63,15 +63,15 @@ export type {
   StoreChangeEvent,
   Where,
 } from './store/types.js';
-export {
-  type BatchProgress,
-  type BatchResult,
-  BatchSync,
-  type BatchSyncConfig,
-  type BatchSyncOptions,
-  type BatchSyncResult,
-  type FailedChange,
-} from './sync/BatchSync.js';
+export { BatchSync } from './sync/BatchSync.js';
+export type {
+  BatchProgress,
+  BatchResult,
+  BatchSyncConfig,
+  BatchSyncOptions,
+  BatchSyncResult,
+  FailedChange,
+} from './sync/batchSyncTypes.js';
 export type { DeadLetterQueue, DeadLettersView } from './sync/DeadLetterQueue.js';
 export {
   type PullCallOptions,

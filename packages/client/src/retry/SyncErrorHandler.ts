@@ -1,4 +1,5 @@
 import { SyncError } from '../errors.js';
+import { withoutUndefined } from '../util/withoutUndefined.js';
 import { raceAbort, throwIfAborted } from './abort.js';
 import { categorizeError } from './categorizeError.js';
 import { defaultSleep, type Sleep } from './sleep.js';
@@ -160,10 +161,6 @@ export class SyncErrorHandler {
   clearAllErrors(): void {
     this.#errorQueue.clear();
   }
-}
-
-function withoutUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function validateConfig(config: RetryConfig): void {

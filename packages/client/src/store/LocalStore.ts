@@ -1,14 +1,27 @@
-import type { EntitySchema, Operation, RecordData, Schema } from '@ferry/protocol';
+import type { EntitySchema, RecordData, Schema } from '@ferry/protocol';
 import { SyncError } from '../errors.js';
 import { Mutex } from '../util/Mutex.js';
 import { type CompiledQuery, compileQuery } from './compileQuery.js';
-import { applyEntitySchema } from './entitySchemaDdl.js';
-import { LiveQuery, type ReadSet } from './LiveQuery.js';
+import { LiveQuery } from './LiveQuery.js';
+import { migrateStore } from './migrateStore.js';
 import { checkReadOnlySql } from './readOnlySql.js';
+import { type ChangeRecorder, deleteIn, requireRecorder, upsertIn } from './recordWrites.js';
 import type { SqlDriver, SqlRow, SqlValue } from './SqlDriver.js';
 import { StoreTx } from './StoreTx.js';
-import { STORE_MIGRATIONS, STORE_SCHEMA_VERSION } from './schema.js';
+import {
+  checkParams,
+  declaredEntity,
+  queryKey,
+  type Row,
+  readOnly,
+  rowToRecord,
+  sqlReadSet,
+  withSpace,
+} from './storeReads.js';
 import type { FindOptions, KeyValueStore, LocalEntity, StoreChangeEvent } from './types.js';
+
+export type { ChangeRecorder } from './recordWrites.js';
+export { withSpace } from './storeReads.js';
 
 /** Options of {@link LocalStore.open}. */
 export interface LocalStoreOptions {
@@ -18,20 +31,6 @@ export interface LocalStoreOptions {
    * and writes against it. A changed schema is applied when the store opens.
    */
   schema?: Schema;
-}
-
-/** A record as queries return it: its fields plus its id. */
-type Row = RecordData & { id: string };
-
-/** What records a local write as a change to sync (a {@link ChangeTracker}). */
-export interface ChangeRecorder {
-  trackChangeIn(
-    tx: StoreTx,
-    entityType: string,
-    entityId: string,
-    operation: Operation,
-    data: RecordData | null,
-  ): Promise<unknown>;
 }
 
 type Listener = (event: StoreChangeEvent) => void;
@@ -74,7 +73,7 @@ export class LocalStore {
    */
   static async open(driver: SqlDriver, options: LocalStoreOptions = {}): Promise<LocalStore> {
     const store = new LocalStore(driver, options.schema);
-    await store.#migrate();
+    await migrateStore(driver, options.schema);
     return store;
   }
 
@@ -88,39 +87,7 @@ export class LocalStore {
    * undeclared type is a clear error rather than a query that can never match.
    */
   entitySchema(entityType: string): EntitySchema | undefined {
-    if (this.#schema === undefined) return undefined;
-    const entity = this.#schema.entities.get(entityType);
-    if (entity === undefined) {
-      throw new SyncError(
-        'VALIDATION_ERROR',
-        `Entity type "${String(entityType).slice(0, 64)}" is not declared in the schema; declared: ${[...this.#schema.entities.keys()].join(', ')}`,
-        { retryable: false },
-      );
-    }
-    return entity;
-  }
-
-  async #migrate(): Promise<void> {
-    await this.#driver.transaction(async (sql) => {
-      await sql.execute('CREATE TABLE IF NOT EXISTS ferry_kv (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
-      const { rows } = await sql.execute("SELECT value FROM ferry_kv WHERE key = 'schemaVersion'");
-      const current = rows[0] ? Number(rows[0].value) : 0;
-      if (current > STORE_SCHEMA_VERSION) {
-        throw new SyncError(
-          'VALIDATION_ERROR',
-          `The local database is from a newer Ferry (schema ${current}, this build knows ${STORE_SCHEMA_VERSION}); ` +
-            'upgrade @ferry/client',
-        );
-      }
-      for (let version = current; version < STORE_SCHEMA_VERSION; version++) {
-        for (const statement of STORE_MIGRATIONS[version] ?? []) await sql.execute(statement);
-      }
-      await sql.execute(
-        "INSERT INTO ferry_kv (key, value) VALUES ('schemaVersion', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [String(STORE_SCHEMA_VERSION)],
-      );
-      if (this.#schema) await applyEntitySchema(sql, this.#schema);
-    });
+    return declaredEntity(this.#schema, entityType);
   }
 
   /** Runs reads under the store lock, outside a transaction. */
@@ -253,13 +220,7 @@ export class LocalStore {
    * types whose views it names (any write at all when it reads `ferry_entities` itself).
    */
   sqlQuery(text: string, params: readonly SqlValue[] = []): LiveQuery<SqlRow[]> {
-    const { identifiers } = checkReadOnlySql(text);
-    let reads: ReadSet;
-    if (identifiers.has('ferry_entities')) reads = '*';
-    else {
-      const types = [...(this.#schema?.entities.keys() ?? [])].filter((type) => identifiers.has(type.toLowerCase()));
-      reads = new Set(types);
-    }
+    const reads = sqlReadSet(this.#schema, checkReadOnlySql(text).identifiers);
     const bound = checkParams(params);
     return new LiveQuery(this, reads, () => this.#readSql(text, bound), JSON.stringify(['sql', text, bound]));
   }
@@ -268,19 +229,7 @@ export class LocalStore {
     const bound = checkParams(params);
     return this.#lock.run(async () => {
       this.#assertOpen();
-      // SQLite's own guard: with query_only on, any statement that would write fails.
-      await this.#driver.execute('PRAGMA query_only = 1');
-      try {
-        const { rows } = await this.#driver.execute(text, bound);
-        return rows;
-      } catch (cause) {
-        throw new SyncError('VALIDATION_ERROR', `SQL read failed: ${(cause as Error).message}`, {
-          cause,
-          retryable: false,
-        });
-      } finally {
-        await this.#driver.execute('PRAGMA query_only = 0');
-      }
+      return readOnly(this.#driver, text, bound);
     });
   }
 
@@ -295,12 +244,7 @@ export class LocalStore {
     return this.#lock.run(async () => {
       this.#assertOpen();
       const { rows } = await this.#driver.execute(compiled.select.sql, compiled.select.params);
-      // Parse and set the id in place: spreading into a new object costs twice the parse.
-      return rows.map((row) => {
-        const doc = (row.data === null ? {} : JSON.parse(String(row.data))) as Row;
-        doc.id = String(row.entity_id);
-        return withSpace(doc, row.space === null || row.space === undefined ? null : String(row.space));
-      });
+      return rows.map(rowToRecord);
     });
   }
 
@@ -331,31 +275,14 @@ export class LocalStore {
    * commit together.
    */
   async upsert(entityType: string, entityId: string, data: RecordData): Promise<void> {
-    const recorder = this.#requireRecorder('upsert');
-    await this.write(async (tx) => {
-      const existing = await tx.getEntity(entityType, entityId);
-      const operation = existing && !existing.deleted ? 'UPDATE' : 'CREATE';
-      await recorder.trackChangeIn(tx, entityType, entityId, operation, data);
-    });
+    const recorder = requireRecorder(this.#recorder, 'upsert');
+    await this.write((tx) => upsertIn(tx, recorder, entityType, entityId, data));
   }
 
   /** Deletes a record (the seed's `delete`): a tombstone that syncs. A missing record is a no-op. */
   async delete(entityType: string, entityId: string): Promise<void> {
-    const recorder = this.#requireRecorder('delete');
-    await this.write(async (tx) => {
-      const existing = await tx.getEntity(entityType, entityId);
-      if (existing && !existing.deleted) await recorder.trackChangeIn(tx, entityType, entityId, 'DELETE', null);
-    });
-  }
-
-  #requireRecorder(method: string): ChangeRecorder {
-    if (this.#recorder) return this.#recorder;
-    throw new SyncError(
-      'VALIDATION_ERROR',
-      `LocalStore.${method}() records a change to sync, but no ChangeTracker has been made on this store: ` +
-        'make one (new ChangeTracker(store, clientId)) or write through createSyncSystem(...).collection(name)',
-      { retryable: false },
-    );
+    const recorder = requireRecorder(this.#recorder, 'delete');
+    await this.write((tx) => deleteIn(tx, recorder, entityType, entityId));
   }
 
   /**
@@ -397,34 +324,4 @@ export class LocalStore {
     if (this.#closed)
       throw new SyncError('UNKNOWN_ERROR', 'The local store is closed; open a new one', { retryable: false });
   }
-}
-
-function queryKey(entityType: string, compiled: CompiledQuery, kind: 'rows' | 'count'): string {
-  const statement = kind === 'rows' ? compiled.select : compiled.count;
-  return JSON.stringify([kind, entityType, statement.sql, statement.params]);
-}
-
-function checkParams(params: readonly SqlValue[]): readonly SqlValue[] {
-  if (!Array.isArray(params))
-    throw new SyncError('VALIDATION_ERROR', 'SQL read parameters must be an array', { retryable: false });
-  for (const value of params) {
-    if (!(value === null || typeof value === 'string' || typeof value === 'number' || value instanceof Uint8Array)) {
-      throw new SyncError(
-        'VALIDATION_ERROR',
-        `SQL read parameters must be strings, numbers, null or bytes; got ${typeof value} (bind booleans as 1 or 0)`,
-        { retryable: false },
-      );
-    }
-  }
-  return params;
-}
-
-/**
- * Tells a read record its space: `doc.space` is the shared space id, or null for the private
- * space. Not enumerable, so it never reaches a spread, `JSON.stringify` or an `update` patch,
- * and never hides a field of the record's own named `space` (that field wins).
- */
-export function withSpace<T extends object>(doc: T, space: string | null): T {
-  if (!Object.hasOwn(doc, 'space')) Object.defineProperty(doc, 'space', { value: space, enumerable: false });
-  return doc;
 }

@@ -8,9 +8,9 @@
  * ({@link fieldExpression}) and rows are scoped with the indexes' own `WHERE`
  * ({@link typeScope}), so SQLite picks a declared index. Values are always bound.
  */
-import { type EntitySchema, isFieldName, isScalarType, isSpaceId, type ScalarFieldType } from '@ferry/protocol';
-import { SyncError } from '../errors.js';
+import { type EntitySchema, isFieldName, isSpaceId, type ScalarFieldType } from '@ferry/protocol';
 import { fieldExpression, typeScope } from './entitySchemaDdl.js';
+import { bind, describe, type FieldRef, ID_REF, invalid, refsOf } from './queryFields.js';
 import type { SqlValue } from './SqlDriver.js';
 import type { FieldCondition, FindOptions, QueryValue, SortKey } from './types.js';
 
@@ -51,56 +51,6 @@ const OPERATORS = new Set([
 const MAX_IN_VALUES = 1000;
 /** The highest code point: every string starting with a prefix sorts below prefix + this. */
 const MAX_CHAR = '\u{10FFFF}';
-
-function invalid(message: string): SyncError {
-  return new SyncError('VALIDATION_ERROR', message, { retryable: false });
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'string'
-    ? `"${value.slice(0, 40)}"`
-    : typeof value === 'object'
-      ? 'an object'
-      : String(value);
-}
-
-function bind(value: QueryValue): SqlValue {
-  return typeof value === 'boolean' ? (value ? 1 : 0) : value;
-}
-
-/** One field as the query sees it: its SQL expression and, when known, its declared type. */
-interface FieldRef {
-  name: string;
-  sql: string;
-  /** The declared scalar type; undefined for a free-form field (typed by each value). */
-  type: ScalarFieldType | undefined;
-  /** Declared but not comparable (json, object, array): only null checks apply. */
-  opaque: boolean;
-}
-
-const ID_REF: FieldRef = { name: 'id', sql: 'entity_id', type: 'string', opaque: false };
-/** Each declared entity's fields as query references, built once per schema object. */
-const declaredRefs = new WeakMap<EntitySchema, Map<string, FieldRef>>();
-
-function refsOf(entity: EntitySchema): Map<string, FieldRef> {
-  let refs = declaredRefs.get(entity);
-  if (refs === undefined) {
-    refs = new Map();
-    for (const [name, declared] of entity.fields) {
-      const scalar = isScalarType(declared.type);
-      refs.set(name, {
-        name,
-        sql: fieldExpression(name),
-        type: scalar ? (declared.type as ScalarFieldType) : undefined,
-        opaque: !scalar,
-      });
-    }
-    declaredRefs.set(entity, refs);
-  }
-  return refs;
-}
 
 class Compiler {
   readonly #target: QueryTarget;

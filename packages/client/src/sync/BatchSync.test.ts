@@ -4,7 +4,8 @@ import { HttpError, NetworkError } from '../errors.js';
 import { SyncErrorHandler } from '../retry/SyncErrorHandler.js';
 import type { Sleep } from '../retry/sleep.js';
 import type { BatchSyncResponse } from '../transport/RemoteAPI.js';
-import { type BatchProgress, BatchSync } from './BatchSync.js';
+import { BatchSync } from './BatchSync.js';
+import type { BatchProgress } from './batchSyncTypes.js';
 
 function makeChange(i: number): Change {
   const timestamp = 1_900_000_000_000 + i;

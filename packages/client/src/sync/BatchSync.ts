@@ -1,101 +1,28 @@
 import type { Change } from '@ferry/protocol';
-import { SyncError, SyncErrorCode } from '../errors.js';
+import type { SyncError } from '../errors.js';
 import { raceAbort, throwIfAborted } from '../retry/abort.js';
-import { fromWireError } from '../retry/fromWireError.js';
 import { SyncErrorHandler } from '../retry/SyncErrorHandler.js';
 import { defaultSleep, type Sleep } from '../retry/sleep.js';
 import { stripOutbox } from '../store/StoreTx.js';
 import type { BatchSyncResponse, RemoteAPI } from '../transport/RemoteAPI.js';
-
-/** Batching policy of a {@link BatchSync}. */
-export interface BatchSyncOptions {
-  /** Changes per `batchSync` call. */
-  batchSize: number;
-  /** Most `batchSync` calls in flight at once. */
-  parallelBatches: number;
-  /** Re-send changes that failed with a retryable error (and only those). */
-  retryFailedBatches: boolean;
-  /** Retry rounds after the first pass. */
-  maxRetries: number;
-}
-
-/** Defaults of {@link BatchSyncOptions} (the seed's). */
-export const DEFAULT_BATCH_SYNC_OPTIONS: Readonly<BatchSyncOptions> = {
-  batchSize: 50,
-  parallelBatches: 3,
-  retryFailedBatches: true,
-  maxRetries: 3,
-};
-
-/** Constructor options of a {@link BatchSync}: the policy plus its collaborators. */
-export interface BatchSyncConfig extends Partial<BatchSyncOptions> {
-  /** Categorises thrown errors and computes the backoff between retry rounds. */
-  errorHandler?: SyncErrorHandler;
-  /** Waits between retry rounds (tests pass one that returns at once). */
-  sleep?: Sleep;
-  /** Stops the sync: no new batch starts, in-flight calls are aborted, the call rejects. */
-  signal?: AbortSignal;
-}
-
-/** Progress of one {@link BatchSync.syncInBatches} call, reported after every batch. */
-export interface BatchProgress {
-  /** Batch calls planned so far: the first pass, plus each retry round once it is planned. */
-  totalBatches: number;
-  /** Batch calls finished. */
-  processedBatches: number;
-  totalChanges: number;
-  /** Changes whose outcome is final: succeeded, or failed for good. */
-  processedChanges: number;
-  /** `processedChanges / totalChanges` in percent; 100 for an empty list. */
-  percentage: number;
-}
-
-/** A change that failed, and why. */
-export interface FailedChange {
-  changeId: string;
-  error: SyncError;
-}
-
-/** The outcome of one `batchSync` call. */
-export interface BatchResult {
-  /** Position among all calls of this sync, first pass and retries alike. */
-  batchIndex: number;
-  /** 0 for the first pass, n for the n-th retry round. */
-  round: number;
-  /** The changes this call carried. */
-  changeIds: string[];
-  /** True when every change of the call succeeded. */
-  success: boolean;
-  /** Changes of the call that succeeded. */
-  processedCount: number;
-  failedChanges: FailedChange[];
-}
-
-/**
- * The outcome of {@link BatchSync.syncInBatches}. Every input change ends up in exactly one of
- * `succeeded` and `failedChanges`.
- */
-export interface BatchSyncResult {
-  /** `batchSync` calls made, retries included (= `results.length`). */
-  totalBatches: number;
-  successfulBatches: number;
-  failedBatches: number;
-  /** Changes that succeeded (= `succeeded.length`). */
-  totalProcessed: number;
-  /** Changes that failed for good (= `failedChanges.length`). */
-  totalFailed: number;
-  /** Ids of the changes that succeeded, in input order. */
-  succeeded: string[];
-  /** Changes that failed for good, in input order, each with its last error. */
-  failedChanges: FailedChange[];
-  /** Every call, in `batchIndex` order. */
-  results: BatchResult[];
-}
-
-/** A local store that can take a change off the outbox. */
-interface SyncedMarker {
-  markAsSynced(changeId: string): unknown;
-}
+import { withoutUndefined } from '../util/withoutUndefined.js';
+import {
+  batchResult,
+  chunk,
+  failuresOf,
+  hasMarkAsSynced,
+  type SyncedMarker,
+  summarize,
+  validateOptions,
+} from './batchResults.js';
+import {
+  type BatchProgress,
+  type BatchResult,
+  type BatchSyncConfig,
+  type BatchSyncOptions,
+  type BatchSyncResult,
+  DEFAULT_BATCH_SYNC_OPTIONS,
+} from './batchSyncTypes.js';
 
 /**
  * Pushes many changes in batches, a few batches at a time, and retries only what failed.
@@ -275,97 +202,4 @@ export class BatchSync {
       if (!failed.has(changeId)) await this.#marker.markAsSynced(changeId);
     }
   }
-}
-
-/** The failures a response reports for a batch; an unreadable response fails the whole batch. */
-function failuresOf(response: BatchSyncResponse, changeIds: string[]): FailedChange[] {
-  if (typeof response !== 'object' || response === null || !Array.isArray(response.failed)) {
-    const error = new SyncError(
-      SyncErrorCode.UNKNOWN_ERROR,
-      'batchSync returned no `failed` list; no change of the batch is known to be synced',
-      { cause: response },
-    );
-    return changeIds.map((changeId) => ({ changeId, error }));
-  }
-  const inBatch = new Set(changeIds);
-  const failures = new Map<string, FailedChange>();
-  for (const entry of response.failed) {
-    // Ids the batch did not carry are the server's confusion, not ours to report.
-    if (typeof entry?.changeId !== 'string' || !inBatch.has(entry.changeId)) continue;
-    failures.set(entry.changeId, { changeId: entry.changeId, error: fromWireError(entry.error, entry.changeId) });
-  }
-  if (response.success === false && response.failed.length === 0) {
-    // "Not a success" with no culprit named: nothing is confirmed, so nothing may be marked synced.
-    const error = new SyncError(SyncErrorCode.UNKNOWN_ERROR, 'batchSync reported failure without naming a change');
-    return changeIds.map((changeId) => ({ changeId, error }));
-  }
-  return changeIds.flatMap((changeId) => {
-    const failure = failures.get(changeId);
-    return failure ? [failure] : [];
-  });
-}
-
-function batchResult(
-  batchIndex: number,
-  round: number,
-  changeIds: string[],
-  failedChanges: FailedChange[],
-): BatchResult {
-  return {
-    batchIndex,
-    round,
-    changeIds,
-    success: failedChanges.length === 0,
-    processedCount: changeIds.length - failedChanges.length,
-    failedChanges,
-  };
-}
-
-function summarize(
-  results: BatchResult[],
-  succeeded: Set<string>,
-  failures: Map<string, SyncError>,
-  byId: Map<string, Change>,
-): BatchSyncResult {
-  const ids = [...byId.keys()];
-  const failedChanges = ids.flatMap((changeId) => {
-    const error = failures.get(changeId);
-    return error ? [{ changeId, error }] : [];
-  });
-  const succeededIds = ids.filter((changeId) => succeeded.has(changeId) && !failures.has(changeId));
-  return {
-    totalBatches: results.length,
-    successfulBatches: results.filter((result) => result.success).length,
-    failedBatches: results.filter((result) => !result.success).length,
-    totalProcessed: succeededIds.length,
-    totalFailed: failedChanges.length,
-    succeeded: succeededIds,
-    failedChanges,
-    results,
-  };
-}
-
-function chunk<T>(items: T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
-  return chunks;
-}
-
-function hasMarkAsSynced(store: unknown): store is SyncedMarker {
-  return typeof store === 'object' && store !== null && typeof (store as SyncedMarker).markAsSynced === 'function';
-}
-
-function withoutUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-function validateOptions(options: BatchSyncOptions): void {
-  const problems: string[] = [];
-  if (!Number.isInteger(options.batchSize) || options.batchSize < 1) problems.push('batchSize must be an integer >= 1');
-  if (!Number.isInteger(options.parallelBatches) || options.parallelBatches < 1) {
-    problems.push('parallelBatches must be an integer >= 1');
-  }
-  if (!Number.isInteger(options.maxRetries) || options.maxRetries < 0)
-    problems.push('maxRetries must be an integer >= 0');
-  if (problems.length > 0) throw new SyncError('VALIDATION_ERROR', `Invalid BatchSync options: ${problems.join('; ')}`);
 }

@@ -1,21 +1,11 @@
-import {
-  type Change,
-  type ChangeResult,
-  compareVersions,
-  dominates,
-  type HybridLogicalClock,
-  LIMITS,
-  type ServerRecord,
-} from '@ferry/protocol';
-import { applyServerRecord, type DetectedConflict, observeStamp } from '../conflicts/reconcile.js';
+import { type ChangeResult, LIMITS } from '@ferry/protocol';
 import { type ConflictResolverLike, resolveConflicts } from '../conflicts/resolveConflicts.js';
 import { SyncError } from '../errors.js';
-import type { StoreTx } from '../store/StoreTx.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
 import type { RemoteAPI } from '../transport/RemoteAPI.js';
 import { settled } from '../util/settled.js';
 import { type DeadLettered, type OutboxBatch, OutboxBatcher } from './OutboxBatcher.js';
-import { forgetRefusedWrite } from './pullSpaces.js';
+import { settleBatch } from './settlePush.js';
 
 /** What happened to one pushed change (the seed's `ChangeResult`). */
 export interface PushChangeResult {
@@ -180,7 +170,7 @@ export class PushSyncStrategy {
         );
       }
       inFlight = following.changes.length > 0 ? send(following) : undefined;
-      const conflicts = await this.#settle(changes, response.results, summary);
+      const conflicts = await settleBatch(this.#tracker, changes, response.results, summary, this.#now);
       // A conflict on one change concerns every later pending change of that entity: the
       // resolution replaces them all (changes of it already sent come back as conflicts or
       // duplicates and settle against the resolved state).
@@ -206,97 +196,6 @@ export class PushSyncStrategy {
   async confirmNetworkWorks(): Promise<number> {
     return (await this.#batcher.confirmNetworkWorks()).length;
   }
-
-  /** Settles one batch's results in one local transaction; returns the conflicts to resolve. */
-  async #settle(changes: Change[], results: ChangeResult[], summary: PushResult): Promise<DetectedConflict[]> {
-    const conflicts: DetectedConflict[] = [];
-    const clock = this.#tracker.clock;
-    await this.#tracker.store.write(async (tx) => {
-      // Pending changes are not prefetched: an acknowledged change whose state the device
-      // holds (the common case) needs none, and the general path reads its own.
-      await tx.prefetch(changes, { pending: false });
-      for (const [index, result] of results.entries()) {
-        const change = changes[index]!;
-        if (result.changeId !== change.id) {
-          throw new SyncError('PROTOCOL_ERROR', `Result ${index} is for ${result.changeId}, expected ${change.id}`);
-        }
-        const entry: PushChangeResult = { changeId: change.id, success: false, status: result.status };
-        if (result.status === 'applied' || result.status === 'duplicate') {
-          await tx.removeChange(change.id);
-          if (result.record) await settleAcknowledged(tx, result.record, clock);
-          entry.success = true;
-          summary.successful++;
-        } else if (result.status === 'conflict' && result.record) {
-          const conflict = await applyServerRecord(tx, result.record, clock);
-          if (conflict) conflicts.push(conflict);
-          else if (dominates(result.record.vector, change.vector)) {
-            // The server's state already counts this change's own increment: the change (a
-            // retry of it) or a resolution that replaced it went through. Sending it again
-            // would be answered "conflict" forever.
-            await tx.removeChange(change.id);
-          }
-          summary.conflicts++;
-        } else {
-          const error = result.error ?? {
-            code: 'UNKNOWN_ERROR',
-            message: 'Rejected without a reason',
-            retryable: false,
-          };
-          entry.error = error;
-          summary.failed++;
-          if (error.retryable) {
-            await tx.recordAttempt(change.id, `${error.code}: ${error.message}`);
-          } else {
-            await tx.addDeadLetter(change, error, this.#now());
-            await tx.removeChange(change.id);
-            if (error.code === 'FORBIDDEN') await forgetRefusedWrite(tx, change);
-          }
-        }
-        summary.results.push(entry);
-      }
-    });
-    return conflicts;
-  }
-}
-
-/**
- * Folds an acknowledged change's server record into the store. The common case is that the
- * device already holds exactly that state (the record is the change it sent): then only the
- * server's version is recorded — what `applyServerRecord` would write, without re-reading the
- * pending changes or re-serialising the row. Anything else takes the general path.
- */
-async function settleAcknowledged(tx: StoreTx, record: ServerRecord, clock: HybridLogicalClock): Promise<void> {
-  const local = await tx.getEntity(record.entityType, record.entityId);
-  if (
-    local &&
-    local.hlc === record.hlc &&
-    local.deleted === record.deleted &&
-    compareVersions(record.vector, local.vector) === 'equal' &&
-    sameJson(local.data, record.deleted ? null : record.data) &&
-    sameJson(local.fieldHlcs, record.fieldHlcs)
-  ) {
-    observeStamp(clock, record.hlc);
-    const version = Math.max(local.version, record.version);
-    if (version !== local.version || record.version !== local.serverVersion) {
-      await tx.setServerVersion(record.entityType, record.entityId, version, record.version);
-    }
-    return;
-  }
-  await applyServerRecord(tx, record, clock);
-}
-
-/** Deep equality of two JSON values (key order aside). */
-function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const aKeys = Object.keys(a);
-  if (aKeys.length !== Object.keys(b).length) return false;
-  for (const key of aKeys) {
-    if (!Object.hasOwn(b, key)) return false;
-    if (!sameJson((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
-  }
-  return true;
 }
 
 function label(change: { entityType: string; entityId: string } | undefined): string | undefined {

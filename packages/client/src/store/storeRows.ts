@@ -1,0 +1,90 @@
+import type { Change, RecordData } from '@ferry/protocol';
+import type { SqlRow } from './SqlDriver.js';
+import type { LocalEntity, OutboxEntry } from './types.js';
+
+// The statements StoreTx runs on the hot paths, and the row shapes they read: columns and row
+// converters stay together so a new column is added in one place.
+
+export const ENTITY_COLUMNS =
+  'entity_type, entity_id, data, deleted, version, vector, hlc, field_hlcs, server_version, space';
+export const OUTBOX_COLUMNS =
+  'seq, change_id, entity_type, entity_id, operation, data, timestamp, hlc, version, vector, client_id, field_hlcs, held, attempts, last_error, space';
+
+// Statement texts built once: drivers cache prepared statements by text, and a per-call
+// template string would be rebuilt and rehashed on every row of a pulled page.
+export const SELECT_ENTITY = `SELECT ${ENTITY_COLUMNS} FROM ferry_entities WHERE entity_type = ? AND entity_id = ?`;
+// A record never changes space (moving is a delete in one and a create in the other), so a
+// write that does not name the space keeps the one the row has.
+export const UPSERT_ENTITY = `INSERT INTO ferry_entities (${ENTITY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (entity_type, entity_id) DO UPDATE SET data = excluded.data, deleted = excluded.deleted,
+         version = excluded.version, vector = excluded.vector, hlc = excluded.hlc,
+         field_hlcs = excluded.field_hlcs, server_version = excluded.server_version,
+         space = coalesce(excluded.space, ferry_entities.space)`;
+export const SELECT_PENDING_FOR = `SELECT ${OUTBOX_COLUMNS} FROM ferry_outbox WHERE entity_type = ? AND entity_id = ? ORDER BY seq`;
+// A page's keys travel as one JSON array of [type, id] pairs; CROSS JOIN keeps json_each as the
+// outer loop, so each key is one primary-key (or index) probe.
+export const SELECT_ENTITIES_IN = `SELECT ${ENTITY_COLUMNS} FROM json_each(?) AS k CROSS JOIN ferry_entities
+       WHERE entity_type = json_extract(k.value, '$[0]') AND entity_id = json_extract(k.value, '$[1]')`;
+export const SELECT_PENDING_IN = `SELECT ${OUTBOX_COLUMNS} FROM json_each(?) AS k CROSS JOIN ferry_outbox
+       WHERE entity_type = json_extract(k.value, '$[0]') AND entity_id = json_extract(k.value, '$[1]') ORDER BY seq`;
+export const SELECT_PENDING_AFTER = `SELECT ${OUTBOX_COLUMNS} FROM ferry_outbox WHERE held = 0 AND seq > ? ORDER BY seq LIMIT ?`;
+export const SET_SERVER_VERSION =
+  'UPDATE ferry_entities SET version = ?, server_version = ? WHERE entity_type = ? AND entity_id = ?';
+
+/** An entity as stored, from its row. */
+export function entityFromRow(row: SqlRow): LocalEntity {
+  return {
+    entityType: String(row.entity_type),
+    entityId: String(row.entity_id),
+    data: row.data === null ? null : (JSON.parse(String(row.data)) as RecordData),
+    deleted: row.deleted === 1,
+    version: Number(row.version),
+    vector: JSON.parse(String(row.vector)),
+    hlc: String(row.hlc),
+    fieldHlcs: JSON.parse(String(row.field_hlcs)),
+    serverVersion: Number(row.server_version),
+    ...(row.space === null || row.space === undefined ? {} : { space: String(row.space) }),
+  };
+}
+
+/** An outbox entry, from its row. */
+export function outboxFromRow(row: SqlRow): OutboxEntry {
+  const entry: OutboxEntry = {
+    seq: Number(row.seq),
+    id: String(row.change_id),
+    entityType: String(row.entity_type),
+    entityId: String(row.entity_id),
+    operation: String(row.operation) as Change['operation'],
+    data: row.data === null ? null : (JSON.parse(String(row.data)) as RecordData),
+    timestamp: Number(row.timestamp),
+    hlc: String(row.hlc),
+    version: Number(row.version),
+    vector: JSON.parse(String(row.vector)),
+    clientId: String(row.client_id),
+    held: row.held === 1,
+    attempts: Number(row.attempts),
+    lastError: row.last_error === null ? null : String(row.last_error),
+  };
+  if (row.field_hlcs !== null) entry.fieldHlcs = JSON.parse(String(row.field_hlcs));
+  if (row.space !== null && row.space !== undefined) entry.space = String(row.space);
+  return entry;
+}
+
+/** The wire change of an outbox entry (without local bookkeeping). */
+export function stripOutbox(entry: Change | OutboxEntry): Change {
+  const change: Change = {
+    id: entry.id,
+    entityType: entry.entityType,
+    entityId: entry.entityId,
+    operation: entry.operation,
+    data: entry.data,
+    timestamp: entry.timestamp,
+    hlc: entry.hlc,
+    version: entry.version,
+    vector: entry.vector,
+    clientId: entry.clientId,
+  };
+  if (entry.fieldHlcs) change.fieldHlcs = entry.fieldHlcs;
+  if (entry.space) change.space = entry.space;
+  return change;
+}
