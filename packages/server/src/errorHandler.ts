@@ -1,6 +1,7 @@
 import { ERROR_META, ErrorCode, errorBody } from '@ferry/protocol';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { HttpError } from './errors.js';
+import { redactError, scrubMessage } from './observability/redactError.js';
 
 /** Fastify's own request errors, mapped to wire codes with messages that say what to fix. */
 const FASTIFY_ERRORS: Readonly<Record<string, { code: ErrorCode; message?: string }>> = {
@@ -43,16 +44,18 @@ function toHttpError(error: FastifyError | Error): HttpError {
 
 /**
  * One error handler and one not-found handler for the whole server. Every failure becomes
- * `{ error: { code, message, retryable } }`; a 5xx is logged with its stack, which never leaves
- * the server.
+ * `{ error: { code, message, retryable } }`; a 5xx is logged with its stack (redacted: no values), which
+ * never leaves the server.
  */
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
     const httpError = toHttpError(error);
+    // Redacted: a database error's detail and a parser's message quote the data that failed.
     if (httpError.status >= 500) {
-      request.log.error({ err: error }, 'request failed');
+      request.log.error({ error: redactError(error) }, 'request failed');
     } else if (httpError.cause !== undefined) {
-      request.log.info({ code: httpError.code, reason: (httpError.cause as Error).message }, 'request refused');
+      const reason = httpError.cause instanceof Error ? httpError.cause.message : String(httpError.cause);
+      request.log.info({ code: httpError.code, reason: scrubMessage(reason) }, 'request refused');
     }
     return reply.status(httpError.status).send(errorBody(httpError.code, httpError.message));
   });

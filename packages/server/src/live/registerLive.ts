@@ -1,6 +1,7 @@
+import { performance } from 'node:perf_hooks';
 import fastifyWebsocket from '@fastify/websocket';
 import { isSpaceId, LIVE_CLOSE, LIVE_MAX_PAYLOAD, parseLiveHello, SUPPORTED_PROTOCOL_VERSIONS } from '@ferry/protocol';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import type { VerifiedToken } from '../auth/createTokenVerifier.js';
 import { HttpError } from '../errors.js';
@@ -53,11 +54,22 @@ export async function registerLive(app: FastifyInstance, deps: LiveDeps, options
     hub.close(LIVE_CLOSE.GOING_AWAY, 'Server shutting down');
   });
 
-  const liveConnection = (socket: WebSocket) => {
+  const liveConnection = (socket: WebSocket, request: FastifyRequest) => {
     let phase: 'hello' | 'checking' | 'ready' | 'closed' = 'hello';
     let expiryTimer: ReturnType<typeof setTimeout> | undefined;
+    // The upgrade is answered by ws, so no onResponse hook writes its line: it is written here,
+    // once, when the handshake settles (ready, refused, or the peer left), with ids and codes only.
+    const upgradedAt = performance.now();
+    let logged = false;
+    const logOnce = (fields: { live: 'ready' | 'refused' | 'closed'; user?: string; closeCode?: number }) => {
+      if (logged) return;
+      logged = true;
+      const ms = Math.round((performance.now() - upgradedAt) * 10) / 10;
+      request.log.info({ method: 'GET', route: '/v1/live', status: 101, ms, ...fields }, 'request');
+    };
     const close = (code: number, reason: string) => {
       if (phase === 'closed') return;
+      if (phase !== 'ready') logOnce({ live: 'refused', closeCode: code });
       phase = 'closed';
       socket.close(code, reason);
     };
@@ -65,7 +77,8 @@ export async function registerLive(app: FastifyInstance, deps: LiveDeps, options
       () => close(LIVE_CLOSE.HELLO_TIMEOUT, `No hello within ${helloTimeoutMs} ms`),
       helloTimeoutMs,
     );
-    socket.on('close', () => {
+    socket.on('close', (code: number) => {
+      logOnce({ live: 'closed', closeCode: code });
       phase = 'closed';
       clearTimeout(helloTimer);
       clearTimeout(expiryTimer);
@@ -115,6 +128,7 @@ export async function registerLive(app: FastifyInstance, deps: LiveDeps, options
       const cursor = await deps.storage.currentSeq(token.scope);
       if (phase !== 'checking') return;
       phase = 'ready';
+      logOnce({ live: 'ready', user: token.scope });
       ws.send(JSON.stringify({ type: 'ready', cursor }));
       // The heartbeat re-checks expiry too (on the server's clock); this timer makes it prompt.
       armExpiry(token.expiresAt);
@@ -132,7 +146,7 @@ export async function registerLive(app: FastifyInstance, deps: LiveDeps, options
         'GET /v1/live is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)',
       );
     },
-    wsHandler: (socket) => liveConnection(socket),
+    wsHandler: (socket, request) => liveConnection(socket, request),
   });
   return hub;
 }

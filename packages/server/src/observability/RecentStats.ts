@@ -1,10 +1,19 @@
-/** Kinds of sync work whose recent rate and latency the inspector shows. */
-export type StatKind = 'push' | 'pull' | 'poke';
+/** Kinds of sync work whose recent rate and latency the inspector shows (`limited`: 429 refusals). */
+export type StatKind = 'push' | 'pull' | 'poke' | 'limited';
 
 /** Rate and latency of one kind over the window. */
 export interface RecentFigures {
   count: number;
   perMinute: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+}
+
+/** One slice of the window, for the inspector's charts. */
+export interface SeriesPoint {
+  /** Start of the slice (ms). */
+  at: number;
+  count: number;
   p50Ms: number | null;
   p99Ms: number | null;
 }
@@ -50,18 +59,45 @@ export class RecentStats {
 
   /** Figures of `kind` over the window ending now. */
   figures(kind: StatKind): RecentFigures {
+    const samples = this.#current(kind);
+    const { p50Ms, p99Ms } = percentiles(samples);
+    return { count: samples.length, perMinute: (samples.length * 60_000) / this.#windowMs, p50Ms, p99Ms };
+  }
+
+  /**
+   * The window ending now cut into `slices` equal slices, oldest first, each with its count and
+   * latencies: what the inspector draws as a chart.
+   */
+  series(kind: StatKind, slices: number): SeriesPoint[] {
+    const samples = this.#current(kind);
+    const sliceMs = this.#windowMs / slices;
+    const start = this.#now() - this.#windowMs;
+    const buckets: Sample[][] = Array.from({ length: slices }, () => []);
+    for (const sample of samples) {
+      const index = Math.min(slices - 1, Math.max(0, Math.floor((sample.at - start) / sliceMs)));
+      buckets[index]?.push(sample);
+    }
+    return buckets.map((bucket, index) => ({
+      at: Math.round(start + index * sliceMs),
+      count: bucket.length,
+      ...percentiles(bucket),
+    }));
+  }
+
+  /** Samples of `kind` inside the window, dropping older ones for good. */
+  #current(kind: StatKind): Sample[] {
     const since = this.#now() - this.#windowMs;
     const samples = this.#samples.get(kind) ?? [];
     const first = samples.findIndex((sample) => sample.at >= since);
     if (first > 0) samples.splice(0, first);
     else if (first === -1) samples.length = 0;
-    const sorted = samples.flatMap((sample) => (sample.ms === null ? [] : [sample.ms])).sort((a, b) => a - b);
-    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? null;
-    return {
-      count: samples.length,
-      perMinute: (samples.length * 60_000) / this.#windowMs,
-      p50Ms: at(0.5),
-      p99Ms: at(0.99),
-    };
+    return samples;
   }
+}
+
+/** Nearest-rank p50 and p99 of the samples that have a duration. */
+function percentiles(samples: readonly Sample[]): { p50Ms: number | null; p99Ms: number | null } {
+  const sorted = samples.flatMap((sample) => (sample.ms === null ? [] : [sample.ms])).sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? null;
+  return { p50Ms: at(0.5), p99Ms: at(0.99) };
 }

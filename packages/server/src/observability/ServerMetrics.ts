@@ -82,6 +82,12 @@ export class ServerMetrics {
     help: 'Requests answered with a 5xx',
     registers: [this.registry],
   });
+  readonly rateLimited = new Counter({
+    name: 'ferry_rate_limited_total',
+    help: 'Requests refused with 429 by a per-user rate limit, by allowance (push: writes, pull: reads)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
   readonly deviceReports = new Counter({
     name: 'ferry_device_reports_total',
     help: 'Sync requests carrying a ferry-device header, by whether it parsed',

@@ -119,6 +119,61 @@ describe('/metrics over real HTTP', () => {
     expect(total(metrics, 'ferry_storage_errors_total')).toBe(0);
   });
 
+  it('counts the changes of /v1/batch by outcome and entity type, as it counts /v1/push', async () => {
+    await start();
+    const first = makeChange({ entityId: 'b1', data: { title: 'v1' } });
+    const batch = async (changes: Change[]) => {
+      const response = await request('/v1/batch', { method: 'POST', body: pushBody(changes) });
+      expect(response.status).toBe(200);
+      return (await response.json()) as { success: boolean; failed: unknown[] };
+    };
+    expect(await batch([first, makeChange({ entityId: 'n1', entityType: 'notes', data: { body: 'x' } })])).toEqual({
+      success: true,
+      failed: [],
+    });
+    const answer = await batch([
+      first,
+      makeChange({ entityId: 'b1', operation: 'UPDATE', data: { title: 'stale' }, vector: { other: 3 } }),
+      makeChange({ entityId: 'bad', data: { title: 42 } as never }),
+    ]);
+    expect(answer.failed).toHaveLength(2);
+
+    const metrics = await scrape();
+    expect(total(metrics, 'ferry_changes_total', { entity_type: 'todos', outcome: 'applied' })).toBe(1);
+    expect(total(metrics, 'ferry_changes_total', { entity_type: 'notes', outcome: 'applied' })).toBe(1);
+    expect(total(metrics, 'ferry_changes_total', { entity_type: 'todos', outcome: 'duplicate' })).toBe(1);
+    expect(total(metrics, 'ferry_changes_total', { entity_type: 'todos', outcome: 'conflict' })).toBe(1);
+    expect(total(metrics, 'ferry_changes_total', { entity_type: 'todos', outcome: 'rejected' })).toBe(1);
+    expect(total(metrics, 'ferry_conflicts_total', { entity_type: 'todos', conflict_type: 'update-update' })).toBe(1);
+    expect(total(metrics, 'ferry_rejections_total', { entity_type: 'todos', code: 'VALIDATION_ERROR' })).toBe(1);
+    expect(total(metrics, 'ferry_http_requests_total', { route: '/v1/batch', status: '200' })).toBe(2);
+  });
+
+  it('counts rate-limit refusals by allowance, and the inspector lists who was refused', async () => {
+    await start({ adminToken: ADMIN_TOKEN, rateLimit: { pushesPerMinute: 2, pullsPerMinute: 1 } });
+    await push([makeChange({ entityId: 'r1' })]);
+    await push([makeChange({ entityId: 'r2' })]);
+    const refused = await request('/v1/push', { method: 'POST', body: pushBody([makeChange({ entityId: 'r3' })]) });
+    expect(refused.status).toBe(429);
+    expect((await request('/v1/pull?cursor=0')).status).toBe(200);
+    expect((await request('/v1/pull?cursor=0')).status).toBe(429);
+    expect((await request('/v1/pull?cursor=0', { token: await t.token('bob') })).status).toBe(200);
+
+    const metrics = await scrape();
+    expect(total(metrics, 'ferry_rate_limited_total', { kind: 'push' })).toBe(1);
+    expect(total(metrics, 'ferry_rate_limited_total', { kind: 'pull' })).toBe(1);
+    expect(total(metrics, 'ferry_http_requests_total', { status: '429' })).toBe(2);
+    const overview = (await (await request('/v1/admin/overview', { token: ADMIN_TOKEN })).json()) as {
+      rates: { limited: { count: number } };
+      rateLimitedUsers: Array<{ user: string; kind: string; count: number }>;
+    };
+    expect(overview.rates.limited.count).toBe(2);
+    expect(overview.rateLimitedUsers).toEqual([
+      expect.objectContaining({ user: 'alice', kind: 'pull', count: 1 }),
+      expect.objectContaining({ user: 'alice', kind: 'push', count: 1 }),
+    ]);
+  });
+
   it('counts storage errors by kind when the database fails under a request', async () => {
     await start();
     const storage = t.server.storage;

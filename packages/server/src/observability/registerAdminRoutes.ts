@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { LiveHub } from '../live/LiveHub.js';
 import type { ServerStorage } from '../storage/ServerStorage.js';
 import type { DeviceRegistry } from './DeviceRegistry.js';
+import type { RateLimitHits } from './RateLimitHits.js';
 import type { RecentStats } from './RecentStats.js';
 import type { ScopeHistory } from './ScopeHistory.js';
 import type { ServerMetrics } from './ServerMetrics.js';
@@ -16,6 +17,7 @@ export interface AdminRouteDeps {
   devices: DeviceRegistry;
   stats: RecentStats;
   history: ScopeHistory;
+  rateLimits: RateLimitHits;
   metrics: ServerMetrics;
   hub: () => LiveHub | null;
   storageSize: () => Promise<number | null>;
@@ -25,8 +27,13 @@ export interface AdminRouteDeps {
 // src/observability and dist/observability both sit two levels under the package root.
 const INSPECTOR_PAGE = new URL('../../inspector/index.html', import.meta.url);
 
+/** Slices of the window the inspector's charts draw (15 s each over 5 minutes). */
+const CHART_SLICES = 20;
+
 /** Sums of a labelled counter, one row per label set. */
-async function counterRows(counter: ServerMetrics['conflicts']): Promise<Array<Record<string, string | number>>> {
+async function counterRows(
+  counter: ServerMetrics['conflicts'] | ServerMetrics['rateLimited'],
+): Promise<Array<Record<string, string | number>>> {
   const { values } = await counter.get();
   return values.filter((value) => value.value > 0).map((value) => ({ ...value.labels, count: value.value }));
 }
@@ -60,10 +67,19 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminRoute
             push: deps.stats.figures('push'),
             pull: deps.stats.figures('pull'),
             poke: deps.stats.figures('poke'),
+            limited: deps.stats.figures('limited'),
+          },
+          series: {
+            push: deps.stats.series('push', CHART_SLICES),
+            pull: deps.stats.series('pull', CHART_SLICES),
+            poke: deps.stats.series('poke', CHART_SLICES),
+            limited: deps.stats.series('limited', CHART_SLICES),
           },
           conflicts: await counterRows(deps.metrics.conflicts),
           rejections: await counterRows(deps.metrics.rejections),
           recentRejections: deps.history.rejections(),
+          rateLimited: await counterRows(deps.metrics.rateLimited),
+          rateLimitedUsers: deps.rateLimits.list().slice(0, 200),
           storage: { sizeBytes: await deps.storageSize() },
         };
       });

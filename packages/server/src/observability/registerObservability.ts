@@ -3,11 +3,14 @@ import { DEVICE_HEADER, PROTOCOL_VERSION, parseDeviceReport } from '@ferry/proto
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { authenticatedScope } from '../auth/requestScope.js';
 import { installErrorHandlers } from '../errorHandler.js';
+import { HttpError } from '../errors.js';
 import type { LiveHub } from '../live/LiveHub.js';
+import { rateKindOf } from '../rateLimit/createRateLimiter.js';
 import type { ServerSchema } from '../schema/parseSchema.js';
 import type { ServerStorage } from '../storage/ServerStorage.js';
 import { type AdminOptions, adminEnabled, createAdminCheck } from './adminAccess.js';
 import { DeviceRegistry } from './DeviceRegistry.js';
+import { RateLimitHits } from './RateLimitHits.js';
 import { RecentStats } from './RecentStats.js';
 import { registerAdminRoutes } from './registerAdminRoutes.js';
 import { observeAnswer, observed } from './requestOutcome.js';
@@ -32,6 +35,7 @@ export interface Observability {
   devices: DeviceRegistry;
   stats: RecentStats;
   history: ScopeHistory;
+  rateLimits: RateLimitHits;
   /** Counts pokes and live connections of `hub` from now on. */
   watchLive(hub: LiveHub): void;
   /**
@@ -59,6 +63,7 @@ export async function registerObservability(app: FastifyInstance, deps: Observab
   const devices = new DeviceRegistry();
   const stats = new RecentStats(WINDOW_MS, deps.now);
   const history = new ScopeHistory();
+  const rateLimits = new RateLimitHits();
   let hub: LiveHub | null = null;
 
   app.addHook('onRequest', async (request) => {
@@ -71,9 +76,16 @@ export async function registerObservability(app: FastifyInstance, deps: Observab
     return payload;
   });
 
-  app.addHook('onError', async (_request, _reply, error) => {
+  app.addHook('onError', async (request, _reply, error) => {
     const kind = storageErrorKind(error);
     if (kind !== null) metrics.storageErrors.inc({ kind });
+    if (error instanceof HttpError && error.code === 'RATE_LIMITED') {
+      const rateKind = rateKindOf(request.method);
+      metrics.rateLimited.inc({ kind: rateKind });
+      stats.record('limited', null);
+      const user = authenticatedScope(request);
+      if (user !== undefined) rateLimits.hit(user, rateKind, deps.now());
+    }
   });
 
   app.addHook('onResponse', async (request, reply) => {
@@ -142,6 +154,7 @@ export async function registerObservability(app: FastifyInstance, deps: Observab
       devices,
       stats,
       history,
+      rateLimits,
       metrics,
       hub: () => hub,
       storageSize: deps.storageSize ?? (async () => null),
@@ -154,6 +167,7 @@ export async function registerObservability(app: FastifyInstance, deps: Observab
     devices,
     stats,
     history,
+    rateLimits,
     watchLive(live) {
       hub = live;
       metrics.watchLive(() => live.size);

@@ -41,6 +41,8 @@ export interface ObservedRequest {
   fates: ChangeFate[];
   cursors: PulledCursor[];
   clientId?: string;
+  /** `/v1/batch` answers with failures only; its handler keeps the full push results here. */
+  batchResults?: readonly unknown[];
 }
 
 const notes = new WeakMap<FastifyRequest, ObservedRequest>();
@@ -63,6 +65,14 @@ export function notePulled(request: FastifyRequest, served: number, cursor: numb
   const note = observed(request);
   note.outcome.served = (note.outcome.served ?? 0) + served;
   note.cursors.push({ space: null, cursor });
+}
+
+/**
+ * Keeps the full push results of a `/v1/batch` request (its answer lists failures only), so its
+ * changes are counted by outcome and entity type exactly as a `/v1/push`'s.
+ */
+export function noteBatchResults(request: FastifyRequest, results: readonly unknown[]): void {
+  observed(request).batchResults = results;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -96,8 +106,9 @@ export function observeAnswer(request: FastifyRequest, route: string, schema: Se
   const body = isObject(request.body) ? request.body : {};
   if (typeof body.clientId === 'string') note.clientId = body.clientId;
   const changes = body.changes;
-  if (route === '/v1/push' && Array.isArray(payload.results) && Array.isArray(changes)) {
-    payload.results.forEach((result: unknown, index) => {
+  const results = route === '/v1/push' ? payload.results : route === '/v1/batch' ? note.batchResults : undefined;
+  if (Array.isArray(results) && Array.isArray(changes)) {
+    results.forEach((result: unknown, index) => {
       const change: unknown = changes[index];
       if (!isObject(result) || !isObject(change)) return;
       const status = result.status;

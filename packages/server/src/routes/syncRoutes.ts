@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import * as v from 'valibot';
 import { requestScope } from '../auth/requestScope.js';
 import { HttpError } from '../errors.js';
-import { notePulled } from '../observability/requestOutcome.js';
+import { noteBatchResults, notePulled } from '../observability/requestOutcome.js';
 import { applyPush } from '../push/applyPush.js';
 import { parsePushRequest } from '../push/parsePushRequest.js';
 import { SqliteStorage } from '../storage/SqliteStorage.js';
@@ -52,6 +52,7 @@ export function registerSyncRoutes(app: FastifyInstance, ctx: RouteContext): voi
   app.post('/batch', async (request) => {
     const push = parsePushRequest(request.body);
     const response = await applyPush(ctx.apply, requestSpaceAccess(request, ctx), push.entries);
+    noteBatchResults(request, response.results);
     const failed = response.results.flatMap((result) => {
       if (result.status === 'rejected' && result.error) return [{ changeId: result.changeId, error: result.error }];
       if (result.status === 'conflict') {
