@@ -63,6 +63,7 @@ export type {
   LoggedChange,
   MembershipEffect,
   Page,
+  PullJsonPage,
   PullOptions,
   PullPage,
   ServerStorage,

@@ -13,7 +13,6 @@ import { HttpError } from '../errors.js';
 import { noteBatchResults, notePulled } from '../observability/requestOutcome.js';
 import { applyPush } from '../push/applyPush.js';
 import { parsePushRequest } from '../push/parsePushRequest.js';
-import { SqliteStorage } from '../storage/SqliteStorage.js';
 import { multiPull, requestSpaceAccess } from './multiPull.js';
 import { parseInput, queryInt, requireEntityType } from './parseInput.js';
 import type { RouteContext } from './RouteContext.js';
@@ -84,14 +83,13 @@ export function registerSyncRoutes(app: FastifyInstance, ctx: RouteContext): voi
     }
     const snapshot = query.snapshot === '1';
     const scope = requestScope(request);
-    if (ctx.storage instanceof SqliteStorage && ctx.storage.pull === SqliteStorage.prototype.pull && !snapshot) {
-      // The bulk path of an initial sync: stored JSON goes out as stored, never parsed and
-      // re-serialised (a body equal to the generic path's below, built without the objects).
-      // Only over SqliteStorage's own `pull`: a wrapped or replaced one (fault injection) is honoured.
-      const page = ctx.storage.pullJson(scope, { cursor, limit, types });
-      notePulled(request, page.count, page.lastSeq ?? cursor);
+    // The bulk path of an initial sync, where the storage has one: stored JSON goes out as
+    // stored, never parsed and re-serialised (a body equal to the generic path's below).
+    const json = snapshot ? undefined : ctx.storage.pullJson?.(scope, { cursor, limit, types });
+    if (json) {
+      notePulled(request, json.count, json.lastSeq ?? cursor);
       reply.type('application/json');
-      return `{"changes":[${page.records}],"cursor":${page.lastSeq ?? cursor},"hasMore":${page.hasMore},"serverTime":${ctx.now()}}`;
+      return `{"changes":[${json.records}],"cursor":${json.lastSeq ?? cursor},"hasMore":${json.hasMore},"serverTime":${ctx.now()}}`;
     }
     const page = await ctx.storage.pull(scope, { cursor, limit, types, snapshot });
     const last = page.items.at(-1);

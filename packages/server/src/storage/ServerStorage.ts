@@ -174,6 +174,23 @@ export interface ServerStorage {
    * single-process backend, where the server counts in memory.
    */
   createRateCounter?(): RateCounter;
+  /**
+   * Optional bulk path for `GET /v1/pull`: {@link pull} (never a snapshot) already rendered as
+   * response JSON, each record's stored JSON spliced in unparsed. It must give exactly the rows,
+   * order and horizon check `pull` gives, and the text `JSON.stringify` of them would. Returns
+   * undefined when it cannot stand in for `pull` (e.g. `pull` was replaced on the instance to
+   * inject a fault): the route then calls `pull`.
+   */
+  pullJson?(scope: string, options: Omit<PullOptions, 'snapshot'>): PullJsonPage | undefined;
+}
+
+/** A page of {@link ServerStorage.pullJson}: the records as comma-separated JSON objects. */
+export interface PullJsonPage {
+  records: string;
+  count: number;
+  /** Seq of the last record, undefined when the page is empty. */
+  lastSeq: number | undefined;
+  hasMore: boolean;
 }
 
 /** What {@link ServerStorage.compact} removes: history older than these instants (epoch ms). */

@@ -102,7 +102,7 @@ describe('SqliteStorage', () => {
     ]) {
       const page = await storage.pull('alice', options);
       const json = storage.pullJson('alice', options);
-      expect(`[${json.records}]`).toBe(JSON.stringify(page.items));
+      expect(`[${json?.records}]`).toBe(JSON.stringify(page.items));
       expect(json).toMatchObject({ count: page.items.length, lastSeq: page.items.at(-1)?.seq, hasMore: page.hasMore });
     }
     expect(storage.pullJson('bob', { cursor: 0, limit: 10 })).toEqual({
@@ -111,6 +111,17 @@ describe('SqliteStorage', () => {
       lastSeq: undefined,
       hasMore: false,
     });
+    await storage.close();
+  });
+
+  it('pullJson stands aside when pull is replaced on the instance, so the replacement is what runs', async () => {
+    const storage = new SqliteStorage(nextFile());
+    expect(storage.pullJson('alice', { cursor: 0, limit: 10 })).toBeDefined();
+    // A storage fault is a true boundary: the test replaces pull the way fault injection does.
+    storage.pull = async () => {
+      throw new Error('disk failed');
+    };
+    expect(storage.pullJson('alice', { cursor: 0, limit: 10 })).toBeUndefined();
     await storage.close();
   });
 

@@ -10,6 +10,7 @@ import {
   type LoggedChange,
   type MembershipEffect,
   type Page,
+  type PullJsonPage,
   type PullOptions,
   type PullPage,
   type ServerStorage,
@@ -17,210 +18,7 @@ import {
   type UnsequencedRecord,
 } from './ServerStorage.js';
 import { checkHorizon, compactSqlite, pullHorizon } from './SqliteStorageCompact.js';
-
-/**
- * Ordered migrations; index + 1 is the schema version. Entity types are data in a column,
- * never identifiers, so a new entity type never needs a migration.
- */
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE scopes (
-     scope TEXT PRIMARY KEY,
-     seq INTEGER NOT NULL
-   ) STRICT;
-   CREATE TABLE records (
-     scope TEXT NOT NULL,
-     entity_type TEXT NOT NULL,
-     entity_id TEXT NOT NULL,
-     data TEXT,
-     deleted INTEGER NOT NULL,
-     version INTEGER NOT NULL,
-     vector TEXT NOT NULL,
-     hlc TEXT NOT NULL,
-     field_hlcs TEXT NOT NULL,
-     seq INTEGER NOT NULL,
-     client_id TEXT NOT NULL,
-     change_id TEXT NOT NULL,
-     PRIMARY KEY (scope, entity_type, entity_id)
-   ) STRICT;
-   CREATE INDEX records_scope_seq ON records (scope, seq);
-   CREATE TABLE change_log (
-     scope TEXT NOT NULL,
-     change_id TEXT NOT NULL,
-     seq INTEGER NOT NULL,
-     client_id TEXT NOT NULL,
-     entity_type TEXT NOT NULL,
-     entity_id TEXT NOT NULL,
-     change TEXT NOT NULL,
-     PRIMARY KEY (scope, change_id)
-   ) STRICT;
-   CREATE UNIQUE INDEX change_log_scope_seq ON change_log (scope, seq);`,
-  // History compaction: write times, and per-scope horizons below which history is gone.
-  `ALTER TABLE scopes ADD COLUMN pull_horizon INTEGER NOT NULL DEFAULT 0;
-   ALTER TABLE scopes ADD COLUMN log_horizon INTEGER NOT NULL DEFAULT 0;
-   ALTER TABLE records ADD COLUMN written_at INTEGER NOT NULL DEFAULT 0;
-   ALTER TABLE change_log ADD COLUMN applied_at INTEGER NOT NULL DEFAULT 0;
-   CREATE INDEX records_tombstones ON records (written_at) WHERE deleted = 1;
-   CREATE INDEX change_log_applied_at ON change_log (applied_at);`,
-  // Shared spaces (docs/sharing.md): a space is a scope; these tables say who may use it.
-  `CREATE TABLE spaces (
-     id TEXT PRIMARY KEY,
-     name TEXT NOT NULL,
-     created_by TEXT NOT NULL,
-     created_at INTEGER NOT NULL
-   ) STRICT;
-   CREATE TABLE space_members (
-     space TEXT NOT NULL REFERENCES spaces (id),
-     user_id TEXT NOT NULL,
-     role TEXT NOT NULL CHECK (role IN ('owner', 'editor', 'viewer')),
-     PRIMARY KEY (space, user_id)
-   ) STRICT;
-   CREATE INDEX space_members_user ON space_members (user_id, space);`,
-];
-
-interface RecordRow {
-  entity_type: string;
-  entity_id: string;
-  data: string | null;
-  deleted: number;
-  version: number;
-  vector: string;
-  hlc: string;
-  field_hlcs: string;
-  seq: number;
-  client_id: string;
-  change_id: string;
-}
-
-const RECORD_COLUMNS =
-  'entity_type, entity_id, data, deleted, version, vector, hlc, field_hlcs, seq, client_id, change_id';
-
-function toRecord(row: RecordRow): ServerRecord {
-  return {
-    entityType: row.entity_type,
-    entityId: row.entity_id,
-    data: row.data === null ? null : JSON.parse(row.data),
-    deleted: row.deleted === 1,
-    version: row.version,
-    vector: JSON.parse(row.vector),
-    hlc: row.hlc,
-    fieldHlcs: JSON.parse(row.field_hlcs),
-    seq: row.seq,
-    clientId: row.client_id,
-    changeId: row.change_id,
-  };
-}
-
-/** A record's key in a push's in-memory map (ids never contain control characters). */
-function recordKey(entityType: string, entityId: string): string {
-  return `${entityType}\u0000${entityId}`;
-}
-
-function page<T>(rows: T[], limit: number): Page<T> {
-  return rows.length > limit ? { items: rows.slice(0, limit), hasMore: true } : { items: rows, hasMore: false };
-}
-
-/** Prepared once; statement text never contains data. */
-function prepareStatements(db: Database.Database) {
-  return {
-    // The push transaction is IMMEDIATE (the only writer), so it reads the sequence once,
-    // numbers its changes in memory and stores the last number at the end.
-    setSeq: db.prepare<[string, number]>(
-      `INSERT INTO scopes (scope, seq) VALUES (?, ?)
-       ON CONFLICT (scope) DO UPDATE SET seq = excluded.seq`,
-    ),
-    currentSeq: db.prepare<[string], { seq: number }>('SELECT seq FROM scopes WHERE scope = ?'),
-    getRecord: db.prepare<[string, string, string], RecordRow>(
-      `SELECT ${RECORD_COLUMNS} FROM records WHERE scope = ? AND entity_type = ? AND entity_id = ?`,
-    ),
-    // A push's current records and already-logged ids, one query each instead of two per
-    // change. The keys travel as one JSON parameter; CROSS JOIN keeps json_each the outer loop,
-    // so each key is one primary-key probe.
-    recordsIn: db.prepare<[string, string], RecordRow>(
-      `SELECT ${RECORD_COLUMNS} FROM json_each(?) AS k CROSS JOIN records
-       WHERE scope = ? AND entity_type = json_extract(k.value, '$[0]') AND entity_id = json_extract(k.value, '$[1]')`,
-    ),
-    loggedIn: db.prepare<[string, string], { change_id: string }>(
-      'SELECT change_id FROM json_each(?) AS k CROSS JOIN change_log WHERE scope = ? AND change_id = k.value',
-    ),
-    // Positional parameters: binding a named-parameter object costs more per row.
-    upsertRecord: db.prepare<
-      [string, string, string, string | null, number, number, string, string, string, number, string, string, number]
-    >(
-      `INSERT INTO records (scope, ${RECORD_COLUMNS}, written_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (scope, entity_type, entity_id) DO UPDATE SET
-         data = excluded.data, deleted = excluded.deleted, version = excluded.version, vector = excluded.vector,
-         hlc = excluded.hlc, field_hlcs = excluded.field_hlcs, seq = excluded.seq,
-         client_id = excluded.client_id, change_id = excluded.change_id, written_at = excluded.written_at`,
-    ),
-    logChange: db.prepare(
-      `INSERT INTO change_log (scope, change_id, seq, client_id, entity_type, entity_id, change, applied_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    pull: db.prepare<[string, number, number], RecordRow>(
-      `SELECT ${RECORD_COLUMNS} FROM records WHERE scope = ? AND seq > ? ORDER BY seq LIMIT ?`,
-    ),
-    // The type list travels as one JSON parameter, so the statement stays prepared and typed.
-    pullTypes: db.prepare<[string, number, string, number], RecordRow>(
-      `SELECT ${RECORD_COLUMNS} FROM records
-       WHERE scope = ? AND seq > ? AND entity_type IN (SELECT value FROM json_each(?))
-       ORDER BY seq LIMIT ?`,
-    ),
-    // The same rows as `pull`, as arrays (no per-row object), for the JSON response path.
-    pullRaw: db
-      .prepare<[string, number, number], unknown[]>(
-        `SELECT ${RECORD_COLUMNS} FROM records WHERE scope = ? AND seq > ? ORDER BY seq LIMIT ?`,
-      )
-      .raw(true),
-    pullTypesRaw: db
-      .prepare<[string, number, string, number], unknown[]>(
-        `SELECT ${RECORD_COLUMNS} FROM records
-         WHERE scope = ? AND seq > ? AND entity_type IN (SELECT value FROM json_each(?))
-         ORDER BY seq LIMIT ?`,
-      )
-      .raw(true),
-    changesSince: db.prepare<[string, number, number], { seq: number; change: string }>(
-      'SELECT seq, change FROM change_log WHERE scope = ? AND seq > ? ORDER BY seq LIMIT ?',
-    ),
-    roleOf: db.prepare<[string, string], { role: Role }>(
-      'SELECT role FROM space_members WHERE space = ? AND user_id = ?',
-    ),
-    members: db.prepare<[string], { user_id: string }>('SELECT user_id FROM space_members WHERE space = ?'),
-    memberships: db.prepare<[string], SpaceState>(
-      `SELECT m.space AS id, s.name AS name, m.role AS role, coalesce(c.seq, 0) AS seq
-       FROM space_members m JOIN spaces s ON s.id = m.space LEFT JOIN scopes c ON c.scope = m.space
-       WHERE m.user_id = ? ORDER BY m.space`,
-    ),
-    currentSeqs: db.prepare<[string], { scope: string; seq: number }>(
-      'SELECT scope, seq FROM json_each(?) AS k CROSS JOIN scopes WHERE scope = k.value',
-    ),
-    createSpace: db.prepare<[string, string, string, number]>(
-      'INSERT INTO spaces (id, name, created_by, created_at) VALUES (?, ?, ?, ?)',
-    ),
-    renameSpace: db.prepare<[string, string]>('UPDATE spaces SET name = ? WHERE id = ?'),
-    setMember: db.prepare<[string, string, string]>(
-      `INSERT INTO space_members (space, user_id, role) VALUES (?, ?, ?)
-       ON CONFLICT (space, user_id) DO UPDATE SET role = excluded.role`,
-    ),
-    removeMember: db.prepare<[string, string]>('DELETE FROM space_members WHERE space = ? AND user_id = ?'),
-    listRecords: db.prepare<[string, string, string, number], RecordRow>(
-      `SELECT ${RECORD_COLUMNS} FROM records
-       WHERE scope = ? AND entity_type = ? AND entity_id > ? AND deleted = 0
-       ORDER BY entity_id LIMIT ?`,
-    ),
-  };
-}
-
-type Statements = ReturnType<typeof prepareStatements>;
-
-/** A page of {@link SqliteStorage.pullJson}: the records as comma-separated JSON objects. */
-export interface PullJsonPage {
-  records: string;
-  count: number;
-  /** Seq of the last record, undefined when the page is empty. */
-  lastSeq: number | undefined;
-  hasMore: boolean;
-}
+import { MIGRATIONS, page, prepareStatements, recordKey, type Statements, toRecord } from './sqliteStatements.js';
 
 /**
  * {@link ServerStorage} on one SQLite file (better-sqlite3). WAL so readers never block the
@@ -427,7 +225,9 @@ export class SqliteStorage implements ServerStorage {
    * serialised again. The same rows, order and horizon check as `pull`; the text is what
    * `JSON.stringify` of `pull`'s records would give (same keys, same order).
    */
-  pullJson(scope: string, options: Omit<PullOptions, 'snapshot'>): PullJsonPage {
+  pullJson(scope: string, options: Omit<PullOptions, 'snapshot'>): PullJsonPage | undefined {
+    // A `pull` replaced on the instance (fault injection) must be honoured: this path would skip it.
+    if (this.pull !== SqliteStorage.prototype.pull) return undefined;
     const { cursor, limit, types } = options;
     const rows =
       types === undefined
