@@ -10,14 +10,19 @@ export interface SignInScreenProps {
   error?: string | undefined;
 }
 
-/** Two buttons, one per demo user. Each tab is its own device with its own local database. */
+/** One button per demo user. Each tab is its own device with its own local database. */
 export function SignInScreen({ onSignIn, error }: SignInScreenProps) {
   return (
     <View style={shared.card} testID="sign-in">
       <Text style={shared.title}>Sign in</Text>
       <Text style={[shared.label, { marginVertical: 8 }]}>
-        Open this page in two tabs as the same user to watch them sync, or as the other user to see that they never
-        share data. Every tab is a separate device with its own SQLite database.
+        Every tab is a separate device with its own SQLite database. Open this page in two tabs as the same user to
+        watch them sync; as alice and bob to see that private todos stay private.
+      </Text>
+      <Text style={[shared.label, { marginBottom: 8 }]}>
+        To try sharing, open three tabs: sign in as alice, bob and carol. In alice's tab create a shared list, add bob
+        as editor and carol as viewer, then watch bob's edits reach alice, carol's list stay read-only, and the list
+        leave bob's tab when alice removes him.
       </Text>
       <View style={shared.row}>
         {DEMO_USERS.map((user) => (

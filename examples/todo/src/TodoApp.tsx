@@ -1,13 +1,18 @@
-/** The signed-in app: status header, sync progress, and tabs for todos, settings, conflicts, dead letters and diagnostics. */
-import { SyncDiagnostics, useConflicts, useDeadLetters, useSyncSystem } from '@ferry/react-native';
-import { useState } from 'react';
+/**
+ * The signed-in app: status header, sync progress, and tabs for todos (of the private list or a
+ * shared one), settings, conflicts, dead letters and diagnostics.
+ */
+import { SyncDiagnostics, useConflicts, useDeadLetters, useSpaces, useSyncSystem } from '@ferry/react-native';
+import { useEffect, useRef, useState } from 'react';
 import { Pressable, StyleSheet, Text, View } from 'react-native';
 import { ConflictInbox } from './ConflictInbox';
 import { DeadLetterList } from './DeadLetterList';
+import { ListPicker } from './ListPicker';
 import { SettingsPanel } from './SettingsPanel';
+import { SharePanel } from './SharePanel';
 import { StatusBar } from './StatusBar';
 import { TodoList } from './TodoList';
-import { colors } from './theme';
+import { colors, shared } from './theme';
 
 type TabKey = 'todos' | 'settings' | 'conflicts' | 'dead-letters' | 'diagnostics';
 
@@ -17,6 +22,25 @@ export function TodoApp({ onSignOut }: { onSignOut: () => void }) {
   const { conflicts } = useConflicts();
   const { deadLetters } = useDeadLetters();
   const sync = useSyncSystem();
+  const { spaces } = useSpaces();
+  const [listId, setListId] = useState<string | null>(null);
+  const [lost, setLost] = useState<string | null>(null);
+  const list = listId === null ? null : (spaces.find((space) => space.id === listId) ?? null);
+  // The name of the shown list once the spaces list has it (a list just created here may not be there yet).
+  const seen = useRef<{ id: string; name: string } | null>(null);
+  if (list !== null) seen.current = { id: list.id, name: list.name };
+  useEffect(() => {
+    // The shown list left the user's spaces (removed by its owner, or left): a sync purged it
+    // from this device, so fall back to the private list and say why.
+    if (listId !== null && list === null && seen.current?.id === listId) {
+      setLost(seen.current.name);
+      setListId(null);
+    }
+  }, [listId, list]);
+  const select = (space: string | null) => {
+    setLost(null);
+    setListId(space);
+  };
   const tabs: Array<{ key: TabKey; label: string }> = [
     { key: 'todos', label: 'Todos' },
     { key: 'settings', label: 'Settings' },
@@ -41,7 +65,18 @@ export function TodoApp({ onSignOut }: { onSignOut: () => void }) {
           </Pressable>
         ))}
       </View>
-      {tab === 'todos' ? <TodoList /> : null}
+      {tab === 'todos' ? (
+        <>
+          <ListPicker selected={listId} onSelect={select} />
+          {lost !== null ? (
+            <Text testID="list-lost" style={[shared.card, shared.label, { color: colors.danger }]}>
+              “{lost}” is no longer shared with you: its todos were removed from this device.
+            </Text>
+          ) : null}
+          {list !== null ? <SharePanel space={list} /> : null}
+          <TodoList space={listId} readOnly={list?.role === 'viewer'} />
+        </>
+      ) : null}
       {tab === 'settings' ? <SettingsPanel /> : null}
       {tab === 'conflicts' ? <ConflictInbox /> : null}
       {tab === 'dead-letters' ? <DeadLetterList /> : null}

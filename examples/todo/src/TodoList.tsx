@@ -2,12 +2,13 @@
 import type { FindOptions } from '@ferry/client';
 import { useQuery } from '@ferry/react-native';
 import { useState } from 'react';
-import { FlatList, Pressable, StyleSheet, Text, TextInput, View } from 'react-native';
+import { FlatList, StyleSheet, Text, TextInput, View } from 'react-native';
 import { Button } from './Button';
+import { Chip } from './Chip';
 import { useSession } from './SessionContext';
 import type { Todo } from './schema';
 import { TodoRow } from './TodoRow';
-import { colors, shared } from './theme';
+import { shared } from './theme';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const HOUR_MS = 60 * 60 * 1000;
@@ -43,8 +44,19 @@ const SORTS: Record<SortKey, FindOptions<Todo>['orderBy']> = {
   due: [{ field: 'dueAt', nulls: 'last' }, 'title'],
 };
 
-/** Add field, filter and sort bar with live counts, and the todos of the signed-in user as this device holds them. */
-export function TodoList() {
+/** Props of {@link TodoList}. */
+export interface TodoListProps {
+  /** The list shown: a shared space id, or null for the user's private todos. */
+  space: string | null;
+  /** True for a viewer: nothing on screen can change the list. */
+  readOnly: boolean;
+}
+
+/**
+ * Add field, filter and sort bar with live counts, and the todos of one list (the private one
+ * or a shared one) as this device holds them.
+ */
+export function TodoList({ space, readOnly }: TodoListProps) {
   const { todos } = useSession();
   const [title, setTitle] = useState('');
   const [due, setDue] = useState(0);
@@ -53,25 +65,28 @@ export function TodoList() {
   const where = filters(Date.now());
   // Live queries: each re-runs after a committed write to todos (local or synced in) and
   // re-renders only when its result changed.
-  const { data: items = [], loading } = useQuery(todos.query({ where: where[filter], orderBy: SORTS[sort] }));
+  const { data: items = [], loading } = useQuery(todos.query({ where: where[filter], orderBy: SORTS[sort], space }));
   const counts: Record<FilterKey, number | undefined> = {
-    all: useQuery(todos.countQuery(where.all)).data,
-    open: useQuery(todos.countQuery(where.open)).data,
-    done: useQuery(todos.countQuery(where.done)).data,
-    'due-soon': useQuery(todos.countQuery(where['due-soon'])).data,
+    all: useQuery(todos.countQuery(where.all, { space })).data,
+    open: useQuery(todos.countQuery(where.open, { space })).data,
+    done: useQuery(todos.countQuery(where.done, { space })).data,
+    'due-soon': useQuery(todos.countQuery(where['due-soon'], { space })).data,
   };
   const add = () => {
     const trimmed = title.trim();
-    if (!trimmed) return;
+    if (!trimmed || readOnly) return;
     const days = DUE_CHOICES[due]?.days ?? null;
     setTitle('');
     setDue(0);
-    void todos.insert({
-      title: trimmed,
-      completed: false,
-      order: Date.now(),
-      ...(days === null ? {} : { dueAt: Date.now() + days * DAY_MS }),
-    });
+    void todos.insert(
+      {
+        title: trimmed,
+        completed: false,
+        order: Date.now(),
+        ...(days === null ? {} : { dueAt: Date.now() + days * DAY_MS }),
+      },
+      { space },
+    );
   };
   return (
     <View style={shared.card}>
@@ -79,7 +94,8 @@ export function TodoList() {
         <TextInput
           testID="new-todo-input"
           aria-label="New todo"
-          placeholder="What needs doing?"
+          placeholder={readOnly ? 'Read-only: you are a viewer of this list' : 'What needs doing?'}
+          editable={!readOnly}
           style={shared.input}
           value={title}
           onChangeText={setTitle}
@@ -90,8 +106,9 @@ export function TodoList() {
           label={DUE_CHOICES[due]?.label ?? ''}
           variant="secondary"
           onPress={() => setDue((due + 1) % DUE_CHOICES.length)}
+          disabled={readOnly}
         />
-        <Button testID="add-todo" label="Add" onPress={add} disabled={!title.trim()} />
+        <Button testID="add-todo" label="Add" onPress={add} disabled={readOnly || !title.trim()} />
       </View>
       <View style={[shared.row, styles.bar]} role="tablist" aria-label="Filter">
         {(
@@ -128,7 +145,7 @@ export function TodoList() {
         testID="todo-list"
         data={items}
         keyExtractor={(todo) => todo.id}
-        renderItem={({ item }) => <TodoRow todo={item} />}
+        renderItem={({ item }) => <TodoRow todo={item} readOnly={readOnly} />}
         ListEmptyComponent={
           <Text style={shared.empty}>{filter === 'all' ? 'Nothing to do. Add a todo above.' : 'No todos here.'}</Text>
         }
@@ -137,34 +154,6 @@ export function TodoList() {
   );
 }
 
-function Chip({
-  testID,
-  label,
-  active,
-  onPress,
-}: {
-  testID: string;
-  label: string;
-  active: boolean;
-  onPress: () => void;
-}) {
-  return (
-    <Pressable
-      testID={testID}
-      role="tab"
-      aria-selected={active}
-      onPress={onPress}
-      style={[styles.chip, active && styles.activeChip]}
-    >
-      <Text style={[styles.chipText, active && styles.activeChipText]}>{label}</Text>
-    </Pressable>
-  );
-}
-
 const styles = StyleSheet.create({
   bar: { flexWrap: 'wrap', marginTop: 10 },
-  chip: { paddingHorizontal: 10, paddingVertical: 4, borderRadius: 14, backgroundColor: '#e6e9ef' },
-  activeChip: { backgroundColor: colors.accent },
-  chipText: { color: colors.text, fontSize: 13 },
-  activeChipText: { color: '#ffffff', fontWeight: '600' },
 });

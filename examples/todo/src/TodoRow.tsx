@@ -7,8 +7,11 @@ import { useSession } from './SessionContext';
 import type { Todo } from './schema';
 import { colors, shared } from './theme';
 
-/** A row of the list; every control carries a testID suffixed with the todo's id. */
-export function TodoRow({ todo }: { todo: Doc<Todo> }) {
+/**
+ * A row of the list; every control carries a testID suffixed with the todo's id. `readOnly`
+ * (a viewer's list) disables every control.
+ */
+export function TodoRow({ todo, readOnly = false }: { todo: Doc<Todo>; readOnly?: boolean }) {
   const { todos } = useSession();
   const [draft, setDraft] = useState<string | null>(null);
   const save = () => {
@@ -23,6 +26,7 @@ export function TodoRow({ todo }: { todo: Doc<Todo> }) {
         testID={`todo-toggle-${todo.id}`}
         aria-label={`Done: ${todo.title}`}
         value={todo.completed === true}
+        disabled={readOnly}
         onValueChange={(completed) => void todos.update(todo.id, { completed })}
       />
       {draft === null ? (
@@ -30,6 +34,7 @@ export function TodoRow({ todo }: { todo: Doc<Todo> }) {
           testID={`todo-title-${todo.id}`}
           role="button"
           style={styles.title}
+          disabled={readOnly}
           onPress={() => setDraft(todo.title ?? '')}
         >
           <Text style={[shared.text, todo.completed === true && styles.done]}>{todo.title}</Text>
@@ -58,6 +63,7 @@ export function TodoRow({ todo }: { todo: Doc<Todo> }) {
         label="Delete"
         aria-label={`Delete ${todo.title}`}
         variant="secondary"
+        disabled={readOnly}
         onPress={() => void todos.delete(todo.id)}
       />
     </View>

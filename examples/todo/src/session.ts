@@ -20,8 +20,11 @@ import { type Todo, todoSchema } from './schema';
 
 export type { Todo };
 
-/** The demo users: two, so isolation is visible. */
-export const DEMO_USERS = ['alice', 'bob'] as const;
+/**
+ * The demo users: alice and bob never see each other's private todos; alice, bob and carol
+ * share a list (owner, editor, viewer) in the sharing walkthrough.
+ */
+export const DEMO_USERS = ['alice', 'bob', 'carol'] as const;
 
 /** Who is signed in. */
 export interface Credentials {
@@ -94,6 +97,8 @@ export async function openSession({ userId, token }: Credentials): Promise<Sessi
     const sync = await createSyncSystem({
       remoteAPI: new HttpRemoteAPI({ baseUrl: location.origin, getToken: () => token, fetch: network.fetch }),
       getToken: () => token,
+      // Who owns the spaces this device creates (it is also the token's `sub`).
+      userId,
       // Live pokes: another device's push reaches this one in well under a second.
       live: { url: liveUrlFrom(location.origin) },
       driver: await openBrowserDatabase(`${userId}:${claim.deviceId}`),

@@ -48,7 +48,7 @@ export {
 export type { Sleep } from './retry/sleep.js';
 export { Signal, type Timers } from './signals.js';
 export type { ChangeSource, LiveQuery, ReadSet } from './store/LiveQuery.js';
-export { LocalStore, type LocalStoreOptions } from './store/LocalStore.js';
+export { type CountScope, LocalStore, type LocalStoreOptions } from './store/LocalStore.js';
 export type { SqlDriver, SqlExecutor, SqlResult, SqlRow, SqlValue } from './store/SqlDriver.js';
 export type { StoreTx } from './store/StoreTx.js';
 export type {

@@ -126,6 +126,37 @@ export class DemoDevice {
     await this.page.getByTestId('tab-todos').click();
   }
 
+  /** Creates a shared list named `name` (the app then shows it). */
+  async createList(name: string): Promise<void> {
+    await this.page.getByTestId('new-list-input').fill(name);
+    await this.page.getByTestId('create-list').click();
+    await this.page.getByTestId('share-panel').filter({ hasText: name }).waitFor();
+  }
+
+  /** The labels of the list chips ("My todos (private)", "Groceries · editor", …). */
+  async listLabels(): Promise<string[]> {
+    return this.page.locator('[data-testid^="list-"][role="tab"]').allInnerTexts();
+  }
+
+  /** Shows the shared list named `name`, or the private list for null. */
+  async openList(name: string | null): Promise<void> {
+    if (name === null) {
+      await this.page.getByTestId('list-private').click();
+      await this.page.getByTestId('share-panel').waitFor({ state: 'detached' });
+      return;
+    }
+    await this.page
+      .locator('[data-testid^="list-sp_"]')
+      .filter({ hasText: `${name} · ` })
+      .click();
+    await this.page.getByTestId('share-panel').filter({ hasText: name }).waitFor();
+  }
+
+  /** The member lines of the shown shared list ("bob · editor"). */
+  async members(): Promise<string[]> {
+    return this.page.getByTestId('member-label').allInnerTexts();
+  }
+
   /** Waits until this device has pushed everything and shows exactly `titles` (any order). */
   async expectTodos(titles: string[]): Promise<void> {
     await expect

@@ -74,6 +74,26 @@ describe('Collection', () => {
     expect(byTitleDesc.map((todo) => todo.title)).toEqual(['c', 'b']);
   });
 
+  it('counts in one space (or the private one) when asked, live', async () => {
+    const space = 'sp_groceries0001';
+    await todos.insert({ id: 'p1', title: 'private', completed: false });
+    await todos.insert({ id: 's1', title: 'milk', completed: false }, { space });
+    await todos.insert({ id: 's2', title: 'bread', completed: true }, { space });
+    expect(await todos.count()).toBe(3);
+    expect(await todos.count({}, { space })).toBe(2);
+    expect(await todos.count({ completed: false }, { space })).toBe(1);
+    expect(await todos.count({}, { space: null })).toBe(1);
+    const live = todos.countQuery({ completed: false }, { space });
+    const seen: number[] = [];
+    const stop = live.subscribe((n) => seen.push(n));
+    await expect.poll(() => seen).toEqual([1]);
+    await todos.insert({ id: 'p2', title: 'private too', completed: false });
+    await todos.insert({ id: 's3', title: 'eggs', completed: false }, { space });
+    await expect.poll(() => seen).toEqual([1, 2]);
+    stop();
+    await expect(todos.count({}, { space: 'not-a-space' })).rejects.toThrow(/space must be a shared space id/);
+  });
+
   it('notifies subscribers after commits that touch it, not for other collections', async () => {
     let calls = 0;
     const unsubscribe = todos.subscribe(() => {

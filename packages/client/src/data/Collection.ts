@@ -1,7 +1,7 @@
 import { type RecordData, type RecordShape, validateRecord } from '@ferry/protocol';
 import { SyncError } from '../errors.js';
 import type { LiveQuery } from '../store/LiveQuery.js';
-import { withSpace } from '../store/LocalStore.js';
+import { type CountScope, withSpace } from '../store/LocalStore.js';
 import type { StoreTx } from '../store/StoreTx.js';
 import type { FindOptions } from '../store/types.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
@@ -120,9 +120,9 @@ export class Collection<T extends RecordData = RecordData> {
     return (await this.#tracker.store.find(this.name, options as unknown as FindOptions)) as Array<Doc<T>>;
   }
 
-  /** How many live records match `where`. */
-  count(where?: FindOptions<T>['where'] | FindOptions['where']): Promise<number> {
-    return this.#tracker.store.count(this.name, where as unknown as FindOptions['where']);
+  /** How many live records match `where` (in `scope.space` only, when given: `null` is the private space). */
+  count(where?: FindOptions<T>['where'] | FindOptions['where'], scope: CountScope = {}): Promise<number> {
+    return this.#tracker.store.count(this.name, where as unknown as FindOptions['where'], scope);
   }
 
   /**
@@ -135,8 +135,8 @@ export class Collection<T extends RecordData = RecordData> {
   }
 
   /** {@link count} as a {@link LiveQuery}. */
-  countQuery(where?: FindOptions<T>['where'] | FindOptions['where']): LiveQuery<number> {
-    return this.#tracker.store.countQuery(this.name, where as unknown as FindOptions['where']);
+  countQuery(where?: FindOptions<T>['where'] | FindOptions['where'], scope: CountScope = {}): LiveQuery<number> {
+    return this.#tracker.store.countQuery(this.name, where as unknown as FindOptions['where'], scope);
   }
 
   /**

@@ -171,9 +171,12 @@ export class LocalStore {
     return this.#select(this.#compile(entityType, options));
   }
 
-  /** How many live entities of a type match `where` (in SQLite, on the declared indexes). */
-  async count(entityType: string, where?: FindOptions['where']): Promise<number> {
-    return this.#count(this.#compile(entityType, where === undefined ? {} : { where }));
+  /**
+   * How many live entities of a type match `where` (in SQLite, on the declared indexes);
+   * `space` narrows it to one space as in {@link find}.
+   */
+  async count(entityType: string, where?: FindOptions['where'], scope: CountScope = {}): Promise<number> {
+    return this.#count(this.#compile(entityType, countOptions(where, scope)));
   }
 
   /**
@@ -190,9 +193,9 @@ export class LocalStore {
     );
   }
 
-  /** A {@link LiveQuery} of the count of `where`'s matches. */
-  countQuery(entityType: string, where?: FindOptions['where']): LiveQuery<number> {
-    const compiled = this.#compile(entityType, where === undefined ? {} : { where });
+  /** A {@link LiveQuery} of the count of `where`'s matches (in `scope.space` only, when given). */
+  countQuery(entityType: string, where?: FindOptions['where'], scope: CountScope = {}): LiveQuery<number> {
+    const compiled = this.#compile(entityType, countOptions(where, scope));
     return new LiveQuery(
       this,
       new Set([entityType]),
@@ -324,4 +327,13 @@ export class LocalStore {
     if (this.#closed)
       throw new SyncError('UNKNOWN_ERROR', 'The local store is closed; open a new one', { retryable: false });
   }
+}
+
+/** Narrows a count to one space: a shared space id, or null for the private space. */
+export interface CountScope {
+  space?: string | null;
+}
+
+function countOptions(where: FindOptions['where'] | undefined, { space }: CountScope): FindOptions {
+  return { ...(where === undefined ? {} : { where }), ...(space === undefined ? {} : { space }) };
 }

@@ -120,7 +120,7 @@ export interface RunningServe {
   shutdown(): Promise<void>;
 }
 
-const DEV_USERS = ['alice', 'bob'];
+const DEV_USERS = ['alice', 'bob', 'carol'];
 
 // From src/cli or dist/cli of packages/server to the repository's built demo.
 const DEMO_DIST = fileURLToPath(new URL('../../../../examples/todo/dist/', import.meta.url));
