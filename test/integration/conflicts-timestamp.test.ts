@@ -66,7 +66,9 @@ describe('TimestampBasedSync.sync', () => {
       changeTracker: b.system.changeTracker,
     });
     const result = await sync.sync('todos');
-    expect(result).toEqual({ uploaded: 2, downloaded: 1, conflictsResolved: 1 });
+    // One cycle of b's engine: t2 and the resolution of t1 go up; the pull then applies every
+    // record past b's cursor (t1 as resolved, t2 as acknowledged, and t3 from a).
+    expect(result).toEqual({ uploaded: 2, downloaded: 3, conflictsResolved: 1 });
     await settle([a, b]);
     const expected = [
       { id: 't1', title: 'later, from b', completed: false },

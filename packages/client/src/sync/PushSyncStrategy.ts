@@ -86,6 +86,16 @@ export class PushSyncStrategy {
     this.#batcher = new OutboxBatcher(changeTracker, batchSize, this.#now);
   }
 
+  /** The tracker (and so the store) this strategy pushes from. */
+  get changeTracker(): ChangeTracker {
+    return this.#tracker;
+  }
+
+  /** The transport this strategy pushes over. */
+  get remoteAPI(): RemoteAPI {
+    return this.#api;
+  }
+
   /**
    * Pushes every pending change; rejects only when a whole request fails for a reason other
    * than its content (network, auth, server health). A request the server refuses for its

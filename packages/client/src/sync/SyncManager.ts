@@ -27,6 +27,7 @@ import { SyncInboxes } from './SyncInboxes.js';
 import { type CycleOutcome, SyncLoop, type SyncUrgency, type SyncWork } from './SyncLoop.js';
 import { SyncStatus, type SyncStatusView } from './SyncStatus.js';
 import { SyncTriggers } from './SyncTriggers.js';
+import { claimStoreEngine, releaseStoreEngine, type StoreEngine } from './storeEngine.js';
 import type { SyncConfig, SyncProgressState, SyncResult, SyncState } from './syncTypes.js';
 
 export type {
@@ -66,6 +67,8 @@ export class SyncManager extends SyncInboxes {
   readonly #auth: AuthGate;
   #started = false;
   #stopped = false;
+  /** This manager as the store's one engine, for the seed's adapters. */
+  readonly #engine: StoreEngine = { run: (work) => this.#run(work) };
 
   constructor(config: SyncConfig) {
     super(
@@ -113,6 +116,7 @@ export class SyncManager extends SyncInboxes {
         },
       },
     );
+    claimStoreEngine(this.#store, this.#engine);
     this.#ready = this.#initialize();
     // Surface init failures through the state, not as an unhandled rejection.
     this.#ready.catch((error) => this.#status.recordError(this.errorHandler.categorizeError(error)));
@@ -154,6 +158,7 @@ export class SyncManager extends SyncInboxes {
     this.#auth.stop();
     if (this.#retryTimer !== null) this.#timers.clearTimeout(this.#retryTimer);
     this.#cancelled = true;
+    releaseStoreEngine(this.#store, this.#engine);
     await this.#loop.stop();
   }
 
@@ -192,10 +197,8 @@ export class SyncManager extends SyncInboxes {
    * any), whatever the signals say. Rejects with the categorised error when it fails (the
    * seed's `performFullSync`, behind `forceSync` and `sync`).
    */
-  async performFullSync(): Promise<SyncResult> {
-    const outcome = await this.#forced('full');
-    if (!outcome.ok) throw this.errorHandler.categorizeError(outcome.error);
-    return outcome.value;
+  performFullSync(): Promise<SyncResult> {
+    return this.#run('full');
   }
 
   /**
@@ -212,9 +215,14 @@ export class SyncManager extends SyncInboxes {
 
   /** The pull phase alone, as a cycle of the one loop; rejects with the categorised error. */
   async pullChanges(): Promise<PullResult> {
-    const outcome = await this.#forced('pull');
+    return (await this.#run('pull')).pull;
+  }
+
+  /** A forced cycle of `work`; rejects with the categorised error when it fails. */
+  async #run(work: SyncWork): Promise<SyncResult> {
+    const outcome = await this.#forced(work);
     if (!outcome.ok) throw this.errorHandler.categorizeError(outcome.error);
-    return outcome.value.pull;
+    return outcome.value;
   }
 
   async #forced(work: SyncWork): Promise<CycleOutcome<SyncResult>> {

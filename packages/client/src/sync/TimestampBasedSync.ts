@@ -1,12 +1,10 @@
-import { compareHlc, decodeHlc, LIMITS, type RecordData, type ServerRecord } from '@ferry/protocol';
+import { compareHlc, decodeHlc, type RecordData, type ServerRecord } from '@ferry/protocol';
 import { ConflictResolver } from '../conflicts/ConflictResolver.js';
-import { applyServerRecord, type DetectedConflict } from '../conflicts/reconcile.js';
-import { resolveConflicts } from '../conflicts/resolveConflicts.js';
 import type { LocalStore } from '../store/LocalStore.js';
 import { ChangeTracker } from '../tracking/ChangeTracker.js';
 import type { RemoteAPI } from '../transport/RemoteAPI.js';
 import { getOrCreateClientId } from './clientId.js';
-import { PushSyncStrategy } from './PushSyncStrategy.js';
+import { storeEngine } from './storeEngine.js';
 
 /**
  * An entity stamped with the write that produced it (the seed's `TimestampedEntity`). The
@@ -39,8 +37,11 @@ export interface CategorizedChanges {
 
 /** Result of {@link TimestampBasedSync.sync} (the seed's `SyncResult`). */
 export interface TimestampSyncResult {
+  /** Changes the server took (applied or already had). */
   uploaded: number;
+  /** Server records the pull applied. */
   downloaded: number;
+  /** Conflicts settled, in the push's answers and in the pull. */
   conflictsResolved: number;
 }
 
@@ -61,9 +62,9 @@ export function timestampedFromRecord(record: ServerRecord): TimestampedEntity {
  * made on both sides since the last sync are settled last-write-wins by HLC, ties broken by
  * node id (part of the stamp), so every replica picks the same winner.
  *
- * `sync(entityType)` pages through that type's server changes from its own cursor, sorts
- * them against the pending local changes, applies downloads and settles conflicts
- * (the version vectors confirm each one is a true concurrent edit), then pushes the outbox.
+ * `sync(entityType)` is one cycle of the store's one engine (push, then pull): the same
+ * decisions, on the same vectors and clock, as every other sync of the store; the version
+ * vectors confirm each conflict is a true concurrent edit before the HLC settles it.
  *
  * @example
  * const ts = new TimestampBasedSync(localStore, api, { changeTracker });
@@ -113,51 +114,23 @@ export class TimestampBasedSync {
     return compareHlc(conflict.local.hlc, conflict.server.hlc) > 0 ? 'local' : 'server';
   }
 
-  /** Downloads, settles and uploads the changes of one entity type; see the class comment. */
+  /**
+   * One full cycle of the store's one engine ({@link storeEngine}): pushes the outbox (a
+   * conflict the server reports is settled last-write-wins by HLC), then pulls from the saved
+   * cursor. With a SyncManager on the store the cycle is the manager's (its transport and
+   * resolver). The counts are the whole cycle's; `entityType` is checked against the schema.
+   */
   async sync(entityType: string): Promise<TimestampSyncResult> {
-    const tracker = await this.#getTracker();
-    const store = tracker.store;
-    const cursorKey = `ferry:cursor:${entityType}`;
-    const result: TimestampSyncResult = { uploaded: 0, downloaded: 0, conflictsResolved: 0 };
-    let cursor = Number((await store.kv.getItem(cursorKey)) ?? 0);
-    for (let page = 0; page < 1_000_000; page++) {
-      const response = await this.#api.pull({ cursor, limit: LIMITS.defaultPullLimit, types: [entityType] });
-      const local = await this.#localChanges(store, entityType);
-      const sorted = this.categorizeChanges(local, response.changes.map(timestampedFromRecord));
-      const detected: DetectedConflict[] = [];
-      await store.write(async (tx) => {
-        await tracker.restoreClock(tx);
-        for (const record of response.changes) {
-          const conflict = await applyServerRecord(tx, record, tracker.clock);
-          if (conflict) detected.push(conflict);
-        }
-        await tx.setKv(cursorKey, String(response.cursor));
-      });
-      const outcomes = await resolveConflicts(store, tracker, this.#resolver, detected);
-      result.downloaded += sorted.toDownload.length;
-      result.conflictsResolved += outcomes.resolved;
-      cursor = response.cursor;
-      if (!response.hasMore) break;
-    }
-    const push = new PushSyncStrategy(this.#api, tracker, { conflictResolver: this.#resolver });
-    result.uploaded = (await push.pushChanges()).successful;
-    return result;
-  }
-
-  /** The pending local changes of a type, one per entity, as the entity stands now. */
-  async #localChanges(store: LocalStore, entityType: string): Promise<TimestampedEntity[]> {
-    return store.read(async (tx) => {
-      const ids = new Set(
-        (await tx.pendingChanges(-1)).filter((c) => c.entityType === entityType).map((c) => c.entityId),
-      );
-      const entities: TimestampedEntity[] = [];
-      for (const id of ids) {
-        const entity = await tx.getEntity(entityType, id);
-        if (!entity) continue;
-        const at = decodeHlc(entity.hlc).wallTime;
-        entities.push({ id, data: entity.data, hlc: entity.hlc, updatedAt: at, deletedAt: entity.deleted ? at : null });
-      }
-      return entities;
-    });
+    this.#store.entitySchema(entityType);
+    const { push, pull } = await storeEngine(this.#store, {
+      remoteAPI: this.#api,
+      changeTracker: await this.#getTracker(),
+      conflictResolver: this.#resolver,
+    }).run('full');
+    return {
+      uploaded: push.successful,
+      downloaded: pull.successful,
+      conflictsResolved: push.conflicts + pull.conflicts,
+    };
   }
 }

@@ -1,6 +1,8 @@
 import type { ConflictResolverLike } from '../conflicts/resolveConflicts.js';
+import { raceAbort, throwIfAborted } from '../retry/abort.js';
 import type { PullResult, PullSyncStrategy } from './PullSyncStrategy.js';
 import type { PushResult, PushSyncStrategy } from './PushSyncStrategy.js';
+import { storeEngine } from './storeEngine.js';
 
 /** Result of a two-way sync (the seed's `TwoWaySyncResult`). */
 export interface TwoWaySyncResult {
@@ -13,17 +15,22 @@ export interface TwoWaySyncResult {
 const MAX_FOLLOW_UP_PUSHES = 3;
 
 /**
- * The seed's two-way sync, on version vectors instead of timestamps:
+ * The seed's two-way sync, on version vectors instead of timestamps, as cycles of the store's
+ * one engine ({@link storeEngine}: the SyncManager's loop when one runs on the store):
  *
- *   1. detect  — pull what the server has since the saved cursor; a pulled record whose vector
- *                is concurrent with a pending local change is a conflict (a stale copy is not);
- *   2. resolve — `conflictResolver` settles each one; the resolution is queued as a change;
- *   3. push    — pending changes, resolutions included; a conflict the server still reports
- *                (a write that landed in between) is resolved from its answer;
- *   4. pull    — what arrived meanwhile, then push the resolutions that pull produced.
+ *   1. detect  — a pull cycle: a pulled record whose vector is concurrent with a pending local
+ *                change is a conflict (a stale copy is not);
+ *   2. resolve — the engine's resolver settles each one; the resolution is queued as a change;
+ *   3. push    — a full cycle pushes pending changes, resolutions included (a conflict the
+ *                server still reports, a write that landed in between, is resolved from its
+ *                answer), then
+ *   4. pull    — pulls what arrived meanwhile; push cycles follow for the resolutions it made.
  *
+ * Each step waits its turn in the loop, so it never runs beside another sync of the store.
  * Pulled pages are applied and the cursor advanced in one local transaction, so detection costs
- * no extra download: step 4 only fetches what is newer than step 1.
+ * no extra download: step 4 only fetches what is newer than step 1. `pushSync` names the store,
+ * transport and tracker; without a SyncManager on the store the engine is built from them and
+ * `conflictResolver`, with one the manager's transport and resolver are used.
  *
  * @example
  * const twoWay = new TwoWaySyncStrategy(pushSync, pullSync, new ConflictResolver('merge'));
@@ -31,27 +38,31 @@ const MAX_FOLLOW_UP_PUSHES = 3;
  */
 export class TwoWaySyncStrategy {
   readonly #push: PushSyncStrategy;
-  readonly #pull: PullSyncStrategy;
   readonly #resolver: ConflictResolverLike;
 
-  constructor(pushSync: PushSyncStrategy, pullSync: PullSyncStrategy, conflictResolver: ConflictResolverLike) {
+  constructor(pushSync: PushSyncStrategy, _pullSync: PullSyncStrategy, conflictResolver: ConflictResolverLike) {
     this.#push = pushSync;
-    this.#pull = pullSync;
     this.#resolver = conflictResolver;
   }
 
+  /** Runs the four steps; `signal` stops the waiting (a cycle already running finishes in the loop). */
   async sync(options: { signal?: AbortSignal } = {}): Promise<TwoWaySyncResult> {
-    const call = { conflictResolver: this.#resolver, ...(options.signal ? { signal: options.signal } : {}) };
+    const { signal } = options;
+    throwIfAborted(signal);
+    const tracker = this.#push.changeTracker;
+    const engine = storeEngine(tracker.store, {
+      remoteAPI: this.#push.remoteAPI,
+      changeTracker: tracker,
+      conflictResolver: this.#resolver,
+    });
     // Steps 1 and 2: detect and resolve before pushing.
-    const detected = await this.#pull.pullChanges(call);
-    // Step 3.
-    const pushResult = await this.#push.pushChanges(call);
-    // Step 4.
-    const pulled = await this.#pull.pullChanges(call);
+    const detected = (await raceAbort(engine.run('pull'), signal)).pull;
+    // Steps 3 and 4.
+    const { push: pushResult, pull: pulled } = await raceAbort(engine.run('full'), signal);
     const pullResult = addPulls(detected, pulled);
     let conflictsResolved = detected.conflicts + pushResult.conflicts + pulled.conflicts;
     for (let round = 0; round < MAX_FOLLOW_UP_PUSHES && pulled.conflicts > 0; round++) {
-      const followUp = await this.#push.pushChanges(call);
+      const followUp = (await raceAbort(engine.run('push'), signal)).push;
       conflictsResolved += followUp.conflicts;
       pushResult.totalChanges += followUp.totalChanges;
       pushResult.successful += followUp.successful;

@@ -6,12 +6,11 @@ import {
   type VersionComparison,
   type VersionVector,
 } from '@ferry/protocol';
-import { applyServerRecord, type DetectedConflict } from '../conflicts/reconcile.js';
-import { type ConflictResolverLike, resolveConflicts } from '../conflicts/resolveConflicts.js';
+import type { ConflictResolverLike } from '../conflicts/resolveConflicts.js';
 import type { LocalStore } from '../store/LocalStore.js';
 import { ChangeTracker } from '../tracking/ChangeTracker.js';
 import type { RemoteAPI } from '../transport/RemoteAPI.js';
-import { PushSyncStrategy } from './PushSyncStrategy.js';
+import { storeEngine } from './storeEngine.js';
 
 /** An entity with its version vector (the seed's `VersionedEntity`). */
 export interface VectorEntity {
@@ -22,18 +21,20 @@ export interface VectorEntity {
 
 /** Result of {@link VersionVectorSync.sync}. */
 export interface VectorSyncResult {
+  /** No pushed change was refused. */
   success: boolean;
   pushed: number;
-  /** Server records that were newer and adopted, or already equal. */
+  /** Server records applied by the pull. */
   pulled: number;
-  /** Truly concurrent edits, settled by the resolver. */
+  /** Truly concurrent edits (in the push's answers and the pull), settled by the resolver. */
   conflicts: number;
 }
 
 /**
- * Whole-type reconciliation by version vectors (the seed's `VersionVectorSync`), over the
- * vectors the engine keeps for every entity: a stale copy (`v2_newer`) is adopted, never
- * mistaken for a conflict; a true concurrent edit (`concurrent`) always goes to the resolver.
+ * Version-vector sync (the seed's `VersionVectorSync`), an adapter over the store's one engine:
+ * the vectors are the ones the engine keeps for every entity, so a stale copy (`v2_newer`) is
+ * adopted, never mistaken for a conflict, and a true concurrent edit (`concurrent`) always goes
+ * to the resolver. `sync` is one cycle of the store's loop, never a second engine beside it.
  *
  * @example
  * const vv = new VersionVectorSync('device-a', localStore, api, { conflictResolver });
@@ -76,31 +77,24 @@ export class VersionVectorSync {
   }
 
   /**
-   * Pushes pending changes, then compares every server record of `entityType` with the local
-   * copy by vector and adopts or resolves it. For small types: `getAll` is one request.
+   * One full cycle of the store's one engine ({@link storeEngine}): pushes pending changes,
+   * then pulls from the saved cursor, where every pulled record is compared with the local
+   * copy by vector and adopted (a stale copy) or resolved (a true concurrent edit). With a
+   * SyncManager on the store the cycle is the manager's (its transport and resolver); the
+   * counts are the whole cycle's, `entityType` is checked against the schema.
    */
   async sync(entityType: string): Promise<VectorSyncResult> {
-    const push = new PushSyncStrategy(this.#api, this.#tracker, {
-      ...(this.#resolver ? { conflictResolver: this.#resolver } : {}),
-    });
-    const pushed = await push.pushChanges();
-    const records = await this.#api.getAll(entityType);
-    const conflicts: DetectedConflict[] = [];
-    await this.#store.write(async (tx) => {
-      await this.#tracker.restoreClock(tx);
-      for (const record of records) {
-        const conflict = await applyServerRecord(tx, record, this.#tracker.clock);
-        if (conflict) conflicts.push(conflict);
-      }
-    });
-    if (conflicts.length > 0 && this.#resolver) {
-      await resolveConflicts(this.#store, this.#tracker, this.#resolver, conflicts);
-    }
+    this.#store.entitySchema(entityType);
+    const { push, pull } = await storeEngine(this.#store, {
+      remoteAPI: this.#api,
+      changeTracker: this.#tracker,
+      conflictResolver: this.#resolver,
+    }).run('full');
     return {
-      success: pushed.failed === 0,
-      pushed: pushed.successful,
-      pulled: records.length - conflicts.length,
-      conflicts: conflicts.length + pushed.conflicts,
+      success: push.failed === 0,
+      pushed: push.successful,
+      pulled: pull.successful,
+      conflicts: push.conflicts + pull.conflicts,
     };
   }
 }
