@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { stat } from 'node:fs/promises';
 import { errorBody, HybridLogicalClock, LIMITS } from '@ferry/protocol';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions, LogController } from 'fastify';
 import { type AuthOptions, checkAuthOptions, createTokenChecker } from './auth/createTokenVerifier.js';
@@ -170,9 +169,6 @@ export async function createServer(options: CreateServerOptions): Promise<FerryS
       verify: checkToken,
       ...(options.adminToken === undefined ? {} : { adminToken: options.adminToken }),
       ...(options.adminClaim === undefined ? {} : { adminClaim: options.adminClaim }),
-      ...(ownsStorage && options.dbPath !== undefined && options.dbPath !== ':memory:'
-        ? { storageSize: () => sqliteFileSize(options.dbPath as string) }
-        : {}),
     });
     app.get('/health', async () => ({ status: 'ok' }));
     await registerV1(app, ctx);
@@ -208,17 +204,4 @@ export async function createServer(options: CreateServerOptions): Promise<FerryS
       return closing;
     },
   };
-}
-
-/** Bytes of a SQLite database: the file and its write-ahead log. */
-async function sqliteFileSize(path: string): Promise<number | null> {
-  let total = 0;
-  for (const file of [path, `${path}-wal`]) {
-    try {
-      total += (await stat(file)).size;
-    } catch {
-      // No WAL file between checkpoints.
-    }
-  }
-  return total === 0 ? null : total;
 }

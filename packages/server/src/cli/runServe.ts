@@ -14,6 +14,7 @@ import {
 import { DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER, signDevToken } from '../auth/signDevToken.js';
 import { createServer, type FerryServer } from '../createServer.js';
 import { defaultSchema } from '../defaultSchema.js';
+import { scrubMessage } from '../observability/redactError.js';
 import { loadSchema } from '../schema/loadSchema.js';
 import { type MembershipOptions, membershipOptions } from '../spaces/SpaceAccess.js';
 import { PostgresStorage } from '../storage/PostgresStorage.js';
@@ -333,13 +334,21 @@ export async function runServe(argv: readonly string[], deps: ServeDeps = {}): P
     throw error;
   }
 
+  const watch = server.observability.compaction;
+  if (tombstoneRetentionMs !== undefined || changeLogRetentionMs !== undefined) {
+    watch.retain({ tombstoneRetentionMs, changeLogRetentionMs });
+  }
   const compaction =
     tombstoneRetentionMs === undefined && changeLogRetentionMs === undefined
       ? undefined
       : scheduleCompaction(server.storage, {
           tombstoneRetentionMs,
           changeLogRetentionMs,
-          onError: (error) => print(`Compaction failed: ${(error as Error).message}`),
+          onCompacted: watch.compacted,
+          onError: (error) => {
+            watch.failed(error);
+            print(`Compaction failed: ${scrubMessage(error instanceof Error ? error.message : String(error))}`);
+          },
         });
   const database = postgresUrl === undefined ? dbPath : redactPostgresUrl(postgresUrl);
   print(`Ferry sync server listening on ${url} (database ${database})`);

@@ -67,6 +67,21 @@ describe('ferry serve: operations flags', () => {
     await expect(fetch(`${server.metricsUrl}/metrics`, { signal: AbortSignal.timeout(5000) })).rejects.toThrow();
   });
 
+  it('shows the compaction schedule and its runs in the inspector', async () => {
+    const server = await serve(['--tombstone-retention', '30'], { FERRY_ADMIN_TOKEN: ADMIN });
+    const overview = async () =>
+      (
+        await fetch(`${server.url}/v1/admin/overview`, {
+          headers: { authorization: `Bearer ${ADMIN}` },
+          signal: AbortSignal.timeout(5000),
+        })
+      ).json() as Promise<{ compaction: { retention: unknown; runs: number } }>;
+    expect((await overview()).compaction).toMatchObject({
+      retention: { tombstoneRetentionMs: 30 * 86_400_000 },
+      runs: 0,
+    });
+  });
+
   it('refuses a metrics port without a credential, a bad log format, and a short admin token', async () => {
     await expect(runServe(['--port', '0', '--metrics-port', '0'], deps())).rejects.toThrow(/set FERRY_ADMIN_TOKEN/);
     await expect(runServe(['--port', '0', '--metrics-port', 'x'], deps())).rejects.toThrow(/--metrics-port must be/);

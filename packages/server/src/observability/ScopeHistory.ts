@@ -56,6 +56,9 @@ export class ScopeHistory {
       }
     }
     entry.lastPushAt = at;
+    // Re-inserted: map order is push recency, so the stalest scope is the one evicted.
+    this.#scopes.delete(scope);
+    this.#scopes.set(scope, entry);
     if (fate.seq !== undefined) {
       entry.commits.push({ seq: fate.seq, at });
       if (entry.commits.length > MAX_COMMITS) entry.commits.shift();
@@ -72,7 +75,7 @@ export class ScopeHistory {
     return this.#scopes.get(scope)?.commits.find((commit) => commit.seq > cursor)?.at ?? null;
   }
 
-  /** Scopes this process saw pushes into. */
+  /** Scopes this process saw pushes into, least recently pushed first. */
   scopes(): string[] {
     return [...this.#scopes.keys()];
   }

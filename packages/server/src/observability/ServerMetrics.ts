@@ -88,6 +88,18 @@ export class ServerMetrics {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
+  readonly compactions = new Counter({
+    name: 'ferry_compactions_total',
+    help: 'History compaction runs of this process, by outcome (ok, failed)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly compactedRows = new Counter({
+    name: 'ferry_compacted_rows_total',
+    help: 'Rows removed by history compaction, by kind (tombstones, changes)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
   readonly deviceReports = new Counter({
     name: 'ferry_device_reports_total',
     help: 'Sync requests carrying a ferry-device header, by whether it parsed',

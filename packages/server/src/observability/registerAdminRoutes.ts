@@ -3,11 +3,13 @@ import { hostname } from 'node:os';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { LiveHub } from '../live/LiveHub.js';
 import type { ServerStorage } from '../storage/ServerStorage.js';
+import type { CompactionWatch } from './CompactionWatch.js';
 import type { DeviceRegistry } from './DeviceRegistry.js';
 import type { RateLimitHits } from './RateLimitHits.js';
-import type { RecentStats } from './RecentStats.js';
+import type { RecentStats, StatKind } from './RecentStats.js';
 import type { ScopeHistory } from './ScopeHistory.js';
 import type { ServerMetrics } from './ServerMetrics.js';
+import { devicesAnswer, spacesAnswer } from './scopeAnswers.js';
 
 /** What the admin routes read. */
 export interface AdminRouteDeps {
@@ -18,9 +20,9 @@ export interface AdminRouteDeps {
   stats: RecentStats;
   history: ScopeHistory;
   rateLimits: RateLimitHits;
+  compaction: CompactionWatch;
   metrics: ServerMetrics;
   hub: () => LiveHub | null;
-  storageSize: () => Promise<number | null>;
   server: { version: string; protocol: number };
 }
 
@@ -29,6 +31,7 @@ const INSPECTOR_PAGE = new URL('../../inspector/index.html', import.meta.url);
 
 /** Slices of the window the inspector's charts draw (15 s each over 5 minutes). */
 const CHART_SLICES = 20;
+const STAT_KINDS: readonly StatKind[] = ['push', 'pull', 'poke', 'limited'];
 
 /** Sums of a labelled counter, one row per label set. */
 async function counterRows(
@@ -39,10 +42,26 @@ async function counterRows(
 }
 
 /**
- * `GET /v1/admin/overview`, `GET /v1/admin/devices` and the `/inspector` page. The JSON holds
- * ids, counts, cursors, codes and times of this process only (every process of a deployment
- * answers for itself); never a record's contents. The page is static: it holds no data and
- * asks for the admin token, then reads these endpoints with it.
+ * Group-commit sizes when the server records them (`ferry_group_commit_size`, a histogram):
+ * commits, changes and the mean per commit; null when the metric does not exist.
+ */
+async function groupCommit(metrics: ServerMetrics): Promise<{ commits: number; changes: number } | null> {
+  const metric = metrics.registry.getSingleMetric('ferry_group_commit_size');
+  if (!metric) return null;
+  const { values } = await metric.get();
+  const sum = (suffix: string) =>
+    values
+      .filter((value) => (value as { metricName?: string }).metricName === `ferry_group_commit_size${suffix}`)
+      .reduce((total, value) => total + value.value, 0);
+  return { commits: sum('_count'), changes: sum('_sum') };
+}
+
+/**
+ * `GET /v1/admin/overview`, `/v1/admin/devices`, `/v1/admin/spaces` and the `/inspector` page.
+ * The JSON holds ids, counts, cursors, codes and times; never a record's contents. Live
+ * sockets, devices, rates and rejections are this process's own (every process of a deployment
+ * answers for itself); heads, horizons and the storage size are the database's. The page is
+ * static: it holds no data and asks for the admin token, then reads these endpoints with it.
  */
 export async function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps): Promise<void> {
   const startedAt = deps.now();
@@ -53,6 +72,7 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminRoute
       admin.get('/overview', async () => {
         const hub = deps.hub();
         const byUser = hub ? [...hub.connectionsByUser()].map(([user, sockets]) => ({ user, sockets })) : [];
+        const storage = deps.storage.inspect ? await deps.storage.inspect([]) : null;
         return {
           server: {
             version: deps.server.version,
@@ -63,70 +83,21 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminRoute
           },
           live: { sockets: hub?.size ?? 0, users: byUser },
           windowMs: deps.stats.windowMs,
-          rates: {
-            push: deps.stats.figures('push'),
-            pull: deps.stats.figures('pull'),
-            poke: deps.stats.figures('poke'),
-            limited: deps.stats.figures('limited'),
-          },
-          series: {
-            push: deps.stats.series('push', CHART_SLICES),
-            pull: deps.stats.series('pull', CHART_SLICES),
-            poke: deps.stats.series('poke', CHART_SLICES),
-            limited: deps.stats.series('limited', CHART_SLICES),
-          },
+          rates: Object.fromEntries(STAT_KINDS.map((kind) => [kind, deps.stats.figures(kind)])),
+          series: Object.fromEntries(STAT_KINDS.map((kind) => [kind, deps.stats.series(kind, CHART_SLICES)])),
           conflicts: await counterRows(deps.metrics.conflicts),
           rejections: await counterRows(deps.metrics.rejections),
           recentRejections: deps.history.rejections(),
           rateLimited: await counterRows(deps.metrics.rateLimited),
           rateLimitedUsers: deps.rateLimits.list().slice(0, 200),
-          storage: { sizeBytes: await deps.storageSize() },
+          groupCommit: await groupCommit(deps.metrics),
+          storage: { backend: storage?.backend ?? null, sizeBytes: storage?.sizeBytes ?? null },
+          compaction: deps.compaction.state(),
         };
       });
 
-      admin.get('/devices', async () => {
-        const now = deps.now();
-        const heads = new Map<string, number>();
-        const headOf = async (scope: string) => {
-          let head = heads.get(scope);
-          if (head === undefined) {
-            head = await deps.storage.currentSeq(scope);
-            heads.set(scope, head);
-          }
-          return head;
-        };
-        const devices = [];
-        for (const device of deps.devices.list()) {
-          const cursors = [];
-          for (const entry of device.cursors) {
-            const scope = entry.space ?? device.user;
-            const head = await headOf(scope);
-            const behind = Math.max(0, head - entry.cursor);
-            const since = behind === 0 ? null : deps.history.firstCommitAfter(scope, entry.cursor);
-            cursors.push({
-              space: entry.space,
-              cursor: entry.cursor,
-              head,
-              lagRecords: behind,
-              // Since the first record it lacks was written (null: caught up, or written before this process started).
-              lagMs: since === null ? null : Math.max(0, now - since),
-              pulledAt: entry.pulledAt,
-              lastPushAt: deps.history.lastPushAt(scope),
-            });
-          }
-          devices.push({
-            user: device.user,
-            deviceId: device.deviceId,
-            report: device.report,
-            firstSeenAt: device.firstSeenAt,
-            lastSeenAt: device.lastSeenAt,
-            lastPushAt: device.lastPushAt,
-            lastPullAt: device.lastPullAt,
-            cursors,
-          });
-        }
-        return { now, devices };
-      });
+      admin.get('/devices', async () => devicesAnswer(deps));
+      admin.get('/spaces', async () => spacesAnswer(deps));
     },
     { prefix: '/v1/admin' },
   );

@@ -9,6 +9,7 @@ import { rateKindOf } from '../rateLimit/createRateLimiter.js';
 import type { ServerSchema } from '../schema/parseSchema.js';
 import type { ServerStorage } from '../storage/ServerStorage.js';
 import { type AdminOptions, adminEnabled, createAdminCheck } from './adminAccess.js';
+import { CompactionWatch } from './CompactionWatch.js';
 import { DeviceRegistry } from './DeviceRegistry.js';
 import { RateLimitHits } from './RateLimitHits.js';
 import { RecentStats } from './RecentStats.js';
@@ -25,8 +26,6 @@ export interface ObservabilityDeps extends AdminOptions {
   /** The server's clock (ms): times shown in the inspector. Durations use `performance.now()`. */
   now: () => number;
   verify: (header: string | undefined) => Promise<{ claims: Readonly<Record<string, unknown>> }>;
-  /** Bytes the database takes, when known. */
-  storageSize?: () => Promise<number | null>;
 }
 
 /** The server's metrics and the per-process state the inspector reads. */
@@ -36,6 +35,8 @@ export interface Observability {
   stats: RecentStats;
   history: ScopeHistory;
   rateLimits: RateLimitHits;
+  /** Pass its `compacted` and `failed` to `scheduleCompaction` (after `retain`): runs are counted and shown. */
+  compaction: CompactionWatch;
   /** Counts pokes and live connections of `hub` from now on. */
   watchLive(hub: LiveHub): void;
   /**
@@ -64,6 +65,7 @@ export async function registerObservability(app: FastifyInstance, deps: Observab
   const stats = new RecentStats(WINDOW_MS, deps.now);
   const history = new ScopeHistory();
   const rateLimits = new RateLimitHits();
+  const compaction = new CompactionWatch(metrics, deps.now);
   let hub: LiveHub | null = null;
 
   app.addHook('onRequest', async (request) => {
@@ -155,9 +157,9 @@ export async function registerObservability(app: FastifyInstance, deps: Observab
       stats,
       history,
       rateLimits,
+      compaction,
       metrics,
       hub: () => hub,
-      storageSize: deps.storageSize ?? (async () => null),
       server: { version: SERVER_VERSION, protocol: PROTOCOL_VERSION },
     });
   }
@@ -168,6 +170,7 @@ export async function registerObservability(app: FastifyInstance, deps: Observab
     stats,
     history,
     rateLimits,
+    compaction,
     watchLive(live) {
       hub = live;
       metrics.watchLive(() => live.size);

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { PostgresRateCounter } from '../rateLimit/PostgresRateCounter.js';
 import type { RateCounter } from '../rateLimit/RateCounter.js';
 import { applyChangesPostgres } from './PostgresStorageApply.js';
-import { compactPostgres } from './PostgresStorageCompact.js';
+import { compactPostgres, inspectPostgres } from './PostgresStorageCompact.js';
 import { PostgresCommitFeed } from './PostgresStorageListener.js';
 import { migratePostgres, RECORD_COLUMNS, type RecordRow, toRecord } from './PostgresStorageSchema.js';
 import {
@@ -20,6 +20,7 @@ import {
   type PullPage,
   type ServerStorage,
   type SpaceState,
+  type StorageInspection,
 } from './ServerStorage.js';
 
 /** Options of {@link PostgresStorage.open}. */
@@ -239,6 +240,10 @@ export class PostgresStorage implements ServerStorage {
 
   async compact(options: CompactOptions): Promise<CompactResult> {
     return compactPostgres(this.#pool, options);
+  }
+
+  async inspect(scopes: readonly string[]): Promise<StorageInspection> {
+    return inspectPostgres(this.#pool, scopes);
   }
 
   /** A rate-limit counter on this database's pool: limits hold across every server process. */

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { CompactOptions, CompactResult } from './ServerStorage.js';
+import type { CompactOptions, CompactResult, ScopeInspection, StorageInspection } from './ServerStorage.js';
 
 /**
  * History compaction on PostgreSQL, one short transaction per scope so pushes elsewhere never
@@ -57,4 +57,38 @@ export async function compactPostgres(pool: pg.Pool, options: CompactOptions): P
     }
   }
   return result;
+}
+
+/**
+ * {@link ServerStorage.inspect} on PostgreSQL: Ferry's tables (indexes and TOAST included) in
+ * the schema the pool uses, and each scope's row. The database may hold other applications'
+ * tables; they are not counted.
+ */
+export async function inspectPostgres(pool: pg.Pool, scopes: readonly string[]): Promise<StorageInspection> {
+  const [size, rows] = await Promise.all([
+    pool.query<{ bytes: string | null }>(
+      `SELECT sum(pg_total_relation_size(c.oid)) AS bytes
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind = 'r' AND c.relname LIKE 'ferry\\_%' AND n.nspname = current_schema()`,
+    ),
+    pool.query<{ scope: string; seq: string; pull_horizon: string; log_horizon: string }>(
+      'SELECT scope, seq, pull_horizon, log_horizon FROM ferry_scopes WHERE scope = ANY($1::text[])',
+      [[...scopes]],
+    ),
+  ]);
+  const byScope = new Map(rows.rows.map((row) => [row.scope, row]));
+  const bytes = size.rows[0]?.bytes;
+  return {
+    backend: 'postgres',
+    sizeBytes: bytes === null || bytes === undefined ? null : Number(bytes),
+    scopes: scopes.map((scope): ScopeInspection => {
+      const row = byScope.get(scope);
+      return {
+        scope,
+        head: Number(row?.seq ?? 0),
+        pullHorizon: Number(row?.pull_horizon ?? 0),
+        logHorizon: Number(row?.log_horizon ?? 0),
+      };
+    }),
+  };
 }

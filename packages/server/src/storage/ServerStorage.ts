@@ -167,6 +167,12 @@ export interface ServerStorage {
    * {@link CursorExpiredError} instead of silently missing a delete.
    */
   compact(options: CompactOptions): Promise<CompactResult>;
+  /**
+   * What the inspector shows of the storage: its size on disk and, for each of `scopes`, the
+   * head seq and the compaction horizons. Ids and numbers only. Optional: a storage without it
+   * shows as "unknown" in the inspector.
+   */
+  inspect?(scopes: readonly string[]): Promise<StorageInspection>;
   /** Releases the connection; further calls fail. Safe to call twice. */
   close(): Promise<void>;
   /**
@@ -191,6 +197,30 @@ export interface PullJsonPage {
   /** Seq of the last record, undefined when the page is empty. */
   lastSeq: number | undefined;
   hasMore: boolean;
+}
+
+/** One scope as {@link ServerStorage.inspect} reports it. */
+export interface ScopeInspection {
+  scope: string;
+  /** Latest seq (0: nothing written). */
+  head: number;
+  /** Pulls from below this seq are refused (tombstones removed by compaction); 0: none removed. */
+  pullHorizon: number;
+  /** Change-log reads from below this seq are refused (applied changes removed); 0: none removed. */
+  logHorizon: number;
+}
+
+/** What {@link ServerStorage.inspect} answers. */
+export interface StorageInspection {
+  /** `sqlite` or `postgres`. */
+  backend: string;
+  /**
+   * Bytes Ferry's data takes: SQLite's pages plus its write-ahead log; on PostgreSQL Ferry's
+   * tables with their indexes and TOAST. Null when unknown.
+   */
+  sizeBytes: number | null;
+  /** The scopes asked about, in the order asked; unknown scopes at 0. */
+  scopes: ScopeInspection[];
 }
 
 /** What {@link ServerStorage.compact} removes: history older than these instants (epoch ms). */

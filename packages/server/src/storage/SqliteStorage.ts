@@ -15,9 +15,10 @@ import {
   type PullPage,
   type ServerStorage,
   type SpaceState,
+  type StorageInspection,
   type UnsequencedRecord,
 } from './ServerStorage.js';
-import { checkHorizon, compactSqlite, pullHorizon } from './SqliteStorageCompact.js';
+import { checkHorizon, compactSqlite, inspectSqlite, pullHorizon } from './SqliteStorageCompact.js';
 import { MIGRATIONS, page, prepareStatements, recordKey, type Statements, toRecord } from './sqliteStatements.js';
 
 /**
@@ -303,6 +304,10 @@ export class SqliteStorage implements ServerStorage {
 
   async compact(options: CompactOptions): Promise<CompactResult> {
     return compactSqlite(this.#db, options);
+  }
+
+  async inspect(scopes: readonly string[]): Promise<StorageInspection> {
+    return inspectSqlite(this.#db, this.path, scopes);
   }
 
   async close(): Promise<void> {

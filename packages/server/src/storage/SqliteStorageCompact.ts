@@ -1,5 +1,12 @@
+import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
-import { type CompactOptions, type CompactResult, CursorExpiredError } from './ServerStorage.js';
+import {
+  type CompactOptions,
+  type CompactResult,
+  CursorExpiredError,
+  type ScopeInspection,
+  type StorageInspection,
+} from './ServerStorage.js';
 
 type HorizonStatement = Database.Statement<[string], { pull_horizon: number; log_horizon: number }>;
 // Every pull checks the horizon: prepare that statement once per database handle.
@@ -69,4 +76,34 @@ export function compactSqlite(db: Database.Database, options: CompactOptions): C
       return result;
     })
     .immediate();
+}
+
+/** {@link ServerStorage.inspect} on SQLite: the pages in use, the WAL file, and each scope's row. */
+export function inspectSqlite(db: Database.Database, path: string, scopes: readonly string[]): StorageInspection {
+  const pages = db.pragma('page_count', { simple: true }) as number;
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  let walBytes = 0;
+  if (path !== ':memory:' && path !== '') {
+    try {
+      walBytes = statSync(`${path}-wal`).size;
+    } catch {
+      // No WAL file between checkpoints.
+    }
+  }
+  const rows = new Map(
+    db
+      .prepare<[string], { scope: string; seq: number; pull_horizon: number; log_horizon: number }>(
+        'SELECT scope, seq, pull_horizon, log_horizon FROM scopes WHERE scope IN (SELECT value FROM json_each(?))',
+      )
+      .all(JSON.stringify(scopes))
+      .map((row) => [row.scope, row]),
+  );
+  return {
+    backend: 'sqlite',
+    sizeBytes: pages * pageSize + walBytes,
+    scopes: scopes.map((scope): ScopeInspection => {
+      const row = rows.get(scope);
+      return { scope, head: row?.seq ?? 0, pullHorizon: row?.pull_horizon ?? 0, logHorizon: row?.log_horizon ?? 0 };
+    }),
+  };
 }

@@ -36,10 +36,12 @@ describe('scheduleCompaction', () => {
       decideChange(input, { schema: defaultSchema, clock: new HybridLogicalClock('server', { now: () => time }) });
     await storage.applyChanges('alice', [change('c1', 'CREATE', 1), change('c2', 'DELETE', 2)], decide);
     const compact = vi.spyOn(storage, 'compact');
+    const reported: unknown[] = [];
     const schedule = scheduleCompaction(storage, {
       tombstoneRetentionMs: 7 * DAY,
       intervalMs: DAY,
       now: () => time,
+      onCompacted: (result) => reported.push(result),
     });
 
     time = T0 + DAY;
@@ -50,6 +52,10 @@ describe('scheduleCompaction', () => {
     time = T0 + 8 * DAY;
     await vi.advanceTimersByTimeAsync(DAY);
     expect(await storage.getRecord('alice', 'todos', 't1')).toBeNull();
+    expect(reported).toEqual([
+      { tombstones: 0, changes: 0 },
+      { tombstones: 1, changes: 0 },
+    ]);
     // The log is kept: no retention was configured for it.
     expect((await storage.changesSince('alice', { since: 0, limit: 10 })).items).toHaveLength(2);
 

@@ -12,6 +12,8 @@ export interface RetentionOptions {
   now?: () => number;
   /** Reported when a compaction fails; the next one still runs. */
   onError?: (error: unknown) => void;
+  /** Reported after each compaction that finished, with what it removed (metrics, the inspector). */
+  onCompacted?: (result: CompactResult) => void;
 }
 
 /** A running compaction schedule. */
@@ -32,12 +34,14 @@ export interface CompactionSchedule {
  */
 export function scheduleCompaction(storage: ServerStorage, options: RetentionOptions): CompactionSchedule {
   const now = options.now ?? Date.now;
-  const runOnce = () => {
+  const runOnce = async () => {
     const at = now();
-    return storage.compact({
+    const result = await storage.compact({
       tombstonesBefore: options.tombstoneRetentionMs === undefined ? undefined : at - options.tombstoneRetentionMs,
       changesBefore: options.changeLogRetentionMs === undefined ? undefined : at - options.changeLogRetentionMs,
     });
+    options.onCompacted?.(result);
+    return result;
   };
   let running = false;
   const timer = setInterval(() => {

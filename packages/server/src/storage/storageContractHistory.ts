@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type Change, encodeHlc, HybridLogicalClock } from '@ferry/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { decideChange } from '../push/decideChange.js';
@@ -108,6 +109,30 @@ export function runHistoryContract(name: string, makeStorage: MakeTimedStorage):
       // Sequences keep counting after a trim.
       await storage.applyChanges('alice', [change('t3')], decide);
       expect(await storage.currentSeq('alice')).toBe(4);
+    });
+
+    it('reports its size, and each scope head and horizons, for the inspector', async () => {
+      const empty = await storage.inspect?.(['alice']);
+      expect(empty?.scopes).toEqual([{ scope: 'alice', head: 0, pullHorizon: 0, logHorizon: 0 }]);
+      await history();
+      for (let i = 0; i < 50; i++) await storage.applyChanges('bob', [change(`b${i}`)], decide);
+      await storage.compact({ tombstonesBefore: T0 + 5 * DAY, changesBefore: T0 + 5 * DAY });
+      const inspection = await storage.inspect?.(['bob', 'alice', 'nobody']);
+      expect(inspection?.scopes).toEqual([
+        { scope: 'bob', head: 50, pullHorizon: 0, logHorizon: 0 },
+        { scope: 'alice', head: 3, pullHorizon: 2, logHorizon: 2 },
+        { scope: 'nobody', head: 0, pullHorizon: 0, logHorizon: 0 },
+      ]);
+      expect(['sqlite', 'postgres']).toContain(inspection?.backend);
+      // The size is the data's: it grows when records are written.
+      const before = inspection?.sizeBytes ?? 0;
+      expect(before).toBeGreaterThan(0);
+      // Random text: PostgreSQL compresses a repeated one to almost nothing.
+      const noise = () => Array.from({ length: 100 }, () => randomUUID()).join('');
+      for (let i = 0; i < 40; i++) {
+        await storage.applyChanges('bob', [{ ...change(`big${i}`), data: { title: noise() } }], decide);
+      }
+      expect((await storage.inspect?.([]))?.sizeBytes).toBeGreaterThan(before);
     });
 
     it('announces each committed push with its scope and seq, never a rolled-back one', async () => {
