@@ -128,6 +128,30 @@ describe('sharing through spaces', () => {
     expect(await titles(other, null)).toEqual(['carol private']);
   });
 
+  it('refuses the last owner leaving while others remain: a FORBIDDEN dead letter, the space kept', async () => {
+    const { alice, bob, space } = await sharedList();
+    await alice.system.spaces.leave(space);
+    await alice.system.forceSync().catch(() => undefined);
+    const dead = await alice.system.listDeadLetters();
+    expect(dead.map((letter) => [letter.change.entityType, letter.error.code])).toEqual([['$member', 'FORBIDDEN']]);
+    expect(dead[0]?.error.message).toMatch(/last owner/);
+    await alice.system.forceSync();
+    expect(await alice.system.spaces.list()).toEqual([{ id: space, name: 'Groceries', role: 'owner', pending: false }]);
+    expect(await titles(alice, space)).toEqual(['milk']);
+    // Her device holds the server's membership again, her own entry included.
+    expect(await alice.system.spaces.members(space)).toContainEqual({ userId: 'alice', role: 'owner' });
+    // Once bob is an owner too, she may leave.
+    await alice.system.spaces.addMember(space, 'bob', 'owner');
+    await alice.system.spaces.leave(space);
+    await alice.system.forceSync();
+    expect(await alice.system.spaces.list()).toEqual([]);
+    await bob.system.forceSync();
+    expect(await bob.system.spaces.members(space)).toEqual([
+      { userId: 'bob', role: 'owner' },
+      { userId: 'carol', role: 'viewer' },
+    ]);
+  });
+
   it('removing a member purges the space from their device and dead-letters their pending writes there', async () => {
     const { alice, bob, space } = await sharedList();
     await todos(bob).insert({ title: 'written offline', completed: false }, { space });

@@ -133,6 +133,19 @@ function spaceWrite(input: DecideInput, actor: SpaceActor, decideRecord: ChangeD
   };
 }
 
+/**
+ * Why `input` would leave a space that still has members without an owner (the member is its
+ * last owner and would be removed, leave or step down), or null when it would not. A space
+ * whose last member leaves may end empty: nobody is locked out of anything.
+ */
+function leavesNoOwner(input: DecideInput, granted: Role | null): string | null {
+  const { roster, alreadyApplied } = input;
+  if (roster === undefined || alreadyApplied) return null;
+  if (roster.subjectRole !== 'owner' || granted === 'owner' || roster.owners > 1) return null;
+  if (granted !== null) return 'cannot step down while the space has members';
+  return roster.members > 1 ? 'cannot leave or be removed while other members remain' : null;
+}
+
 function memberWrite(input: DecideInput, actor: SpaceActor, role: Role, decideRecord: ChangeDecider): Decision {
   const { change } = input;
   const user = memberUser(actor.space, change.entityId);
@@ -155,6 +168,15 @@ function memberWrite(input: DecideInput, actor: SpaceActor, role: Role, decideRe
       );
     }
     granted = asked;
+  }
+  const orphaning = leavesNoOwner(input, granted);
+  if (orphaning !== null) {
+    return refuse(
+      change,
+      'FORBIDDEN',
+      `${user} is the last owner of space ${actor.space} and ${orphaning}: make another member an owner first ` +
+        '(addMember(space, user, "owner")), or remove the other members',
+    );
   }
   const decision = overCurrent(input, decideRecord);
   if (decision.kind !== 'write') return decision;

@@ -1,9 +1,9 @@
-import type { Change, ChangeResult, Role, ServerRecord } from '@ferry/protocol';
+import { type Change, type ChangeResult, MEMBER_TYPE, memberUser, type Role, type ServerRecord } from '@ferry/protocol';
 import type pg from 'pg';
 import { HttpError } from '../errors.js';
 import { COMMIT_CHANNEL, commitPayload } from './PostgresStorageListener.js';
 import { RECORD_COLUMNS, type RecordRow, toRecord } from './PostgresStorageSchema.js';
-import type { ApplyOutcome, ChangeDecider, MembershipEffect } from './ServerStorage.js';
+import type { ApplyOutcome, ChangeDecider, MembershipEffect, SpaceRoster } from './ServerStorage.js';
 
 /** One push, as {@link applyChangesPostgres} runs it. */
 export interface PostgresPush {
@@ -17,6 +17,22 @@ export interface PostgresPush {
 }
 
 const ROLE_OF = 'SELECT role FROM ferry_space_members WHERE space = $1 AND user_id = $2';
+const ROSTER = `SELECT count(*) FILTER (WHERE role = 'owner') AS owners, count(*) AS members,
+    max(role) FILTER (WHERE user_id = $2) AS subject
+  FROM ferry_space_members WHERE space = $1`;
+
+/**
+ * The space's owner and member counts and the role of the member `entityId` names, inside the
+ * push transaction (for `$member` changes only: rare).
+ */
+async function readRoster(client: pg.PoolClient, space: string, entityId: string): Promise<SpaceRoster> {
+  const { rows } = await client.query<{ owners: string; members: string; subject: Role | null }>(ROSTER, [
+    space,
+    memberUser(space, entityId) ?? '',
+  ]);
+  const row = rows[0];
+  return { owners: Number(row?.owners ?? 0), members: Number(row?.members ?? 0), subjectRole: row?.subject ?? null };
+}
 
 async function readRole(client: pg.PoolClient, scope: string, actor: string): Promise<Role | null> {
   const { rows } = await client.query<{ role: Role }>(ROLE_OF, [scope, actor]);
@@ -133,6 +149,9 @@ export async function applyChangesPostgres(pool: pg.Pool, push: PostgresPush): P
         current: current.get(key) ?? null,
         alreadyApplied: applied.has(change.id),
         ...(actor === undefined ? {} : { actorRole }),
+        ...(actor !== undefined && change.entityType === MEMBER_TYPE
+          ? { roster: await readRoster(client, scope, change.entityId) }
+          : {}),
       });
       if (decision.kind === 'skip') {
         results.push(decision.result);

@@ -18,6 +18,20 @@ export interface DecideInput {
    * {@link ApplyOptions.actor} was given; null for a non-member.
    */
   actorRole?: Role | null;
+  /**
+   * The space's membership before this change, read in the same transaction. Present for
+   * `$member` changes when {@link ApplyOptions.actor} was given: it is what keeps a space with
+   * members from losing its last owner.
+   */
+  roster?: SpaceRoster;
+}
+
+/** The head count of a shared space's membership, and the role of the member a `$member` change is about. */
+export interface SpaceRoster {
+  owners: number;
+  members: number;
+  /** The current role of the change's member (`<space>:<user>`), null when not a member. */
+  subjectRole: Role | null;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Change, ChangeResult, Role, ServerRecord } from '@ferry/protocol';
+import { type Change, type ChangeResult, MEMBER_TYPE, memberUser, type Role, type ServerRecord } from '@ferry/protocol';
 import Database from 'better-sqlite3';
 import {
   type ApplyOptions,
@@ -111,7 +111,15 @@ export class SqliteStorage implements ServerStorage {
       const key = recordKey(change.entityType, change.entityId);
       const current = records.get(key) ?? null;
       const alreadyApplied = logged.has(change.id);
-      const decision = decide({ change, current, alreadyApplied, ...(actor === undefined ? {} : { actorRole }) });
+      const decision = decide({
+        change,
+        current,
+        alreadyApplied,
+        ...(actor === undefined ? {} : { actorRole }),
+        ...(actor !== undefined && change.entityType === MEMBER_TYPE
+          ? { roster: s.roster.get(memberUser(scope, change.entityId) ?? '', scope) }
+          : {}),
+      });
       if (decision.kind === 'skip') {
         results.push(decision.result);
         continue;

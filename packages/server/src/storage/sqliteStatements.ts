@@ -1,6 +1,6 @@
 import type { Role, ServerRecord } from '@ferry/protocol';
 import type Database from 'better-sqlite3';
-import type { Page, SpaceState } from './ServerStorage.js';
+import type { Page, SpaceRoster, SpaceState } from './ServerStorage.js';
 
 // SqliteStorage's schema and statements: the tables, their migrations, and every statement
 // prepared once per connection.
@@ -204,6 +204,12 @@ export function prepareStatements(db: Database.Database) {
       'SELECT role FROM space_members WHERE space = ? AND user_id = ?',
     ),
     members: prepare<[string], { user_id: string }>(db, 'SELECT user_id FROM space_members WHERE space = ?'),
+    roster: prepare<[string, string], SpaceRoster>(
+      db,
+      `SELECT coalesce(sum(role = 'owner'), 0) AS owners, count(*) AS members,
+         max(CASE WHEN user_id = ? THEN role END) AS subjectRole
+       FROM space_members WHERE space = ?`,
+    ),
     memberships: prepare<[string], SpaceState>(
       db,
       `SELECT m.space AS id, s.name AS name, m.role AS role, coalesce(c.seq, 0) AS seq

@@ -88,12 +88,48 @@ export function runSpacesContract(name: string, makeStorage: MakeTimedStorage): 
     });
 
     it("decides each change under the pusher's role as the earlier changes of the push left it", async () => {
-      await push('alice', [createSpace(), grant('bob', 'editor')]);
+      await push('alice', [createSpace(), grant('bob', 'owner')]);
       // Alice makes herself a viewer, then writes: the write is decided under "viewer".
       const outcome = await push('alice', [grant('alice', 'viewer'), todo('t1')]);
       expect(outcome.results.map((result) => result.status)).toEqual(['applied', 'rejected']);
       expect(outcome.results[1]?.error?.code).toBe('FORBIDDEN');
       expect(await storage.getRecord(SPACE, 'todos', 't1')).toBeNull();
+    });
+
+    it('refuses to leave a space with members without an owner, and changes nothing', async () => {
+      await push('alice', [createSpace(), grant('alice', 'owner'), grant('bob', 'editor')]);
+      const before = await storage.currentSeq(SPACE);
+      for (const attempt of [revoke('alice'), grant('alice', 'editor'), grant('alice', 'viewer')]) {
+        const [result] = (await push('alice', [attempt])).results;
+        expect(result).toMatchObject({ status: 'rejected', error: { code: 'FORBIDDEN', retryable: false } });
+        expect(result?.error?.message).toMatch(/alice is the last owner of space sp_contract1/);
+      }
+      expect(await storage.roleOf(SPACE, 'alice')).toBe('owner');
+      expect(await storage.currentSeq(SPACE)).toBe(before);
+      expect(await storage.getRecord(SPACE, MEMBER_TYPE, memberEntityId(SPACE, 'alice'))).toMatchObject({
+        deleted: false,
+        data: { role: 'owner' },
+      });
+
+      // With a second owner first, in the same push, she may go; the last member may leave too.
+      const handover = await push('alice', [grant('bob', 'owner'), revoke('alice')]);
+      expect(handover.results.map((result) => result.status)).toEqual(['applied', 'applied']);
+      expect(await storage.members(SPACE)).toEqual(['bob']);
+      const [alone] = (await push('bob', [grant('bob', 'editor')])).results;
+      expect(alone?.error?.code).toBe('FORBIDDEN');
+      expect((await push('bob', [revoke('bob')])).results[0]?.status).toBe('applied');
+      expect(await storage.members(SPACE)).toEqual([]);
+    });
+
+    it('reads the owner count inside the push transaction: of two owners leaving at once, one stays', async () => {
+      await push('alice', [createSpace(), grant('alice', 'owner'), grant('bob', 'owner'), grant('carol', 'editor')]);
+      const outcomes = await Promise.all([push('alice', [revoke('alice')]), push('bob', [revoke('bob')])]);
+      const statuses = outcomes.map((outcome) => outcome.results[0]?.status).sort();
+      expect(statuses).toEqual(['applied', 'rejected']);
+      const owners = [];
+      for (const user of ['alice', 'bob']) if ((await storage.roleOf(SPACE, user)) === 'owner') owners.push(user);
+      expect(owners).toHaveLength(1);
+      expect(await storage.roleOf(SPACE, 'carol')).toBe('editor');
     });
 
     it('refuses a removed member inside the transaction, and changes nothing', async () => {
