@@ -109,11 +109,11 @@ describe('SyncManager scheduling', () => {
   });
 
   it('stop() cancels the in-flight request instead of waiting for it', async () => {
-    proxy.inject('GET /v1/pull', { kind: 'delay', ms: 3000 });
+    proxy.inject('POST /v1/pull', { kind: 'delay', ms: 3000 });
     const a = await device('a');
     const manager = a.system.syncManager;
     const sync = manager.performFullSync().catch((error: Error) => error);
-    await until(() => proxy.count('GET /v1/pull') === 1, 'the pull to be in flight');
+    await until(() => proxy.count('POST /v1/pull') === 1, 'the pull to be in flight');
     await manager.stop();
     const error = await sync;
     // Cancelled, not timed out (the transport's timeout is 5 s, the proxy holds 3 s).
@@ -121,7 +121,7 @@ describe('SyncManager scheduling', () => {
     expect(manager.getState()).toMatchObject({ syncInProgress: false, syncErrors: [] });
     expect(manager.getProgress().phase).toBe('idle');
     await manager.triggerSync();
-    expect(proxy.count('GET /v1/pull')).toBe(1);
+    expect(proxy.count('POST /v1/pull')).toBe(1);
   });
 });
 
@@ -182,8 +182,9 @@ describe('progress feed', () => {
     a.system.syncManager.subscribeToProgress((progress) => feed.push(progress));
     await a.system.collection('todos').insert({ id: 't1', title: 'one' });
     await a.system.syncManager.triggerSync();
-    // The failed push does not skip the pull (it still downloads), and the cycle ends in error.
-    expect(feed.map((p) => p.phase)).toEqual(['preparing', 'uploading', 'downloading', 'downloading', 'error']);
+    // The failed push does not skip the pull (it still downloads: one request, nothing new), and
+    // the cycle ends in error.
+    expect(feed.map((p) => p.phase)).toEqual(['preparing', 'uploading', 'downloading', 'error']);
     expect(feed.at(-1)?.error).toMatch(/503/);
     timers.advance(1500);
     expect(feed.at(-1)?.phase).toBe('idle');

@@ -99,7 +99,7 @@ describe('resilience through a faulty network', () => {
   });
 
   it('survives a reset pull and a slow push with every change once', async () => {
-    proxy.inject('GET /v1/pull', { kind: 'reset' });
+    proxy.inject('POST /v1/pull', { kind: 'reset' });
     proxy.inject('POST /v1/push', { kind: 'delay', ms: 50 });
     const a = await device('a');
     for (let i = 0; i < 5; i++) await a.system.collection('todos').insert({ id: `t${i}`, title: `n${i}` });
@@ -124,7 +124,7 @@ describe('resilience through a faulty network', () => {
       { kind: 'status', status: 500 },
     ] as const;
     proxy.inject('POST /v1/push', ...storm);
-    proxy.inject('GET /v1/pull', ...storm);
+    proxy.inject('POST /v1/pull', ...storm);
     const a = await device('a', { config: { batchSize: 3 } });
     const b = await device('b', { config: { batchSize: 3 } });
     const written: string[] = [];

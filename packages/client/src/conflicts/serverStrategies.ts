@@ -1,6 +1,6 @@
 import type { ServerConfig } from '@ferry/protocol';
 import { SyncError } from '../errors.js';
-import type { RemoteAPI } from '../transport/RemoteAPI.js';
+import type { RemoteAPI, RequestOptions } from '../transport/RemoteAPI.js';
 
 /**
  * A {@link RemoteAPI} that asks the server for its configuration (`GET /v1/config`) on
@@ -26,6 +26,7 @@ export function withServerConfig(api: RemoteAPI, onConfig: (config: ServerConfig
       });
     return learned;
   };
+  const pullSpaces = api.pullSpaces?.bind(api);
   return {
     ...bindMethods(api),
     push: async (request, options) => {
@@ -36,6 +37,15 @@ export function withServerConfig(api: RemoteAPI, onConfig: (config: ServerConfig
       await learn(options?.signal);
       return api.pull(params, options);
     },
+    // The one request of an idle sync (every space's cursor in one checkpoint) learns it too.
+    ...(pullSpaces
+      ? {
+          pullSpaces: async (request: Parameters<typeof pullSpaces>[0], options?: RequestOptions) => {
+            await learn(options?.signal);
+            return pullSpaces(request, options);
+          },
+        }
+      : {}),
   };
 }
 

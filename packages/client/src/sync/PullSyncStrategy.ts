@@ -1,4 +1,4 @@
-import { ENTITY_TYPE_PATTERN, LIMITS } from '@ferry/protocol';
+import { ENTITY_TYPE_PATTERN, LIMITS, type PullResponse, type SpacePage } from '@ferry/protocol';
 import { applyServerRecord, type DetectedConflict } from '../conflicts/reconcile.js';
 import { type ConflictResolverLike, resolveConflicts } from '../conflicts/resolveConflicts.js';
 import { SyncError } from '../errors.js';
@@ -115,30 +115,8 @@ export class PullSyncStrategy {
       seen = new Set();
       resetHorizon = undefined;
     };
-    for (let page = 0; page < MAX_PAGES; page++) {
-      let response: Awaited<ReturnType<RemoteAPI['pull']>>;
-      try {
-        response = unwrap(await (prefetched ?? fetchPage(cursor, seen !== null)));
-        prefetched = undefined;
-      } catch (error) {
-        prefetched = undefined;
-        // --- reset after history compaction: start over from a snapshot, outbox untouched ---
-        if (!isResetRequired(error) || cursor === 0) throw error;
-        await startReset();
-        continue;
-        // --- end reset ---
-      }
-      // --- reset: a compaction during it may have removed the tombstone of an entity an
-      // earlier page delivered live, which the sweep would then keep: start it over ---
-      if (seen && response.horizon !== undefined) {
-        if (resetHorizon === undefined || cursor === 0) resetHorizon = response.horizon;
-        else if (response.horizon > resetHorizon) {
-          prefetched = undefined;
-          await startReset();
-          continue;
-        }
-      }
-      // --- end reset ---
+    // One page and its cursor, in one transaction (a GET page, or the private page of a POST).
+    const applyPage = async (response: Pick<PullResponse, 'changes' | 'cursor' | 'hasMore'>) => {
       if (response.cursor < cursor || (response.hasMore && response.cursor === cursor)) {
         throw new SyncError('PROTOCOL_ERROR', `The server's cursor did not advance (${cursor} → ${response.cursor})`);
       }
@@ -166,26 +144,72 @@ export class PullSyncStrategy {
         processed: result.totalChanges,
         total: result.totalChanges + (response.hasMore ? this.#pageSize : 0),
       });
+    };
+    // --- one request for every space: the private cursor rides in the checkpoint of POST
+    // /v1/pull, so an idle sync is that one request. Only the rest of a private pull that has
+    // more than a page (or a reset) goes on below with GET pages, prefetched. ---
+    const spaceOptions = {
+      signal: options.signal,
+      pageSize: this.#pageSize,
+      conflictResolver: options.conflictResolver ?? this.#resolver,
+    };
+    let shared: SpacesPullResult | null | undefined;
+    let privatePage: SpacePage | undefined;
+    if (!this.#types && !seen) {
+      shared = await pullSpaces(this.#api, this.#tracker, {
+        ...spaceOptions,
+        private: {
+          cursor,
+          apply: async (page) => {
+            privatePage = page;
+            if (page.reset) await startReset();
+            else await applyPage(page);
+          },
+        },
+      });
+    }
+    // A server from before spaces (null) is pulled page by page below, as always.
+    const privateDone = shared != null && (!privatePage || (!privatePage.reset && !privatePage.hasMore));
+    // --- end one request ---
+    for (let page = 0; page < MAX_PAGES && !privateDone; page++) {
+      let response: Awaited<ReturnType<RemoteAPI['pull']>>;
+      try {
+        response = unwrap(await (prefetched ?? fetchPage(cursor, seen !== null)));
+        prefetched = undefined;
+      } catch (error) {
+        prefetched = undefined;
+        // --- reset after history compaction: start over from a snapshot, outbox untouched ---
+        if (!isResetRequired(error) || cursor === 0) throw error;
+        await startReset();
+        continue;
+        // --- end reset ---
+      }
+      // --- reset: a compaction during it may have removed the tombstone of an entity an
+      // earlier page delivered live, which the sweep would then keep: start it over ---
+      if (seen && response.horizon !== undefined) {
+        if (resetHorizon === undefined || cursor === 0) resetHorizon = response.horizon;
+        else if (response.horizon > resetHorizon) {
+          prefetched = undefined;
+          await startReset();
+          continue;
+        }
+      }
+      // --- end reset ---
+      await applyPage(response);
       if (!response.hasMore) break;
     }
     if (seen) {
       const snapshot = seen;
       await store.write((tx) => sweepAfterReset(tx, snapshot, this.#types, flagKey));
     }
-    // --- shared spaces: one request for all of them (pullSpaces.ts) ---
-    if (!this.#types) {
-      const spaces = await pullSpaces(this.#api, this.#tracker, {
-        signal: options.signal,
-        pageSize: this.#pageSize,
-        conflictResolver: options.conflictResolver ?? this.#resolver,
-      });
-      result.spaces = spaces;
-      if (spaces) {
-        result.totalChanges += spaces.totalChanges;
-        result.successful += spaces.totalChanges - spaces.conflicts;
-        result.conflicts += spaces.conflicts;
-        result.pages += spaces.pages;
-      }
+    // --- shared spaces, when the request above did not carry them (pullSpaces.ts) ---
+    if (shared === undefined && !this.#types) shared = await pullSpaces(this.#api, this.#tracker, spaceOptions);
+    result.spaces = shared ?? null;
+    if (shared) {
+      result.totalChanges += shared.totalChanges;
+      result.successful += shared.totalChanges - shared.conflicts;
+      result.conflicts += shared.conflicts;
+      result.pages += shared.pages;
     }
     return result;
   }

@@ -1,4 +1,4 @@
-import { type Change, LIMITS, type Membership, type ServerRecord, SPACE_TYPE } from '@ferry/protocol';
+import { type Change, LIMITS, type Membership, type ServerRecord, SPACE_TYPE, type SpacePage } from '@ferry/protocol';
 import { applyServerRecord, type DetectedConflict } from '../conflicts/reconcile.js';
 import { type ConflictResolverLike, resolveConflicts } from '../conflicts/resolveConflicts.js';
 import { SyncError } from '../errors.js';
@@ -31,6 +31,12 @@ export interface SpacesPullOptions {
   pageSize?: number | undefined;
   conflictResolver?: ConflictResolverLike | undefined;
   now?: () => number;
+  /**
+   * The private space's cursor, sent in the first request's checkpoint so that one request
+   * serves every space (an idle sync is that one request). The answer's private page, if any,
+   * goes to `apply` before the shared spaces' pages; the caller pulls the rest of it.
+   */
+  private?: { cursor: number; apply(page: SpacePage): Promise<void> } | undefined;
 }
 
 /** Upper bound on requests per pull, so a misbehaving server cannot spin the client forever. */
@@ -45,8 +51,9 @@ export async function readSpaceCursors(tx: StoreTx): Promise<Record<string, numb
 }
 
 /**
- * The shared-space phase of a pull: ONE request per round for every shared space of the user
- * (`POST /v1/pull` with the device's checkpoint of per-space cursors). Each space's page and
+ * The multi-space pull: ONE request per round for every shared space of the user (`POST
+ * /v1/pull` with the device's checkpoint of per-space cursors), and in its first round the
+ * private space too when `options.private` is given (an idle sync is then that one request). Each space's page and
  * its cursor commit in one local transaction, as the private pull's do. A space the server
  * lists that the device has no cursor for is pulled from 0 (backfill after a grant), the others
  * from where they were. Once the server has nothing more, a space the device holds that is no
@@ -67,7 +74,11 @@ export async function pullSpaces(
     const cursors = await store.read((tx) => readSpaceCursors(tx));
     let response: Awaited<ReturnType<NonNullable<RemoteAPI['pullSpaces']>>>;
     try {
-      response = await api.pullSpaces({ spaces: cursors, limit }, options.signal ? { signal: options.signal } : {});
+      const own = round === 0 && options.private ? { private: options.private.cursor } : {};
+      response = await api.pullSpaces(
+        { ...own, spaces: cursors, limit },
+        options.signal ? { signal: options.signal } : {},
+      );
     } catch (error) {
       // A server from before spaces has no POST /v1/pull: the device syncs its private space only.
       if (error instanceof SyncError && error.serverCode === 'NOT_FOUND' && round === 0) return null;
@@ -78,6 +89,11 @@ export async function pullSpaces(
     await store.write((tx) => saveMembership(tx, response.membership));
     let progressed = false;
     for (const page of response.pages) {
+      if (page.space === null && round === 0 && options.private) {
+        await options.private.apply(page);
+        progressed = true;
+        continue;
+      }
       // Only spaces the server lists now: a page of anything else is ignored, never applied.
       if (page.space === null || !members.has(page.space)) continue;
       const space = page.space;
