@@ -59,6 +59,18 @@ describe('bearer tokens', () => {
     expect(await statusWith(token)).toEqual({ status: 401, message: 'Token expired; sign in again' });
   });
 
+  it('remembers only tokens it accepted: one refused as not yet valid passes later, an accepted one still expires', async () => {
+    t = await startTestServer();
+    const token = await sign({ sub: 'alice', nbf: SEC + 60, exp: SEC + 120 });
+    t.clock.now = SEC * 1000;
+    expect((await statusWith(token)).status).toBe(401);
+    t.clock.now = (SEC + 60) * 1000;
+    expect((await statusWith(token)).status).toBe(200);
+    expect((await statusWith(token)).status).toBe(200);
+    t.clock.now = (SEC + 125) * 1000;
+    expect(await statusWith(token)).toEqual({ status: 401, message: 'Token expired; sign in again' });
+  });
+
   it('honours a configured clock tolerance', async () => {
     t = await startTestServer({ auth: { secret: SECRET, clockToleranceSec: 0 } });
     const token = await sign({ sub: 'alice', exp: SEC });

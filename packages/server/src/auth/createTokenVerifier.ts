@@ -104,16 +104,34 @@ export function createTokenChecker(
     return key;
   };
   const clockTolerance = auth.clockToleranceSec ?? DEFAULT_CLOCK_TOLERANCE_SEC;
+  // A device sends the same token on every request until it expires: a token verified once
+  // is remembered (bounded, oldest first out) and only its expiry is checked again. Refusals
+  // are never remembered, so a token is judged afresh until it passes.
+  const verified = new Map<string, VerifiedToken>();
   return async (header) => {
     const match = header === undefined ? null : /^Bearer ([A-Za-z0-9_.-]+)$/.exec(header.trim());
     if (!match) {
       throw HttpError.of('UNAUTHORIZED', 'Missing bearer token: send "Authorization: Bearer <jwt>"');
     }
+    const token = match[1] as string;
+    const known = verified.get(token);
+    if (known) {
+      if (now() < known.expiresAt) return known;
+      verified.delete(token);
+      throw HttpError.of('UNAUTHORIZED', 'Token expired; sign in again');
+    }
+    const checked = await verify(token);
+    if (verified.size >= VERIFIED_TOKENS_KEPT) verified.delete(verified.keys().next().value as string);
+    verified.set(token, checked);
+    return checked;
+  };
+
+  async function verify(token: string): Promise<VerifiedToken> {
     let subject: unknown;
     let exp: unknown;
     let claims: Record<string, unknown> = {};
     try {
-      const { payload } = await jwtVerify(match[1] as string, await cryptoKey(), {
+      const { payload } = await jwtVerify(token, await cryptoKey(), {
         // Pinned: a token must never pick its own algorithm (alg: none, or RS/HS confusion).
         algorithms: ['HS256'],
         issuer: auth.issuer,
@@ -138,8 +156,11 @@ export function createTokenChecker(
       );
     }
     return { scope: subject, claims, expiresAt: ((exp as number) + clockTolerance) * 1000 };
-  };
+  }
 }
+
+/** Verified tokens remembered per server process (about 1 KiB each). */
+const VERIFIED_TOKENS_KEPT = 10_000;
 
 /** The 401 message for a token jose refused: precise where it helps the app, generic otherwise. */
 function refusal(error: unknown): string {
