@@ -138,10 +138,13 @@ async function runAll(options: CliOptions): Promise<number> {
   let done = 0;
   let events = 0;
   let requests = 0;
+  const routes = new Map<string, number>();
   const onOutcome = (outcome: SeedOutcome) => {
     done++;
     events += outcome.stats.events;
     requests += outcome.stats.requests;
+    for (const [route, count] of Object.entries(outcome.stats.routes))
+      routes.set(route, (routes.get(route) ?? 0) + count);
     if (!outcome.ok) {
       failures.push(outcome);
       report(outcome, options);
@@ -169,6 +172,8 @@ async function runAll(options: CliOptions): Promise<number> {
     `${options.seeds} seeds${options.postgres ? ' on PostgreSQL' : ''}, ${failures.length} failed, ${seconds.toFixed(1)} s, ` +
       `${(options.seeds / seconds).toFixed(2)} seeds/s (${events} events, ${requests} requests, ${options.workers} workers)`,
   );
+  const byRoute = [...routes].sort(([, a], [, b]) => b - a);
+  console.log(`requests by route: ${byRoute.map(([route, count]) => `${route} ${count}`).join(', ')}`);
   if (failures.length > 0) {
     console.log(`failing seeds: ${failures.map((f) => f.seed).join(' ')}`);
     if (options.shrink) for (const failure of failures.slice(0, SHRINK_AT_MOST)) await shrink(failure, options);

@@ -26,6 +26,8 @@ export interface SeedOutcome {
     devices: number;
     events: number;
     requests: number;
+    /** Requests per `METHOD /path`. */
+    routes: Record<string, number>;
     virtualMs: number;
     kills: number;
     restarts: number;
@@ -72,6 +74,7 @@ export async function runSeed(options: WorldOptions): Promise<SeedOutcome> {
       devices: world?.devices.length ?? 0,
       events: world?.clock.eventsRun ?? 0,
       requests: world ? [...world.network.requests.values()].reduce((a, b) => a + b, 0) : 0,
+      routes: Object.fromEntries(world?.network.routes ?? []),
       virtualMs: world?.clock.now ?? 0,
       kills: world?.kills ?? 0,
       restarts: world?.server.restarts ?? 0,

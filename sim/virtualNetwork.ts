@@ -28,6 +28,8 @@ export interface NetworkPeer {
 export class VirtualNetwork {
   /** Requests sent, per device name (the spin check reads it). */
   readonly requests = new Map<string, number>();
+  /** Requests sent, per `METHOD /path` (the run's summary shows where requests go). */
+  readonly routes = new Map<string, number>();
   /** Count of 401 (expired token) and 410 (reset required) answers, to prove those faults ran. */
   readonly answers = new Map<number, number>();
   /** Answers with a 5xx status: the server must never give one. */
@@ -88,6 +90,8 @@ export class VirtualNetwork {
     };
     const label = `${peer.name} ${request.method} ${url.pathname}`;
     this.requests.set(peer.name, (this.requests.get(peer.name) ?? 0) + 1);
+    const route = `${request.method} ${url.pathname}`;
+    this.routes.set(route, (this.routes.get(route) ?? 0) + 1);
     return new Promise<Response>((resolve, reject) => {
       let finished = false;
       this.#pending.add(reject);
