@@ -128,6 +128,33 @@ describe('sharing through spaces', () => {
     expect(await titles(other, null)).toEqual(['carol private']);
   });
 
+  it('pullTypes applies in shared spaces: only those types, with the space and its members; more types later backfill', async () => {
+    const { alice, space } = await sharedList();
+    await alice.system.collection('notes').insert({ text: 'shop on Friday' }, { space });
+    await alice.system.forceSync();
+    const notesOnly = await h.device('bob-watch', { user: 'bob', config: { pullTypes: ['notes'] } });
+    await notesOnly.system.forceSync();
+    expect(await titles(notesOnly, space)).toEqual([]);
+    const notes = await notesOnly.system.collection('notes').find({ space });
+    expect(notes.map((note) => note.text)).toEqual(['shop on Friday']);
+    expect(await notesOnly.system.spaces.list()).toEqual([
+      { id: space, name: 'Groceries', role: 'editor', pending: false },
+    ]);
+    expect((await notesOnly.system.spaces.members(space)).map((member) => member.userId)).toEqual([
+      'alice',
+      'bob',
+      'carol',
+    ]);
+    // Its own private space is filtered the same way.
+    expect(await titles(notesOnly, null)).toEqual([]);
+    // The same device, now pulling every type: the space's todos come, not skipped behind the notes' cursor.
+    await notesOnly.close();
+    const everything = await h.device('bob-watch', { user: 'bob' });
+    await everything.system.forceSync();
+    expect(await titles(everything, space)).toEqual(['milk']);
+    expect(await titles(everything, null)).toEqual(['bob private']);
+  });
+
   it('refuses the last owner leaving while others remain: a FORBIDDEN dead letter, the space kept', async () => {
     const { alice, bob, space } = await sharedList();
     await alice.system.spaces.leave(space);

@@ -152,10 +152,12 @@ export class PullSyncStrategy {
       signal: options.signal,
       pageSize: this.#pageSize,
       conflictResolver: options.conflictResolver ?? this.#resolver,
+      // pullTypes narrows every space alike (the server adds the spaces' own records).
+      types: this.#types,
     };
     let shared: SpacesPullResult | null | undefined;
     let privatePage: SpacePage | undefined;
-    if (!this.#types && !seen) {
+    if (!seen) {
       shared = await pullSpaces(this.#api, this.#tracker, {
         ...spaceOptions,
         private: {
@@ -203,7 +205,7 @@ export class PullSyncStrategy {
       await store.write((tx) => sweepAfterReset(tx, snapshot, this.#types, flagKey));
     }
     // --- shared spaces, when the request above did not carry them (pullSpaces.ts) ---
-    if (shared === undefined && !this.#types) shared = await pullSpaces(this.#api, this.#tracker, spaceOptions);
+    if (shared === undefined) shared = await pullSpaces(this.#api, this.#tracker, spaceOptions);
     result.spaces = shared ?? null;
     if (shared) {
       result.totalChanges += shared.totalChanges;

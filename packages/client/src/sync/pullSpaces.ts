@@ -11,6 +11,12 @@ import type { RemoteAPI } from '../transport/RemoteAPI.js';
 export const SPACE_CURSOR_PREFIX = 'ferry:space-cursor:';
 /** The membership list the server sent last (JSON `Membership[]`). */
 export const MEMBERSHIP_KEY = 'ferry:spaces';
+/**
+ * The entity types the saved space cursors were pulled with (`pullTypes`, sorted, joined by
+ * commas; empty for every type). A cursor belongs to the types it was pulled with: when they
+ * change, every space is pulled again from 0.
+ */
+export const SPACE_TYPES_KEY = 'ferry:space-cursor-types';
 /** Marks a space this device created, until a membership list confirms it. */
 export const CREATED_PREFIX = 'ferry:space-created:';
 
@@ -37,6 +43,11 @@ export interface SpacesPullOptions {
    * goes to `apply` before the shared spaces' pages; the caller pulls the rest of it.
    */
   private?: { cursor: number; apply(page: SpacePage): Promise<void> } | undefined;
+  /**
+   * Partial sync (`pullTypes`): only records of these types. The server always adds the
+   * spaces' own `$space` and `$member` records, which the device needs to list spaces and members.
+   */
+  types?: readonly string[] | undefined;
 }
 
 /** Upper bound on requests per pull, so a misbehaving server cannot spin the client forever. */
@@ -70,13 +81,15 @@ export async function pullSpaces(
   const store = tracker.store;
   const limit = options.pageSize ?? LIMITS.defaultPullLimit;
   const result: SpacesPullResult = { pages: 0, totalChanges: 0, conflicts: 0, membership: [], purged: [] };
+  const types = options.types ? [...options.types].sort() : undefined;
+  await store.write((tx) => alignCursorsWithTypes(tx, types));
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const cursors = await store.read((tx) => readSpaceCursors(tx));
     let response: Awaited<ReturnType<NonNullable<RemoteAPI['pullSpaces']>>>;
     try {
       const own = round === 0 && options.private ? { private: options.private.cursor } : {};
       response = await api.pullSpaces(
-        { ...own, spaces: cursors, limit },
+        { ...own, spaces: cursors, limit, ...(types ? { types } : {}) },
         options.signal ? { signal: options.signal } : {},
       );
     } catch (error) {
@@ -128,6 +141,20 @@ export async function pullSpaces(
       throw new SyncError('PROTOCOL_ERROR', 'The server said it has more spaces to pull but sent nothing new');
   }
   throw new SyncError('PROTOCOL_ERROR', 'The spaces pull did not end');
+}
+
+/**
+ * Forgets every space cursor when they were pulled with other types than `types`: records of
+ * a type just added to `pullTypes` lie behind those cursors, so each space is read again from 0
+ * (records already held are applied again, unchanged).
+ */
+async function alignCursorsWithTypes(tx: StoreTx, types: readonly string[] | undefined): Promise<void> {
+  const wanted = types ? types.join(',') : '';
+  const saved = (await tx.getKv(SPACE_TYPES_KEY)) ?? '';
+  if (saved === wanted) return;
+  await tx.execute('DELETE FROM ferry_kv WHERE key LIKE ?', [`${SPACE_CURSOR_PREFIX}%`]);
+  if (wanted === '') await tx.deleteKv(SPACE_TYPES_KEY);
+  else await tx.setKv(SPACE_TYPES_KEY, wanted);
 }
 
 /**

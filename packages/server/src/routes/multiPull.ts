@@ -1,4 +1,10 @@
-import { MultiPullRequestSchema, type MultiPullResponse, type SpacePage } from '@ferry/protocol';
+import {
+  MEMBER_TYPE,
+  MultiPullRequestSchema,
+  type MultiPullResponse,
+  SPACE_TYPE,
+  type SpacePage,
+} from '@ferry/protocol';
 import type { FastifyRequest } from 'fastify';
 import { requestClaims, requestScope } from '../auth/requestScope.js';
 import { HttpError } from '../errors.js';
@@ -28,7 +34,9 @@ export async function multiPull(ctx: RouteContext, access: SpaceAccess, body: un
   }
   const request = parseInput(MultiPullRequestSchema, body);
   for (const type of request.types ?? []) requireEntityType(ctx.schema, type);
-  const types = request.types;
+  // A partial pull still carries the spaces' own records: without them a device could list
+  // neither its spaces' names nor their members.
+  const types = request.types === undefined ? undefined : [...request.types, SPACE_TYPE, MEMBER_TYPE];
   const memberships = await access.memberships();
   let budget = request.limit;
   let hasMore = false;
