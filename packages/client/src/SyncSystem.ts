@@ -12,8 +12,9 @@ import type { LocalStore } from './store/LocalStore.js';
 import type { SqlDriver } from './store/SqlDriver.js';
 import type { DeadLetter } from './store/types.js';
 import type { DeadLettersView } from './sync/DeadLetterQueue.js';
-import type { SyncManager, SyncResult } from './sync/SyncManager.js';
+import type { SyncManager } from './sync/SyncManager.js';
 import type { SyncStatusView } from './sync/SyncStatus.js';
+import type { SyncResult } from './sync/syncTypes.js';
 import type { ChangeTracker } from './tracking/ChangeTracker.js';
 import type { TokenProvider } from './transport/HttpRemoteAPI.js';
 import type { LiveConnection } from './transport/LiveConnection.js';
@@ -26,7 +27,7 @@ export interface BackgroundSyncLike {
   disable?(): Promise<void> | void;
 }
 
-/** Configuration of {@link createSyncSystem} (the seed's, plus where the data lives). */
+/** Configuration of {@link createSyncSystem}: the server, the policies, and where the data lives. */
 export interface SyncSystemConfig {
   /** The sync server, e.g. `http://127.0.0.1:8787`. Or pass `remoteAPI`. */
   apiBaseUrl?: string;
@@ -78,9 +79,9 @@ export interface SyncSystemConfig {
 }
 
 /**
- * Everything {@link createSyncSystem} wires together (the seed's `SyncSystem`). The app needs
+ * Everything {@link createSyncSystem} wires together. The app needs
  * `collection(name)`, `write(fn)`, `sync()`, `status`, `conflicts`, `deadLetters` and `close()`;
- * the seed's parts (`syncManager`, `changeTracker`, ...) stay reachable for the seed's API.
+ * the parts (`syncManager`, `changeTracker`, ...) stay reachable for code that drives them directly.
  */
 export interface SyncSystem<S extends Schema = Schema> {
   syncManager: SyncManager;
@@ -91,7 +92,7 @@ export interface SyncSystem<S extends Schema = Schema> {
   localStore: LocalStore;
   remoteAPI: RemoteAPI;
   clientId: string;
-  /** Records a change and syncs (the seed's convenience call). */
+  /** Records a change and asks for a sync (a convenience over `changeTracker.trackChange`). */
   trackAndSync(
     entityType: string,
     entityId: string,

@@ -21,7 +21,7 @@ export type { BackgroundSyncLike, SyncSystem, SyncSystemConfig } from './SyncSys
 
 /**
  * Wires store, API client, tracker, resolver, error handler, manager and background sync.
- * Async, unlike the seed's sketch, because opening the database is.
+ * Async because opening the database is.
  *
  * @example
  * const sync = await createSyncSystem({

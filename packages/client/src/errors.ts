@@ -3,7 +3,7 @@
  * typed `code` and `retryable`; the original error rides along as the standard `cause`.
  */
 
-/** The seed's error categories, plus `RATE_LIMITED` (a 429 is retryable, but only after a wait). */
+/** The error categories, with `RATE_LIMITED` (a 429 is retryable, but only after a wait). */
 export const SyncErrorCode = {
   NETWORK_ERROR: 'NETWORK_ERROR',
   SERVER_ERROR: 'SERVER_ERROR',
@@ -30,7 +30,7 @@ export interface SyncErrorOptions {
   changeId?: string;
 }
 
-/** A categorised sync error. `originalError` is the seed's name for `cause`. */
+/** A categorised sync error. `originalError` is another name for `cause`, kept for older callers. */
 export class SyncError extends Error {
   override name = 'SyncError';
   readonly code: SyncErrorCode;
@@ -50,7 +50,7 @@ export class SyncError extends Error {
     if (options.changeId !== undefined) this.changeId = options.changeId;
   }
 
-  /** The error this one was made from (the seed's field name). */
+  /** The error this one was made from (the same as `cause`). */
   get originalError(): unknown {
     return this.cause;
   }

@@ -2,7 +2,7 @@
  * @ferry/client: the platform-agnostic sync engine. Platform facts (network, foreground,
  * which SQLite) are plugged in; nothing here imports React Native or Node-only modules.
  *
- * The root names what an app uses: `createSyncSystem` and the seed's classes, the store, the
+ * The root names what an app uses: `createSyncSystem` and the sync classes, the store, the
  * HTTP transport, the errors, and every type. Building blocks live on subpaths:
  * `@ferry/client/engine` (store transaction, inboxes, live connection, error helpers, ...),
  * `@ferry/client/protocol` (the wire protocol, re-exported) and `@ferry/client/better-sqlite3`
@@ -88,18 +88,18 @@ export {
 } from './sync/PushSyncStrategy.js';
 export type { SpacesPullResult } from './sync/pullSpaces.js';
 export type { CycleOutcome, SyncLoop, SyncLoopHooks, SyncUrgency, SyncWork } from './sync/SyncLoop.js';
-export {
-  type LiveChannel,
-  type SyncConfig,
-  type SyncErrorRecord,
-  SyncManager,
-  type SyncPause,
-  type SyncPhase,
-  type SyncProgressState,
-  type SyncResult,
-  type SyncState,
-} from './sync/SyncManager.js';
+export { SyncManager } from './sync/SyncManager.js';
 export type { SyncStatusView } from './sync/SyncStatus.js';
+export type {
+  LiveChannel,
+  SyncConfig,
+  SyncErrorRecord,
+  SyncPause,
+  SyncPhase,
+  SyncProgressState,
+  SyncResult,
+  SyncState,
+} from './sync/syncTypes.js';
 export {
   type CategorizedChanges,
   type ConflictPair,

@@ -1,4 +1,4 @@
-export { canonicalJson } from './conflicts/canonicalJson.js';
+export { canonicalJson, compareCanonical, jsonEqual } from './conflicts/canonicalJson.js';
 export { fieldStamps, type MergedState, mergeStates } from './conflicts/mergeStates.js';
 export { pickState, resolveStates, type StateResolution } from './conflicts/resolveStates.js';
 export {

@@ -159,7 +159,7 @@ export const ChangeSchema = v.pipe(
     entityId: EntityIdSchema,
     operation: OperationSchema,
     data: v.nullable(ChangeDataSchema),
-    /** Wall-clock part of `hlc`, in ms (kept for the seed API; ordering uses `hlc`). */
+    /** Wall-clock part of `hlc`, in ms (informational; ordering uses `hlc`). */
     timestamp: Counter,
     hlc: HlcSchema,
     /** Per-entity revision on the client that made the change (1 for a first write). */

@@ -108,7 +108,7 @@ describe('ConflictDetector', () => {
     expect(detector.detectConflict(local, server({ 'device-a': 2, 'device-b': 1 }))).toBeNull();
   });
 
-  it('without vectors on both sides, reports any overlapping edit (the seed’s rule)', () => {
+  it('without vectors on both sides, reports any overlapping edit (the plain field-overlap rule)', () => {
     const { vector: _, ...local } = change('UPDATE', { title: 'L' }, 100);
     expect(detector.detectConflict(local, stateFromRecord(record({ title: 'S' }, 200)))).not.toBeNull();
   });

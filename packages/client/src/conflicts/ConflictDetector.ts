@@ -1,4 +1,4 @@
-import { canonicalJson, compareVersions, type JsonValue } from '@ferry/protocol';
+import { compareVersions, jsonEqual } from '@ferry/protocol';
 import { SyncError } from '../errors.js';
 import { foldChanges } from './foldChanges.js';
 import {
@@ -61,11 +61,7 @@ export class ConflictDetector {
     if (local.hlc !== undefined && local.hlc === server.hlc) return null;
     if (local.vector && server.vector && compareVersions(local.vector, server.vector) !== 'concurrent') return null;
 
-    const conflictType: ConflictType = localDeleted
-      ? 'delete-update'
-      : serverDeleted
-        ? 'update-delete'
-        : 'update-update';
+    const conflictType = conflictTypeOf(localDeleted, serverDeleted);
     return {
       entityType: local.entityType,
       entityId: local.entityId,
@@ -78,7 +74,7 @@ export class ConflictDetector {
 }
 
 /**
- * Fields both sides wrote with different values (compared as canonical JSON, so key order
+ * Fields both sides wrote with different values (compared by {@link jsonEqual}, so key order
  * inside nested objects does not matter). A whole record writes every field, absent ones
  * included; an UPDATE patch writes only the fields it carries.
  */
@@ -92,9 +88,8 @@ function findConflictingFields(local: VersionedState, server: VersionedState): s
     const inLocal = Object.hasOwn(localData, field);
     const inServer = Object.hasOwn(serverData, field);
     if ((localPatch && !inLocal) || (serverPatch && !inServer)) continue;
-    const a = inLocal ? canonicalJson(localData[field] as JsonValue) : undefined;
-    const b = inServer ? canonicalJson(serverData[field] as JsonValue) : undefined;
-    if (a !== b) fields.push(field);
+    if (!jsonEqual(inLocal ? localData[field] : undefined, inServer ? serverData[field] : undefined))
+      fields.push(field);
   }
   return fields;
 }
@@ -109,4 +104,13 @@ function groupByEntity(states: readonly VersionedEntity[]): Map<string, Versione
     else groups.set(key, [state]);
   }
   return groups;
+}
+
+/**
+ * The kind of a conflict between two concurrent states: who deleted. (Both deleting is no
+ * conflict; callers rule it out first.)
+ */
+export function conflictTypeOf(localDeleted: boolean, serverDeleted: boolean): ConflictType {
+  if (localDeleted) return 'delete-update';
+  return serverDeleted ? 'update-delete' : 'update-update';
 }

@@ -14,6 +14,7 @@ import type { LocalStore } from '../store/LocalStore.js';
 import type { StoreTx } from '../store/StoreTx.js';
 import type { LocalEntity } from '../store/types.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
+import { conflictTypeOf } from './ConflictDetector.js';
 import { allParked, findParked, type ParkedRow, settleParked } from './parkedConflicts.js';
 import { applyResolution, differingFields, stateOfEntity } from './reconcile.js';
 import type { ConflictType, Resolution, VersionedState } from './types.js';
@@ -198,11 +199,7 @@ function toStored(id: string, parked: ParkedRow, entity: LocalEntity | null, det
   const { info, record } = parked;
   const local = entity ? stateOfEntity(entity) : info.localVersion;
   const localDeleted = entity ? entity.deleted : info.localVersion.deleted === true;
-  const conflictType: ConflictType = localDeleted
-    ? 'delete-update'
-    : record.deleted
-      ? 'update-delete'
-      : 'update-update';
+  const conflictType = conflictTypeOf(localDeleted, record.deleted);
   return {
     id,
     entityType: record.entityType,

@@ -6,8 +6,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBetterSqliteDriver } from '../drivers/better-sqlite3.js';
 import { LocalStore } from '../store/LocalStore.js';
 import { ChangeTracker } from '../tracking/ChangeTracker.js';
+import { conflictTypeOf } from './ConflictDetector.js';
 import { ConflictInbox } from './ConflictInbox.js';
-import { applyResolution, applyServerRecord } from './reconcile.js';
+import { applyResolution, applyServerRecord, differingFields } from './reconcile.js';
 
 let dir: string;
 let store: LocalStore;
@@ -139,5 +140,22 @@ describe('a parked conflict', () => {
     // The held change flows again, to settle as a duplicate or as covered by the server's state.
     expect((await tracker.getPendingChanges()).map((change) => change.entityId)).toEqual(['t1']);
     expect(await store.find('todos')).toEqual([{ id: 't1', title: 'settled elsewhere' }]);
+  });
+});
+
+describe('conflict decisions compare values as JSON, key order aside', () => {
+  it('differingFields sees no difference between objects written with keys in another order', () => {
+    const local = { title: 'same', meta: { a: 1, b: { x: [1, { y: 2, z: 3 }] } } };
+    const server = { meta: { b: { x: [1, { z: 3, y: 2 }] }, a: 1 }, title: 'same' };
+    expect(differingFields(local, server)).toEqual([]);
+    expect(differingFields(local, { ...server, meta: { a: 2, b: {} } })).toEqual(['meta']);
+  });
+
+  it('conflictTypeOf names who deleted, the same for the detector, the pull and the inbox', () => {
+    expect([conflictTypeOf(false, false), conflictTypeOf(false, true), conflictTypeOf(true, false)]).toEqual([
+      'update-update',
+      'update-delete',
+      'delete-update',
+    ]);
   });
 });

@@ -14,6 +14,7 @@ import {
   compareVersions,
   decodeHlc,
   type HybridLogicalClock,
+  jsonEqual,
   mergeVersionVectors,
   type ServerRecord,
 } from '@ferry/protocol';
@@ -21,8 +22,9 @@ import type { StoreTx } from '../store/StoreTx.js';
 import type { LocalEntity } from '../store/types.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
 import { keepDroppedCounter, nextVector } from '../tracking/ownCounter.js';
-import { ConflictDetector } from './ConflictDetector.js';
+import { ConflictDetector, conflictTypeOf } from './ConflictDetector.js';
 import { dropParked, park, refreshParked, settleParked } from './parkedConflicts.js';
+import { stateFromRecord } from './stateFromRecord.js';
 import type { ConflictInfo, Resolution, VersionedState } from './types.js';
 
 /** A conflict found inside a transaction, to be resolved after it commits. */
@@ -127,12 +129,12 @@ const detector = new ConflictDetector();
 /** The conflict, as `ConflictDetector` describes it (its field comparison, its types). */
 function conflictInfo(local: LocalEntity, record: ServerRecord): ConflictInfo {
   const localVersion = stateOfEntity(local);
-  const serverVersion = stateOfEntity(entityFromRecord(record, null), record.clientId);
+  const serverVersion = stateFromRecord(record);
   const detected = detector.detectConflict(
     { ...localVersion, entityType: local.entityType, entityId: local.entityId },
     serverVersion,
   );
-  const conflictType = local.deleted ? 'delete-update' : record.deleted ? 'update-delete' : 'update-update';
+  const conflictType = conflictTypeOf(local.deleted, record.deleted);
   // The caller has established the vectors are concurrent; the detector agrees unless the
   // states carry the same stamp, which only a replayed write can.
   return {
@@ -160,10 +162,10 @@ export function stateOfEntity(entity: LocalEntity, clientId?: string): Versioned
   return state;
 }
 
-/** Fields whose JSON differs between two records. */
+/** Fields whose values differ between two records (as JSON, key order aside). */
 export function differingFields(a: Record<string, unknown> | null, b: Record<string, unknown> | null): string[] {
   const fields = new Set([...Object.keys(a ?? {}), ...Object.keys(b ?? {})]);
-  return [...fields].filter((field) => JSON.stringify(a?.[field]) !== JSON.stringify(b?.[field])).sort();
+  return [...fields].filter((field) => !jsonEqual(a?.[field], b?.[field])).sort();
 }
 
 /** What applying a resolution did. */

@@ -35,7 +35,7 @@ function handler(options: SyncErrorHandlerOptions = {}) {
   return { delays, errorHandler: new SyncErrorHandler({ random: () => 0, sleep, ...options }) };
 }
 
-describe('Error Handler (the seed tests)', () => {
+describe('Error Handler (the specification tests)', () => {
   let errorHandler: SyncErrorHandler;
   let delays: number[];
 
@@ -286,7 +286,7 @@ describe('the error queue', () => {
 });
 
 describe('configuration', () => {
-  it('keeps the seed defaults', () => {
+  it('keeps the documented defaults', () => {
     expect(new SyncErrorHandler().retryConfig).toMatchObject({
       maxRetries: 5,
       baseDelay: 1000,

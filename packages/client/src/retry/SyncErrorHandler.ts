@@ -152,6 +152,16 @@ export class SyncErrorHandler {
     }));
   }
 
+  /**
+   * Lists a failure the caller retried by other means (the sync engine retries on its own
+   * schedule): {@link getFailedOperations} shows it until {@link clearError} or a success.
+   */
+  recordFailure(operationId: string, error: unknown, retryCount: number): void {
+    // Re-inserted, so the list stays in order of the latest failure.
+    this.#errorQueue.delete(operationId);
+    this.#errorQueue.set(operationId, { error: this.categorizeError(error), retryCount });
+  }
+
   /** Forgets one failed operation (the app dealt with it). */
   clearError(operationId: string): void {
     this.#errorQueue.delete(operationId);

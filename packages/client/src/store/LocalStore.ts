@@ -149,7 +149,7 @@ export class LocalStore {
     return this.read((tx) => tx.getEntity(entityType, entityId));
   }
 
-  /** The data of a live entity, or null (the seed's `get`). */
+  /** The data of a live entity, or null. */
   async get(entityType: string, entityId: string): Promise<(RecordData & { id: string }) | null> {
     const entity = await this.getEntity(entityType, entityId);
     return entity && !entity.deleted && entity.data
@@ -157,7 +157,7 @@ export class LocalStore {
       : null;
   }
 
-  /** Every live entity of a type (the seed's `getAll`). */
+  /** Every live entity of a type. */
   getAll(entityType: string): Promise<Array<RecordData & { id: string }>> {
     return this.find(entityType);
   }
@@ -273,7 +273,7 @@ export class LocalStore {
   }
 
   /**
-   * Writes a record (the seed's `upsert`): created when missing or deleted, else its given
+   * Writes a record: created when missing or deleted, else its given
    * fields updated. Recorded like any app write, so it syncs: the row and its outbox entry
    * commit together.
    */
@@ -282,16 +282,15 @@ export class LocalStore {
     await this.write((tx) => upsertIn(tx, recorder, entityType, entityId, data));
   }
 
-  /** Deletes a record (the seed's `delete`): a tombstone that syncs. A missing record is a no-op. */
+  /** Deletes a record: a tombstone that syncs. A missing record is a no-op. */
   async delete(entityType: string, entityId: string): Promise<void> {
     const recorder = requireRecorder(this.#recorder, 'delete');
     await this.write((tx) => deleteIn(tx, recorder, entityType, entityId));
   }
 
   /**
-   * Takes changes the server acknowledged off the outbox (the seed's `markAsSynced`, which
-   * `BatchSync` calls for each change the server accepted). Unknown ids are ignored: a
-   * replayed acknowledgement changes nothing.
+   * Takes changes the server acknowledged off the outbox (`BatchSync` calls it for each change
+   * the server accepted). Unknown ids are ignored: a replayed acknowledgement changes nothing.
    */
   async markAsSynced(changeId: string | readonly string[]): Promise<void> {
     const ids = typeof changeId === 'string' ? [changeId] : changeId;

@@ -13,7 +13,7 @@ export interface ChangeRecorder {
   ): Promise<unknown>;
 }
 
-/** The recorder a seed-style write needs, or a clear error saying how to get one. */
+/** The recorder `LocalStore.upsert` / `delete` need, or a clear error saying how to get one. */
 export function requireRecorder(recorder: ChangeRecorder | undefined, method: string): ChangeRecorder {
   if (recorder) return recorder;
   throw new SyncError(

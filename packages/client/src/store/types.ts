@@ -7,7 +7,7 @@ export interface LocalEntity {
   /** The record's fields; null for a tombstone. */
   data: RecordData | null;
   deleted: boolean;
-  /** Local revision, +1 per local write (the seed's per-entity `version`). */
+  /** Local revision of the entity, +1 per local write. */
   version: number;
   /** Version vector including local writes not yet pushed. */
   vector: VersionVector;

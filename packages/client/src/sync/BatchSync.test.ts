@@ -75,7 +75,7 @@ function recordingStore() {
   };
 }
 
-describe('Batch Sync (the seed test)', () => {
+describe('Batch Sync (the specification test)', () => {
   const mockApi = { batchSync: vi.fn<(changes: Change[]) => Promise<BatchSyncResponse>>() };
   const mockLocalStore = { get: vi.fn(), set: vi.fn() };
 

@@ -8,7 +8,7 @@ import { settled, unwrap } from '../util/settled.js';
 import { pullSpaces, type SpacesPullResult } from './pullSpaces.js';
 import { entityKey, isResetRequired, resetFlagKey, sweepAfterReset } from './resetFromSnapshot.js';
 
-/** Summary of a pull (the seed's `PullResult`, plus pages and conflicts). */
+/** Summary of a pull: counts, pages, conflicts and the cursor it reached. */
 export interface PullResult {
   totalChanges: number;
   successful: number;

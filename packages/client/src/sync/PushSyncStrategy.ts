@@ -7,7 +7,7 @@ import { settled } from '../util/settled.js';
 import { type DeadLettered, type OutboxBatch, OutboxBatcher } from './OutboxBatcher.js';
 import { settleBatch } from './settlePush.js';
 
-/** What happened to one pushed change (the seed's `ChangeResult`). */
+/** What happened to one pushed change. */
 export interface PushChangeResult {
   changeId: string;
   success: boolean;
@@ -15,7 +15,7 @@ export interface PushChangeResult {
   error?: { code: string; message: string; retryable: boolean };
 }
 
-/** Summary of a push (the seed's `PushResult`, plus conflicts). */
+/** Summary of a push: counts per outcome, and each change's result. */
 export interface PushResult {
   totalChanges: number;
   successful: number;

@@ -13,7 +13,7 @@ import { DeadLetterQueue } from './DeadLetterQueue.js';
 /**
  * The two inboxes of a sync engine, as `SyncManager` exposes them: `deadLetters` (changes the
  * server refused for good) and `conflicts` (manual conflicts waiting for a decision), plus the
- * seed-era methods that delegate to them. A retried dead letter or a decided conflict asks the
+ * older flat methods (`listDeadLetters`, `retryDeadLetter`, ...) that delegate to them. A retried dead letter or a decided conflict asks the
  * engine to sync.
  */
 export class SyncInboxes {

@@ -22,24 +22,15 @@ import { AuthGate } from './AuthGate.js';
 import { buildEngine, type Engine } from './buildEngine.js';
 import type { PullResult } from './PullSyncStrategy.js';
 import type { PushResult } from './PushSyncStrategy.js';
-import { emptyPull, emptyPush, failedPush, runSyncCycle } from './runSyncCycle.js';
+import { FailureReport } from './reportFailures.js';
+import { type FullCycleContext, runFullCycle } from './runFullCycle.js';
+import { failedPush, runPhase } from './runSyncCycle.js';
 import { SyncInboxes } from './SyncInboxes.js';
 import { type CycleOutcome, SyncLoop, type SyncUrgency, type SyncWork } from './SyncLoop.js';
 import { SyncStatus, type SyncStatusView } from './SyncStatus.js';
 import { SyncTriggers } from './SyncTriggers.js';
 import { claimStoreEngine, releaseStoreEngine, type StoreEngine } from './storeEngine.js';
 import type { SyncConfig, SyncProgressState, SyncResult, SyncState } from './syncTypes.js';
-
-export type {
-  LiveChannel,
-  SyncConfig,
-  SyncErrorRecord,
-  SyncPause,
-  SyncPhase,
-  SyncProgressState,
-  SyncResult,
-  SyncState,
-} from './syncTypes.js';
 
 /**
  * Runs push-then-pull cycles and tells listeners about state and progress.
@@ -57,6 +48,7 @@ export class SyncManager extends SyncInboxes {
   readonly online: Signal<boolean>;
   readonly appActive: Signal<boolean>;
   readonly errorHandler: SyncErrorHandler;
+  readonly #failures: FailureReport;
   readonly #status: SyncStatus;
   readonly #loop: SyncLoop<SyncResult>;
   readonly #ready: Promise<Engine>;
@@ -67,7 +59,17 @@ export class SyncManager extends SyncInboxes {
   readonly #auth: AuthGate;
   #started = false;
   #stopped = false;
-  /** This manager as the store's one engine, for the seed's adapters. */
+  /** What a full cycle reports to. */
+  readonly #cycleContext: FullCycleContext = {
+    status: () => this.#status,
+    store: () => this.#store,
+    errorHandler: () => this.errorHandler,
+    cancelled: () => this.#cancelled,
+    pause: () => this.#pause(),
+    succeeded: () => this.#auth.succeeded(),
+    followUp: () => void this.#loop.request('full', 'auto'),
+  };
+  /** This manager as the store's one engine, for VersionVectorSync, TimestampBasedSync and TwoWaySyncStrategy. */
   readonly #engine: StoreEngine = { run: (work) => this.#run(work) };
 
   constructor(config: SyncConfig) {
@@ -83,6 +85,7 @@ export class SyncManager extends SyncInboxes {
     this.online = config.online ?? new Signal(true);
     this.appActive = config.appActive ?? new Signal(true);
     this.errorHandler = config.errorHandler ?? new SyncErrorHandler();
+    this.#failures = new FailureReport(this.errorHandler);
     this.#auth = new AuthGate(this.#timers, () => void this.#loop.request('full', 'probe'));
     this.#status = new SyncStatus(this.#store, this.#timers, this.#now, config.completeDisplayMs ?? 1500);
     this.#status.set({ isOnline: this.online.get(), paused: this.#pause() });
@@ -195,7 +198,7 @@ export class SyncManager extends SyncInboxes {
   /**
    * Runs one full push-then-pull sync that starts after this call (after the running one, if
    * any), whatever the signals say. Rejects with the categorised error when it fails (the
-   * seed's `performFullSync`, behind `forceSync` and `sync`).
+   * engine behind `forceSync` and `sync`).
    */
   performFullSync(): Promise<SyncResult> {
     return this.#run('full');
@@ -253,7 +256,9 @@ export class SyncManager extends SyncInboxes {
     this.#cancelled = this.#stopped;
     this.#status.set({ syncInProgress: true });
     try {
-      return work === 'full' ? await this.#fullCycle(engine, signal) : await this.#phase(engine, work, signal);
+      return work === 'full'
+        ? await runFullCycle(this.#cycleContext, engine, signal)
+        : await this.#phase(engine, work, signal);
     } finally {
       await this.#status.persist();
       // Also after a failed pull: the push before it may have dead-lettered changes.
@@ -261,44 +266,11 @@ export class SyncManager extends SyncInboxes {
     }
   }
 
-  async #fullCycle({ push, pull }: Engine, signal: AbortSignal): Promise<CycleOutcome<SyncResult>> {
-    this.#status.progressTo({ phase: 'preparing', totalItems: 0, processedItems: 0 });
-    try {
-      const result = await runSyncCycle(push, pull, {
-        signal,
-        onProgress: (progress) => this.#status.progressTo(progress),
-        afterPush: () => this.#status.refreshPending(),
-      });
-      const pending = await this.#store.countPending();
-      // Conflicts resolved during the pull may have queued changes: push them in a follow-up.
-      if (result.pull.conflicts > 0 && pending > 0) void this.#loop.request('full', 'auto');
-      // Any sync that gets through proves the token works again.
-      this.#auth.succeeded();
-      this.#status.completed(result, pending, this.#pause());
-      return { ok: true, value: result };
-    } catch (caught) {
-      // A failed push does not skip the pull: the cursor may have moved.
-      if (!this.#store.closed) {
-        this.#status.set({ cursor: await pull.getCursor().catch(() => this.#status.state.cursor) });
-      }
-      const error = this.errorHandler.categorizeError(caught);
-      // Cancelled by stop() or by going offline: not a failure worth showing or retrying.
-      if (this.#cancelled) this.#status.progressTo({ phase: 'idle', totalItems: 0, processedItems: 0 });
-      else this.#status.recordError(error);
-      return { ok: false, error };
-    }
-  }
-
   async #phase({ push, pull }: Engine, work: 'push' | 'pull', signal: AbortSignal): Promise<CycleOutcome<SyncResult>> {
     try {
-      if (work === 'push')
-        return {
-          ok: true,
-          value: { push: await push.pushChanges({ signal }), pull: emptyPull(this.#status.state.cursor) },
-        };
-      const result = await pull.pullChanges({ signal });
-      this.#status.set({ cursor: result.cursor });
-      return { ok: true, value: { push: emptyPush(), pull: result } };
+      const value = await runPhase(push, pull, work, signal, this.#status.state.cursor);
+      if (work === 'pull') this.#status.set({ cursor: value.pull.cursor });
+      return { ok: true, value };
     } catch (error) {
       return { ok: false, error };
     } finally {
@@ -311,6 +283,9 @@ export class SyncManager extends SyncInboxes {
    * before `syncInProgress` turns false (a listener that hears it finds the retry scheduled).
    */
   #settled(outcome: CycleOutcome<SyncResult>, work: SyncWork): void {
+    if (work === 'full' && !this.#cancelled) {
+      this.#failures.cycleSettled(outcome, this.#status.state, this.#status.consecutiveFailures);
+    }
     this.#scheduleAfter(outcome, work);
     this.#status.set({ syncInProgress: false });
   }

@@ -105,19 +105,28 @@ export class SyncStatus implements SyncStatusView {
     if (pendingChanges !== this.state.pendingChanges) this.set({ pendingChanges });
   }
 
-  /** A cycle went through: per-change errors replace the list, the feed shows `complete`. */
+  /**
+   * A cycle went through: per-change errors replace the list (a change's `retryCount` counts
+   * the cycles in a row it failed in before this one), the feed shows `complete`.
+   */
   completed(result: SyncResult, pendingChanges: number, paused: SyncPause | null): void {
     this.consecutiveFailures = 0;
     const now = this.#now();
+    // A change that failed in the cycle before too has been retried once more since.
+    const before = new Map<string, number>();
+    for (const record of this.state.syncErrors) if (record.changeId) before.set(record.changeId, record.retryCount);
     const syncErrors: SyncErrorRecord[] = result.push.results
       .filter((r) => !r.success && r.error)
-      .map((r) => ({
-        changeId: r.changeId,
-        errorCode: r.error!.code,
-        message: r.error!.message,
-        retryCount: 0,
-        lastRetryTimestamp: now,
-      }));
+      .map((r) => {
+        const previous = before.get(r.changeId);
+        return {
+          changeId: r.changeId,
+          errorCode: r.error!.code,
+          message: r.error!.message,
+          retryCount: previous === undefined ? 0 : previous + 1,
+          lastRetryTimestamp: now,
+        };
+      });
     this.set({ lastSyncTimestamp: now, syncErrors, pendingChanges, cursor: result.pull.cursor, paused });
     const total = result.push.totalChanges + result.pull.totalChanges;
     this.progressTo({ phase: 'complete', totalItems: total, processedItems: total });

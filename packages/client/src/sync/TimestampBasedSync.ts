@@ -1,5 +1,6 @@
-import { compareHlc, decodeHlc, type RecordData, type ServerRecord } from '@ferry/protocol';
+import { compareHlc, type RecordData, type ServerRecord } from '@ferry/protocol';
 import { ConflictResolver } from '../conflicts/ConflictResolver.js';
+import { stateFromRecord } from '../conflicts/stateFromRecord.js';
 import type { LocalStore } from '../store/LocalStore.js';
 import { ChangeTracker } from '../tracking/ChangeTracker.js';
 import type { RemoteAPI } from '../transport/RemoteAPI.js';
@@ -7,7 +8,7 @@ import { getOrCreateClientId } from './clientId.js';
 import { storeEngine } from './storeEngine.js';
 
 /**
- * An entity stamped with the write that produced it (the seed's `TimestampedEntity`). The
+ * An entity stamped with the write that produced it. The
  * order is `hlc`, a hybrid logical clock, never the wall-clock `updatedAt`: a device whose
  * clock runs ahead cannot win by it.
  */
@@ -16,7 +17,7 @@ export interface TimestampedEntity {
   data: RecordData | null;
   /** Stamp of the latest write: what orders two versions. */
   hlc: string;
-  /** Wall-clock part of `hlc`, in ms (the seed's field; informational). */
+  /** Wall-clock part of `hlc`, in ms (informational: never used to order writes). */
   updatedAt: number;
   /** Wall-clock ms of the delete, or null while the entity lives. */
   deletedAt: number | null;
@@ -35,7 +36,7 @@ export interface CategorizedChanges {
   conflicts: ConflictPair[];
 }
 
-/** Result of {@link TimestampBasedSync.sync} (the seed's `SyncResult`). */
+/** Result of {@link TimestampBasedSync.sync}. */
 export interface TimestampSyncResult {
   /** Changes the server took (applied or already had). */
   uploaded: number;
@@ -47,18 +48,12 @@ export interface TimestampSyncResult {
 
 /** A server record as a {@link TimestampedEntity}. */
 export function timestampedFromRecord(record: ServerRecord): TimestampedEntity {
-  const at = decodeHlc(record.hlc).wallTime;
-  return {
-    id: record.entityId,
-    data: record.deleted ? null : record.data,
-    hlc: record.hlc,
-    updatedAt: at,
-    deletedAt: record.deleted ? at : null,
-  };
+  const { entityId, data, timestamp, deleted } = stateFromRecord(record);
+  return { id: entityId, data, hlc: record.hlc, updatedAt: timestamp, deletedAt: deleted ? timestamp : null };
 }
 
 /**
- * Timestamp sync (the seed's `TimestampBasedSync`) on the hybrid logical clock: changes
+ * Timestamp sync on the hybrid logical clock: changes
  * made on both sides since the last sync are settled last-write-wins by HLC, ties broken by
  * node id (part of the stamp), so every replica picks the same winner.
  *

@@ -4,7 +4,7 @@ import type { PullResult, PullSyncStrategy } from './PullSyncStrategy.js';
 import type { PushResult, PushSyncStrategy } from './PushSyncStrategy.js';
 import { storeEngine } from './storeEngine.js';
 
-/** Result of a two-way sync (the seed's `TwoWaySyncResult`). */
+/** Result of a two-way sync. */
 export interface TwoWaySyncResult {
   pushResult: PushResult;
   pullResult: PullResult;
@@ -15,7 +15,7 @@ export interface TwoWaySyncResult {
 const MAX_FOLLOW_UP_PUSHES = 3;
 
 /**
- * The seed's two-way sync, on version vectors instead of timestamps, as cycles of the store's
+ * Two-way sync (detect conflicts before pushing), on version vectors, as cycles of the store's
  * one engine ({@link storeEngine}: the SyncManager's loop when one runs on the store):
  *
  *   1. detect  — a pull cycle: a pulled record whose vector is concurrent with a pending local

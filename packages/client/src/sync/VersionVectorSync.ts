@@ -12,7 +12,7 @@ import { ChangeTracker } from '../tracking/ChangeTracker.js';
 import type { RemoteAPI } from '../transport/RemoteAPI.js';
 import { storeEngine } from './storeEngine.js';
 
-/** An entity with its version vector (the seed's `VersionedEntity`). */
+/** An entity with its version vector. */
 export interface VectorEntity {
   id: string;
   data: RecordData | null;
@@ -31,7 +31,7 @@ export interface VectorSyncResult {
 }
 
 /**
- * Version-vector sync (the seed's `VersionVectorSync`), an adapter over the store's one engine:
+ * Version-vector sync, an adapter over the store's one engine:
  * the vectors are the ones the engine keeps for every entity, so a stale copy (`v2_newer`) is
  * adopted, never mistaken for a conflict, and a true concurrent edit (`concurrent`) always goes
  * to the resolver. `sync` is one cycle of the store's loop, never a second engine beside it.

@@ -14,7 +14,7 @@ export interface BatchSyncOptions {
   maxRetries: number;
 }
 
-/** Defaults of {@link BatchSyncOptions} (the seed's). */
+/** Defaults of {@link BatchSyncOptions}: 50 per call, 3 calls at once, 3 retry rounds. */
 export const DEFAULT_BATCH_SYNC_OPTIONS: Readonly<BatchSyncOptions> = {
   batchSize: 50,
   parallelBatches: 3,

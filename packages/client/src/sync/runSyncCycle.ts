@@ -70,6 +70,21 @@ export async function runSyncCycle(
   return { push: pushResult, pull: pullResult };
 }
 
+/**
+ * One phase alone, as `pushChanges` / `pullChanges` ask for it: the other phase's result is
+ * empty (`cursor` is the saved one, for a push-only cycle).
+ */
+export async function runPhase(
+  push: PushSyncStrategy,
+  pull: PullSyncStrategy,
+  work: 'push' | 'pull',
+  signal: AbortSignal,
+  cursor: number,
+): Promise<SyncResult> {
+  if (work === 'push') return { push: await push.pushChanges({ signal }), pull: emptyPull(cursor) };
+  return { push: emptyPush(), pull: await pull.pullChanges({ signal }) };
+}
+
 /** A push that sent nothing (a pull-only cycle, or a push that failed before its pull). */
 export function emptyPush(): PushResult {
   return { totalChanges: 0, successful: 0, failed: 0, conflicts: 0, results: [] };

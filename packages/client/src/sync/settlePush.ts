@@ -4,6 +4,7 @@ import {
   compareVersions,
   dominates,
   type HybridLogicalClock,
+  jsonEqual,
   type ServerRecord,
 } from '@ferry/protocol';
 import { applyServerRecord, type DetectedConflict, observeStamp } from '../conflicts/reconcile.js';
@@ -86,8 +87,8 @@ async function settleAcknowledged(tx: StoreTx, record: ServerRecord, clock: Hybr
     local.hlc === record.hlc &&
     local.deleted === record.deleted &&
     compareVersions(record.vector, local.vector) === 'equal' &&
-    sameJson(local.data, record.deleted ? null : record.data) &&
-    sameJson(local.fieldHlcs, record.fieldHlcs)
+    jsonEqual(local.data, record.deleted ? null : record.data) &&
+    jsonEqual(local.fieldHlcs, record.fieldHlcs)
   ) {
     observeStamp(clock, record.hlc);
     const version = Math.max(local.version, record.version);
@@ -97,18 +98,4 @@ async function settleAcknowledged(tx: StoreTx, record: ServerRecord, clock: Hybr
     return;
   }
   await applyServerRecord(tx, record, clock);
-}
-
-/** Deep equality of two JSON values (key order aside). */
-function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const aKeys = Object.keys(a);
-  if (aKeys.length !== Object.keys(b).length) return false;
-  for (const key of aKeys) {
-    if (!Object.hasOwn(b, key)) return false;
-    if (!sameJson((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
-  }
-  return true;
 }

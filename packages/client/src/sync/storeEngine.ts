@@ -5,7 +5,7 @@ import type { LocalStore } from '../store/LocalStore.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
 import type { RemoteAPI } from '../transport/RemoteAPI.js';
 import { buildEngine, type Engine } from './buildEngine.js';
-import { emptyPull, emptyPush, runSyncCycle } from './runSyncCycle.js';
+import { runPhase, runSyncCycle } from './runSyncCycle.js';
 import { type CycleOutcome, SyncLoop, type SyncWork } from './SyncLoop.js';
 import type { SyncResult } from './syncTypes.js';
 
@@ -30,7 +30,7 @@ const engines = new WeakMap<LocalStore, StoreEngine>();
 
 /**
  * Makes `engine` the store's engine (a {@link SyncManager} calls it when it is made). The
- * seed's adapters (`VersionVectorSync`, `TimestampBasedSync`, `TwoWaySyncStrategy`) sync
+ * sync classes built on a store (`VersionVectorSync`, `TimestampBasedSync`, `TwoWaySyncStrategy`) sync
  * through it from then on, so their cycles queue on the manager's loop like any other request.
  */
 export function claimStoreEngine(store: LocalStore, engine: StoreEngine): void {
@@ -78,10 +78,8 @@ function standaloneEngine(store: LocalStore, defaults: EngineDefaults): StoreEng
           throw error;
         });
         const { push, pull } = await ready;
-        if (work === 'push')
-          return { ok: true, value: { push: await push.pushChanges({ signal }), pull: emptyPull(0) } };
-        if (work === 'pull')
-          return { ok: true, value: { push: emptyPush(), pull: await pull.pullChanges({ signal }) } };
+        if (work !== 'full')
+          return { ok: true, value: await runPhase(push, pull, work, signal, await pull.getCursor()) };
         return {
           ok: true,
           value: await runSyncCycle(push, pull, { signal, onProgress: () => {}, afterPush: async () => {} }),

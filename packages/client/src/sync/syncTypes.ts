@@ -8,7 +8,7 @@ import type { RemoteAPI } from '../transport/RemoteAPI.js';
 import type { PullResult } from './PullSyncStrategy.js';
 import type { PushResult } from './PushSyncStrategy.js';
 
-/** One recorded sync failure (the seed's `SyncError` record in `SyncState`). */
+/** One recorded sync failure in `SyncState.syncErrors`: a failed cycle, or one change the push could not deliver. */
 export interface SyncErrorRecord {
   changeId?: string;
   errorCode: string;
@@ -24,7 +24,7 @@ export interface SyncErrorRecord {
 export type SyncPause = 'auth' | 'offline' | 'background';
 
 /**
- * The manager's state (the seed's `SyncState`). `pendingChanges` is a COUNT, not the list:
+ * The manager's state, persisted in the store. `pendingChanges` is a COUNT, not the list:
  * the outbox may hold more changes than fit in memory, and the UI only needs the number.
  */
 export interface SyncState {
@@ -42,7 +42,7 @@ export interface SyncState {
 /** Phases of the progress feed behind `<SyncProgress>`. */
 export type SyncPhase = 'idle' | 'preparing' | 'uploading' | 'downloading' | 'complete' | 'error';
 
-/** What `subscribeToProgress` listeners receive (the seed's `SyncProgressState`). */
+/** What `subscribeToProgress` listeners receive: the phase and its counts. */
 export interface SyncProgressState {
   phase: SyncPhase;
   totalItems: number;
@@ -64,7 +64,7 @@ export interface LiveChannel {
   subscribe(listener: (event: LiveEvent) => void): () => void;
 }
 
-/** Configuration of a {@link SyncManager} (the seed's `SyncConfig`, plus the pluggable parts). */
+/** Configuration of a {@link SyncManager}: store, transport, policies, and the pluggable platform parts. */
 export interface SyncConfig {
   localStore: LocalStore;
   remoteAPI: RemoteAPI;

@@ -1,6 +1,6 @@
 import type { LocalStore } from '../store/LocalStore.js';
 
-/** An entity with unsynced field edits (the seed's `DirtyEntity`). */
+/** An entity with unsynced field edits. */
 export interface DirtyEntity {
   entityType: string;
   entityId: string;

@@ -26,7 +26,7 @@ export interface PullParams {
   snapshot?: boolean;
 }
 
-/** Result of the seed's `batchSync`: which changes of the batch failed, and why. */
+/** Result of `batchSync`: which changes of the batch failed, and why. */
 export interface BatchSyncResponse {
   success: boolean;
   failed: Array<{ changeId: string; error: { code: string; message: string; retryable: boolean } }>;
@@ -48,7 +48,7 @@ export interface RemoteAPI {
   pullSpaces?(request: Partial<MultiPullRequest>, options?: RequestOptions): Promise<MultiPullResponse>;
   /** `GET /v1/config`: protocol versions, entity types, conflict strategies, limits. */
   getConfig(options?: RequestOptions): Promise<ServerConfig>;
-  /** `POST /v1/batch`: the seed's batch call. */
+  /** `POST /v1/batch`: a batch of changes, answered with the ones that failed (used by BatchSync). */
   batchSync(changes: Change[], options?: RequestOptions): Promise<BatchSyncResponse>;
   /** `GET /v1/changes?since=`: the applied-change log after a server sequence number. */
   getChangesSince(since: number, options?: RequestOptions): Promise<Change[]>;

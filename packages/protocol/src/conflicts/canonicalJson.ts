@@ -12,3 +12,31 @@ export function canonicalJson(value: JsonValue | undefined): string {
   const keys = Object.keys(value).sort();
   return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`).join(',')}}`;
 }
+
+/** Orders two JSON values by their {@link canonicalJson}: the content tie-break every replica agrees on. */
+export function compareCanonical(a: JsonValue | undefined, b: JsonValue | undefined): number {
+  const aJson = canonicalJson(a);
+  const bJson = canonicalJson(b);
+  return aJson < bJson ? -1 : aJson > bJson ? 1 : 0;
+}
+
+/**
+ * Deep equality of two JSON values, key order aside: what {@link canonicalJson} would say
+ * (`canonicalJson(a) === canonicalJson(b)`), without building the strings. The one equality
+ * conflict decisions use.
+ *
+ * @example
+ * jsonEqual({ a: 1, b: [2] }, { b: [2], a: 1 }); // true
+ */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const aKeys = Object.keys(a);
+  if (aKeys.length !== Object.keys(b).length) return false;
+  for (const key of aKeys) {
+    if (!Object.hasOwn(b, key)) return false;
+    if (!jsonEqual((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
+  }
+  return true;
+}

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compareHlc, decodeHlc, encodeHlc } from '../hlc.js';
+import type { JsonValue } from '../json.js';
+import { canonicalJson, jsonEqual } from './canonicalJson.js';
 import { type MergedState, mergeStates } from './mergeStates.js';
 import type { VersionedState } from './versionedState.js';
 import { fieldClock } from './writeClock.js';
@@ -125,5 +127,28 @@ describe('mergeStates', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe('jsonEqual', () => {
+  it('agrees with canonicalJson: equal whatever the key order, unequal on any value', () => {
+    const cases: Array<[unknown, unknown]> = [
+      [
+        { a: 1, b: [1, { c: null }] },
+        { b: [1, { c: null }], a: 1 },
+      ],
+      [{ a: 1 }, { a: 1, b: undefined }],
+      [
+        [1, 2],
+        [2, 1],
+      ],
+      [{ a: [] }, { a: {} }],
+      [null, {}],
+      ['1', 1],
+    ];
+    for (const [a, b] of cases) {
+      expect(jsonEqual(a, b)).toBe(canonicalJson(a as JsonValue) === canonicalJson(b as JsonValue));
+    }
+    expect(jsonEqual(cases[0]![0], cases[0]![1])).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import type { JsonValue, RecordData } from '../json.js';
-import { canonicalJson } from './canonicalJson.js';
+import { compareCanonical } from './canonicalJson.js';
 import { isDeletedState, type VersionedState } from './versionedState.js';
 import {
   compareClocks,
@@ -59,7 +59,7 @@ export function mergeStates(a: VersionedState, b: VersionedState): MergedState {
       const aValue = aData[field] as JsonValue;
       const bValue = bData[field] as JsonValue;
       // Same clock, different values: only content is left that both replicas see alike.
-      const c = compareClocks(aClock, bClock) || compareJson(aValue, bValue);
+      const c = compareClocks(aClock, bClock) || compareCanonical(aValue, bValue);
       value = c >= 0 ? aValue : bValue;
       stamp = laterHlc(aClock, bClock);
     } else if (inA) {
@@ -77,12 +77,6 @@ export function mergeStates(a: VersionedState, b: VersionedState): MergedState {
   const hlc = laterHlc(recordClock(a), recordClock(b));
   if (hlc !== undefined) merged.hlc = hlc;
   return merged;
-}
-
-function compareJson(a: JsonValue, b: JsonValue): number {
-  const aJson = canonicalJson(a);
-  const bJson = canonicalJson(b);
-  return aJson < bJson ? -1 : aJson > bJson ? 1 : 0;
 }
 
 function whole(state: VersionedState, clock: WriteClock, source: 'a' | 'b'): MergedState {

@@ -26,7 +26,7 @@ export interface VersionedState {
   clientId?: string;
 }
 
-/** Every strategy a `ConflictResolver` knows, in the seed's spelling. */
+/** Every strategy a `ConflictResolver` knows, by its public name. */
 export const RESOLUTION_STRATEGIES = [
   'last-write-wins',
   'first-write-wins',

@@ -1,5 +1,5 @@
 import { compareHlc, decodeHlc } from '../hlc.js';
-import { canonicalJson } from './canonicalJson.js';
+import { compareCanonical } from './canonicalJson.js';
 import { isDeletedState, type VersionedState } from './versionedState.js';
 
 /**
@@ -58,9 +58,7 @@ export function compareClocks(a: WriteClock, b: WriteClock): number {
 export function compareTiedStates(a: VersionedState, b: VersionedState): number {
   const aDeleted = isDeletedState(a);
   if (aDeleted !== isDeletedState(b)) return aDeleted ? -1 : 1;
-  const aJson = canonicalJson(a.data);
-  const bJson = canonicalJson(b.data);
-  return aJson < bJson ? -1 : aJson > bJson ? 1 : 0;
+  return compareCanonical(a.data, b.data);
 }
 
 /** The HLC string of the later of two clocks, if either has one (the later's, when it has one). */

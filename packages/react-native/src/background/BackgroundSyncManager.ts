@@ -44,8 +44,7 @@ export interface BackgroundSyncOptions {
 export const DEFAULT_BACKGROUND_TASK_ID = 'com.ferry.sync';
 
 /**
- * Syncs while the app is in the background, over react-native-background-fetch (the seed's
- * `BackgroundSyncManager`). The OS runs the configured handler every `minimumFetchInterval`
+ * Syncs while the app is in the background, over react-native-background-fetch. The OS runs the configured handler every `minimumFetchInterval`
  * minutes or so; going to the background schedules a one-off task as well, and coming back
  * to the foreground syncs at once. Every task ends in `BackgroundFetch.finish(taskId)`,
  * after success, failure and timeout alike, or the OS stops granting background time.

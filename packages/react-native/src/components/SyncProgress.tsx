@@ -43,7 +43,7 @@ const fractionOf = (progress: SyncProgressState) =>
   progress.totalItems > 0 ? Math.min(1, progress.processedItems / progress.totalItems) : 0;
 
 /**
- * The seed's sync progress panel: status line with a spinner, an animated bar, counts and
+ * A sync progress panel: status line with a spinner, an animated bar, counts and
  * the item being sent. Renders nothing while idle. The bar is an accessible progress bar
  * (`accessibilityRole="progressbar"`, value 0–100), so screen readers announce it.
  *

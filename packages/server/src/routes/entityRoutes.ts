@@ -32,7 +32,7 @@ function bodyData(request: FastifyRequest): { id: string | undefined; data: Reco
 }
 
 /**
- * The seed's REST surface (`getAll`, `create`, `update`, `delete`). Every write is a change
+ * A REST surface per entity (`getAll`, `create`, `update`, `delete` on `RemoteAPI`). Every write is a change
  * made by the server and goes through the push apply path, so it lands in the pull feed and
  * the change log like any device's write.
  */
