@@ -54,6 +54,8 @@ describe('/v1/admin', () => {
       body: pushBody([
         makeChange({ entityId: 'x', data: { title: 'secret-title-42' } }),
         makeChange({ entityId: 'y', data: { title: 7 } as never }),
+        // The schema check's message quotes what it received.
+        makeChange({ entityId: 'z', timestamp: 'secret-title-42' as never }),
       ]),
       headers: { 'ferry-device': 'id=phone' },
     });
@@ -63,6 +65,7 @@ describe('/v1/admin', () => {
       expect(body).not.toContain('secret-title-42');
     }
     expect((await t.call('GET', '/v1/admin/overview', admin)).json().recentRejections).toEqual([
+      expect.objectContaining({ code: 'VALIDATION_ERROR', message: expect.stringMatching(/timestamp: .*received …/) }),
       expect.objectContaining({ user: 'alice', entityType: 'todos', code: 'VALIDATION_ERROR' }),
     ]);
   });

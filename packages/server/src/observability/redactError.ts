@@ -33,6 +33,15 @@ export function scrubMessage(message: string): string {
   return firstLine.length > MAX_MESSAGE ? `${firstLine.slice(0, MAX_MESSAGE)}…` : firstLine;
 }
 
+/**
+ * A rejection's reason as the inspector may show it: the server's words (which name the field
+ * or type at fault) without the value the device sent. Schema validation messages end in
+ * `but received "…"` quoting it; that value is replaced by `…`.
+ */
+export function redactReason(message: string): string {
+  return message.replace(/\breceived (?:"(?:[^"\\]|\\.)*"?|[^;]*)/g, 'received …').slice(0, 300);
+}
+
 function stringField(value: unknown): string | undefined {
   return typeof value === 'string' && value.length <= 200 ? value : undefined;
 }

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { ServerSchema } from '../schema/parseSchema.js';
+import { redactReason } from './redactError.js';
 
 /** What one sync request did, in counts and ids only: never a record's contents. */
 export interface RequestOutcome {
@@ -124,7 +125,7 @@ export function observeAnswer(request: FastifyRequest, route: string, schema: Se
       if (status === 'conflict') fate.conflictType = conflictType(change, result.record);
       if (status === 'rejected' && isObject(result.error)) {
         fate.code = String(result.error.code);
-        fate.message = String(result.error.message).slice(0, 200);
+        fate.message = redactReason(String(result.error.message)).slice(0, 200);
       }
       note.fates.push(fate);
     });
