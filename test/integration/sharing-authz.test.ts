@@ -170,6 +170,23 @@ describe.each(backends)('sharing authorization matrix on $name', (backend) => {
       ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
     });
   const push = (user: User, changes: Change[]) => call(user, 'POST', '/v1/push', { clientId: 'device-x', changes });
+  /** A live socket of `user` past its hello (`extra` fields ride in the hello), with what it heard. */
+  type LiveSocket = Awaited<ReturnType<typeof openLive>>;
+  const openLive = async (user: User, extra: Record<string, unknown> = {}) => {
+    const ws = await server.app.injectWS('/v1/live');
+    const messages: Array<{ type: string; space?: string }> = [];
+    const ready = new Promise<void>((resolve) =>
+      ws.on('message', (data) => {
+        const message = JSON.parse(String(data));
+        messages.push(message);
+        if (message.type === 'ready') resolve();
+      }),
+    );
+    const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+    ws.send(JSON.stringify({ type: 'hello', protocolVersion: PROTOCOL_VERSION, token: tokens.get(user), ...extra }));
+    await ready;
+    return { ws, messages, closed };
+  };
 
   beforeAll(async () => {
     db = await backend.open();
@@ -311,15 +328,136 @@ describe.each(backends)('sharing authorization matrix on $name', (backend) => {
     }
   });
 
-  it('writes through the REST routes with a space record id stay in the private space', async () => {
-    const before = await Promise.all(SPACE_IDS.map((space) => db.storage.currentSeq(space)));
-    for (const space of SPACE_IDS) {
-      const response = await call('dave', 'PUT', `/v1/entities/todos/${recordOf(space)}`, { title: 'dave' });
-      // The id does not exist in dave's private space.
-      expect(response.statusCode).toBe(404);
-      expect(response.body).not.toContain(secretOf(space));
+  it('writes through the REST routes with a space record id stay in the private space, whatever the role', async () => {
+    for (const user of ALL_USERS) {
+      for (const space of SPACE_IDS) {
+        const where = `${user} (${roleOf(user, space) ?? 'none'}) REST on ${recordOf(space)}`;
+        const seq = await db.storage.currentSeq(space);
+        const record = await db.storage.getRecord(space, 'todos', recordOf(space));
+        // The id does not exist in the user's private space: an update finds nothing.
+        const put = await call(user, 'PUT', `/v1/entities/todos/${recordOf(space)}`, { title: user });
+        expect(put.statusCode, where).toBe(404);
+        // A delete, a create and a listing with that id act on (or read) the private space only.
+        const removed = await call(user, 'DELETE', `/v1/entities/todos/${recordOf(space)}`);
+        expect(removed.statusCode, where).toBe(404);
+        const created = await call(user, 'POST', '/v1/entities/todos', {
+          id: recordOf(space),
+          title: `${user}'s own`,
+          completed: false,
+        });
+        expect(created.statusCode, where).toBe(201);
+        const listed = await call(user, 'GET', `/v1/entities/todos?limit=1000`);
+        for (const response of [put, removed, created, listed]) {
+          for (const other of SPACE_IDS) expect(response.body, where).not.toContain(secretOf(other));
+        }
+        expect((await call(user, 'DELETE', `/v1/entities/todos/${recordOf(space)}`)).statusCode, where).toBe(204);
+        expect(await db.storage.currentSeq(space), where).toBe(seq);
+        expect(await db.storage.getRecord(space, 'todos', recordOf(space)), where).toEqual(record);
+      }
     }
-    expect(await Promise.all(SPACE_IDS.map((space) => db.storage.currentSeq(space)))).toEqual(before);
+  });
+
+  it('refuses a space on the private-space routes with a clear 400 that changes nothing', async () => {
+    for (const user of ALL_USERS) {
+      for (const space of SPACE_IDS) {
+        const q = `space=${space}`;
+        const requests: Array<['GET' | 'POST' | 'PUT' | 'DELETE', string, unknown?]> = [
+          ['GET', `/v1/pull?cursor=0&${q}`],
+          ['GET', `/v1/changes?since=0&${q}`],
+          ['GET', `/v1/entities/todos?${q}`],
+          ['POST', `/v1/entities/todos?${q}`, { id: `in-${space}`, title: 'x', completed: false }],
+          ['PUT', `/v1/entities/todos/${recordOf(space)}?${q}`, { title: 'x' }],
+          ['DELETE', `/v1/entities/todos/${recordOf(space)}?${q}`],
+        ];
+        for (const [method, url, body] of requests) {
+          const where = `${user} (${roleOf(user, space) ?? 'none'}) ${method} ${url}`;
+          const before = await db.fingerprint();
+          const response = await call(user, method, url, body);
+          expect(response.statusCode, where).toBe(400);
+          expect(response.json().error, where).toMatchObject({ code: 'VALIDATION_ERROR', retryable: false });
+          expect(response.json().error.message, where).toContain('private space only');
+          expect(response.body, where).not.toContain(secretOf(space));
+          expect(await db.fingerprint(), where).toBe(before);
+        }
+      }
+    }
+  });
+
+  it('answers no cursor of another space: GET pull and changes stay private, POST pull serves members only', async () => {
+    const seqs = new Map<string, number>();
+    for (const space of SPACE_IDS) seqs.set(space, await db.storage.currentSeq(space));
+    for (const user of ALL_USERS) {
+      const before = await db.fingerprint();
+      for (const space of SPACE_IDS) {
+        const seq = seqs.get(space) ?? 0;
+        // Cursors taken from the other spaces: just below their head, at it, far past it.
+        for (const cursor of [0, Math.max(0, seq - 1), seq, 1_000_000]) {
+          for (const url of [`/v1/pull?cursor=${cursor}`, `/v1/changes?since=${cursor}`]) {
+            const response = await call(user, 'GET', url);
+            expect(response.statusCode, `${user} ${url}`).toBe(200);
+            for (const other of SPACE_IDS) expect(response.body, `${user} ${url}`).not.toContain(secretOf(other));
+          }
+          const pulled = await call(user, 'POST', '/v1/pull', { spaces: { [space]: cursor }, limit: 1000 });
+          expect(pulled.statusCode, `${user} POST pull ${space}@${cursor}`).toBe(200);
+          const member = roleOf(user, space) !== null;
+          const pages = pulled.json().pages as Array<{ space: string | null }>;
+          if (!member) {
+            expect(
+              pages.some((page) => page.space === space),
+              `${user} POST pull ${space}@${cursor}`,
+            ).toBe(false);
+            expect(pulled.body, `${user} POST pull ${space}@${cursor}`).not.toContain(secretOf(space));
+          }
+        }
+      }
+      // Reads never write.
+      expect(await db.fingerprint(), user).toBe(before);
+    }
+  });
+
+  it('decides /v1/batch per change exactly as /v1/push, and leaves the database unchanged on refusal', async () => {
+    let cells = 0;
+    for (const user of ALL_USERS) {
+      for (const space of SPACE_IDS) {
+        const role = roleOf(user, space);
+        const attempts: Array<{ change: Change; allowed: boolean }> = [
+          {
+            change: change('todos', `batch-${user}-${space}`, 'CREATE', { title: 'b', completed: false }, space),
+            allowed: role === 'owner' || role === 'editor',
+          },
+          {
+            change: change(MEMBER_TYPE, memberEntityId(space, 'erin'), 'CREATE', { role: 'viewer' }, space),
+            allowed: role === 'owner',
+          },
+          {
+            change: change(SPACE_TYPE, space, 'UPDATE', { name: `name-${secretOf(space)}` }, space),
+            allowed: role === 'owner',
+          },
+          { change: loggedChangeOf.get(space) as Change, allowed: role !== null && role !== 'viewer' },
+        ];
+        for (const { change: attempt, allowed } of attempts) {
+          const where = `${user} (${role ?? 'none'}) batch ${attempt.entityType} ${attempt.operation} in ${space}`;
+          const before = await db.fingerprint();
+          const response = await call(user, 'POST', '/v1/batch', { clientId: 'device-x', changes: [attempt] });
+          expect(response.statusCode, where).toBe(200);
+          const body = response.json();
+          if (allowed) {
+            expect(body, where).toEqual({ success: true, failed: [] });
+          } else {
+            expect(body, where).toEqual({
+              success: false,
+              failed: [
+                { changeId: attempt.id, error: { code: 'FORBIDDEN', message: expect.any(String), retryable: false } },
+              ],
+            });
+            if (role === null) expect(response.body, where).not.toContain(secretOf(space));
+            expect(await db.fingerprint(), where).toBe(before);
+          }
+          cells++;
+        }
+      }
+    }
+    expect(cells).toBe(ALL_USERS.length * SPACE_IDS.length * 4);
   });
 
   it('refuses malformed checkpoints with 400 and a clear message', async () => {
@@ -339,31 +477,45 @@ describe.each(backends)('sharing authorization matrix on $name', (backend) => {
     }
   });
 
-  it('pokes a space only to its members, and stops poking a revoked member after the revocation', async () => {
-    const sockets = new Map<User, { messages: Array<{ type: string; space?: string }>; close(): void }>();
+  it('never lets a live socket pick a space: naming one after the hello closes it, in the hello it is ignored', async () => {
+    const space = 'sp_bob000001';
+    const bounded = (closed: Promise<number>) =>
+      Promise.race([closed, new Promise<number>((resolve) => setTimeout(() => resolve(-1), 5000))]);
+    const asking: Array<{ user: User; socket: LiveSocket }> = [];
     for (const user of ALL_USERS) {
-      const ws = await server.app.injectWS('/v1/live');
-      const messages: Array<{ type: string; space?: string }> = [];
-      const ready = new Promise<void>((resolve) =>
-        ws.on('message', (data) => {
-          const message = JSON.parse(String(data));
-          messages.push(message);
-          if (message.type === 'ready') resolve();
-        }),
-      );
-      ws.send(JSON.stringify({ type: 'hello', protocolVersion: PROTOCOL_VERSION, token: tokens.get(user) }));
-      await ready;
-      sockets.set(user, { messages, close: () => ws.terminate() });
+      const after = await openLive(user);
+      after.ws.send(JSON.stringify({ type: 'subscribe', space }));
+      expect(await bounded(after.closed), `${user} subscribe after hello`).toBe(4400);
+      asking.push({ user, socket: await openLive(user, { space, spaces: [space] }) });
     }
+    await push('bob', [change('todos', 'live-asked', 'CREATE', { title: 'asked', completed: false }, space)]);
+    const members = ALL_USERS.filter((user) => roleOf(user, space) !== null);
+    const poked = (user: User) =>
+      asking.find((entry) => entry.user === user)?.socket.messages.some((m) => m.type === 'poke' && m.space === space);
+    for (let i = 0; i < 200 && !members.every(poked); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(ALL_USERS.filter((user) => poked(user))).toEqual(members);
+    for (const { socket } of asking) socket.ws.terminate();
+  });
+
+  it('pokes a space only to its members, and stops poking a revoked member after the revocation', async () => {
+    const sockets = new Map<User, LiveSocket>();
+    for (const user of ALL_USERS) sockets.set(user, await openLive(user));
     const pokesOf = (user: User, space: string) =>
       (sockets.get(user)?.messages ?? []).filter((m) => m.type === 'poke' && m.space === space).length;
     const settle = async (check: () => boolean) => {
       for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
     };
+    // A write in each space pokes exactly its three members, and never the outsider.
+    for (const other of SPACE_IDS) {
+      const owner = USERS.find((user) => roleOf(user, other) === 'owner') as User;
+      await push(owner, [change('todos', `live-${other}`, 'CREATE', { title: 'live', completed: false }, other)]);
+      await settle(() => USERS.every((user) => pokesOf(user, other) === 1));
+      expect(
+        ALL_USERS.map((user) => pokesOf(user, other)),
+        other,
+      ).toEqual([1, 1, 1, 0]);
+    }
     const space = 'sp_alice0001';
-    await push('alice', [change('todos', 'live-1', 'CREATE', { title: 'live', completed: false }, space)]);
-    await settle(() => pokesOf('carol', space) === 1 && pokesOf('bob', space) === 1);
-    expect(ALL_USERS.map((user) => pokesOf(user, space))).toEqual([1, 1, 1, 0]);
     // Revoking bob: his devices hear of that commit once (so they pull and purge), then never again.
     await push('alice', [change(MEMBER_TYPE, memberEntityId(space, 'bob'), 'DELETE', null, space)]);
     await settle(() => pokesOf('bob', space) === 2);
@@ -374,7 +526,7 @@ describe.each(backends)('sharing authorization matrix on $name', (backend) => {
     const pulled = await call('bob', 'POST', '/v1/pull', { spaces: { [space]: 0 } });
     expect(pulled.json().membership.map((m: { id: string }) => m.id)).not.toContain(space);
     expect(pulled.body).not.toContain(secretOf(space));
-    for (const socket of sockets.values()) socket.close();
+    for (const socket of sockets.values()) socket.ws.terminate();
   });
 });
 

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { ChangeDataSchema, EntityIdSchema, LIMITS, type RecordData } from '@ferry/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as v from 'valibot';
-import { requestScope } from '../auth/requestScope.js';
 import { HttpError } from '../errors.js';
 import { applyServerWrite } from '../push/applyServerWrite.js';
 import { parseInput, queryInt, requireEntityType } from './parseInput.js';
+import { privateScope } from './privateScope.js';
 import type { RouteContext } from './RouteContext.js';
 
 const ListQuerySchema = v.strictObject({
@@ -38,10 +38,11 @@ function bodyData(request: FastifyRequest): { id: string | undefined; data: Reco
  */
 export function registerEntityRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/entities/:type', async (request) => {
+    const scope = privateScope(request);
     const { type } = parseInput(TypeParamsSchema, request.params);
     requireEntityType(ctx.schema, type);
     const query = parseInput(ListQuerySchema, request.query);
-    const page = await ctx.storage.listRecords(requestScope(request), type, query);
+    const page = await ctx.storage.listRecords(scope, type, query);
     return { records: page.items, hasMore: page.hasMore };
   });
 
@@ -50,7 +51,7 @@ export function registerEntityRoutes(app: FastifyInstance, ctx: RouteContext): v
     requireEntityType(ctx.schema, type);
     const { id, data } = bodyData(request);
     const entityId = id ?? randomUUID();
-    const record = await applyServerWrite(ctx.apply, requestScope(request), {
+    const record = await applyServerWrite(ctx.apply, privateScope(request), {
       entityType: type,
       entityId,
       operation: 'CREATE',
@@ -71,7 +72,7 @@ export function registerEntityRoutes(app: FastifyInstance, ctx: RouteContext): v
       );
     }
     const { data } = body;
-    return applyServerWrite(ctx.apply, requestScope(request), {
+    return applyServerWrite(ctx.apply, privateScope(request), {
       entityType: type,
       entityId: id,
       operation: 'UPDATE',
@@ -82,7 +83,7 @@ export function registerEntityRoutes(app: FastifyInstance, ctx: RouteContext): v
   app.delete('/entities/:type/:id', async (request, reply) => {
     const { type, id } = parseInput(EntityParamsSchema, request.params);
     requireEntityType(ctx.schema, type);
-    await applyServerWrite(ctx.apply, requestScope(request), {
+    await applyServerWrite(ctx.apply, privateScope(request), {
       entityType: type,
       entityId: id,
       operation: 'DELETE',

@@ -8,13 +8,13 @@ import {
 } from '@ferry/protocol';
 import type { FastifyInstance } from 'fastify';
 import * as v from 'valibot';
-import { requestScope } from '../auth/requestScope.js';
 import { HttpError } from '../errors.js';
 import { noteBatchResults, notePulled } from '../observability/requestOutcome.js';
 import { applyPush } from '../push/applyPush.js';
 import { parsePushRequest } from '../push/parsePushRequest.js';
 import { multiPull, requestSpaceAccess } from './multiPull.js';
 import { parseInput, queryInt, requireEntityType } from './parseInput.js';
+import { privateScope } from './privateScope.js';
 import type { RouteContext } from './RouteContext.js';
 
 const ChangesQuerySchema = v.strictObject({
@@ -67,6 +67,7 @@ export function registerSyncRoutes(app: FastifyInstance, ctx: RouteContext): voi
 
   // The private space only: what protocol v1 clients have always used.
   app.get('/pull', async (request, reply): Promise<PullResponse | string> => {
+    const scope = privateScope(request);
     const query = parseInput(PullQuerySchema, request.query);
     const cursor = Number(query.cursor);
     const limit = Number(query.limit);
@@ -82,7 +83,6 @@ export function registerSyncRoutes(app: FastifyInstance, ctx: RouteContext): voi
       for (const type of types) requireEntityType(ctx.schema, type);
     }
     const snapshot = query.snapshot === '1';
-    const scope = requestScope(request);
     // The bulk path of an initial sync, where the storage has one: stored JSON goes out as
     // stored, never parsed and re-serialised (a body equal to the generic path's below).
     const json = snapshot ? undefined : ctx.storage.pullJson?.(scope, { cursor, limit, types });
@@ -103,8 +103,9 @@ export function registerSyncRoutes(app: FastifyInstance, ctx: RouteContext): voi
   });
 
   app.get('/changes', async (request) => {
+    const scope = privateScope(request);
     const query = parseInput(ChangesQuerySchema, request.query);
-    const page = await ctx.storage.changesSince(requestScope(request), { since: query.since, limit: query.limit });
+    const page = await ctx.storage.changesSince(scope, { since: query.since, limit: query.limit });
     return { changes: page.items, cursor: page.items.at(-1)?.seq ?? query.since, hasMore: page.hasMore };
   });
 }
