@@ -6,7 +6,7 @@ import { signDevToken } from '../auth/signDevToken.js';
 import { createServer, type FerryServer } from '../createServer.js';
 import { defaultSchema } from '../defaultSchema.js';
 import { PostgresStorage } from '../storage/PostgresStorage.js';
-import { makeChange, pushBody, SECRET } from '../testing/testServer.js';
+import { makeChange, pushBody, SECRET, T0 } from '../testing/testServer.js';
 
 const ADMIN_TOKEN = 'admin-token-for-two-processes-0123456789';
 const available = postgresAvailable();
@@ -19,15 +19,18 @@ describe.skipIf(!available)('the inspector of two processes over one PostgreSQL'
   let cluster: PostgresCluster;
   const servers: FerryServer[] = [];
   const storages: PostgresStorage[] = [];
+  // One clock for both processes and their storages, as NTP-synced machines would share.
+  const clock = { now: T0 };
+  const now = () => clock.now;
 
   beforeAll(async () => {
     cluster = await startPostgres();
     const url = await cluster.createDatabase();
     for (let i = 0; i < 2; i++) {
-      const storage = await PostgresStorage.open({ connectionString: url, maxConnections: 3 });
+      const storage = await PostgresStorage.open({ connectionString: url, maxConnections: 3, now });
       storages.push(storage);
       servers.push(
-        await createServer({ storage, schema: defaultSchema, auth: { secret: SECRET }, adminToken: ADMIN_TOKEN }),
+        await createServer({ storage, schema: defaultSchema, auth: { secret: SECRET }, adminToken: ADMIN_TOKEN, now }),
       );
     }
   }, 90_000);
@@ -43,7 +46,7 @@ describe.skipIf(!available)('the inspector of two processes over one PostgreSQL'
     url: string,
     options: { body?: unknown; device?: string } = {},
   ) => {
-    const token = options.device === undefined ? ADMIN_TOKEN : await signDevToken(SECRET, 'alice');
+    const token = options.device === undefined ? ADMIN_TOKEN : await signDevToken(SECRET, 'alice', { now: clock.now });
     const response = await server.app.inject({
       method,
       url,
@@ -70,7 +73,11 @@ describe.skipIf(!available)('the inspector of two processes over one PostgreSQL'
       socket.once('error', reject);
     });
     socket.send(
-      JSON.stringify({ type: 'hello', protocolVersion: PROTOCOL_VERSION, token: await signDevToken(SECRET, 'alice') }),
+      JSON.stringify({
+        type: 'hello',
+        protocolVersion: PROTOCOL_VERSION,
+        token: await signDevToken(SECRET, 'alice', { now: clock.now }),
+      }),
     );
     await ready;
 
@@ -78,7 +85,9 @@ describe.skipIf(!available)('the inspector of two processes over one PostgreSQL'
       call(a, 'POST', '/v1/push', { body: pushBody(ids.map((entityId) => makeChange({ entityId }))), device: 'phone' });
     await push(['t1', 't2', 't3']);
     await call(b, 'GET', '/v1/pull?cursor=0', { device: 'tablet' });
+    clock.now += 1_000;
     await push(['t4', 't5']);
+    clock.now += 60_000;
 
     const [overviewA, overviewB] = [
       await call(a, 'GET', '/v1/admin/overview'),
@@ -93,11 +102,12 @@ describe.skipIf(!available)('the inspector of two processes over one PostgreSQL'
     const devicesA = await call(a, 'GET', '/v1/admin/devices');
     const devicesB = await call(b, 'GET', '/v1/admin/devices');
     expect(devicesA.devices.map((device: { deviceId: string }) => device.deviceId)).toEqual(['phone']);
-    // B served only the tablet; the head comes from the database, the lag time from commits B saw (none).
+    // B served only the tablet and saw none of the pushes: the head and the time of the first
+    // write the tablet lacks come from the database.
     expect(devicesB.devices).toEqual([
       expect.objectContaining({
         deviceId: 'tablet',
-        cursors: [expect.objectContaining({ cursor: 3, head: 5, lagRecords: 2, lagMs: null })],
+        cursors: [expect.objectContaining({ cursor: 3, head: 5, lagRecords: 2, lagMs: 60_000 })],
       }),
     ]);
     const spacesA = await call(a, 'GET', '/v1/admin/spaces');

@@ -17,7 +17,7 @@ export interface CursorAnswer {
   cursor: number;
   head: number;
   lagRecords: number;
-  /** Since the first record it lacks was written (null: caught up, or written before this process started). */
+  /** Since the first change it lacks was written (null: caught up, or unknown). */
   lagMs: number | null;
   /** The cursor is below the space's compaction horizon: its next pull answers 410 and it re-syncs. */
   mustReset: boolean;
@@ -39,6 +39,8 @@ export interface SpaceAnswer extends ScopeInspection {
 
 /** Scopes answered at most: the inspector is a page, not an export. */
 const MAX_SCOPES = 500;
+/** Lagging cursors whose lag time is read from the database per answer; past it, from this process's memory. */
+const MAX_LAG_LOOKUPS = 1_000;
 
 /** Head and horizons of `scopes` in one round trip (the head alone when the storage cannot inspect). */
 async function inspectScopes(storage: ServerStorage, scopes: readonly string[]): Promise<Map<string, ScopeInspection>> {
@@ -57,6 +59,14 @@ export async function devicesAnswer(deps: ScopeAnswerDeps) {
   const scopes = new Set<string>();
   for (const device of devices) for (const entry of device.cursors) scopes.add(entry.space ?? device.user);
   const facts = await inspectScopes(deps.storage, [...scopes]);
+  // How long each lagging cursor has been behind: from the database when it can say (the same
+  // answer on every process), else from the commits this process saw.
+  const lagging = devices
+    .flatMap((device) => device.cursors.map((entry) => ({ scope: entry.space ?? device.user, cursor: entry.cursor })))
+    .filter((entry) => (facts.get(entry.scope)?.head ?? 0) > entry.cursor)
+    .slice(0, MAX_LAG_LOOKUPS);
+  const written = deps.storage.firstWriteAfter ? await deps.storage.firstWriteAfter(lagging) : [];
+  const writtenAt = new Map(lagging.map((entry, i) => [`${entry.scope}\u0000${entry.cursor}`, written[i] ?? null]));
   return {
     now,
     devices: devices.map((device) => ({
@@ -72,7 +82,10 @@ export async function devicesAnswer(deps: ScopeAnswerDeps) {
         const fact = facts.get(scope);
         const head = fact?.head ?? 0;
         const behind = Math.max(0, head - entry.cursor);
-        const since = behind === 0 ? null : deps.history.firstCommitAfter(scope, entry.cursor);
+        const since =
+          behind === 0
+            ? null
+            : (writtenAt.get(`${scope}\u0000${entry.cursor}`) ?? deps.history.firstCommitAfter(scope, entry.cursor));
         return {
           space: entry.space,
           cursor: entry.cursor,

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { PostgresRateCounter } from '../rateLimit/PostgresRateCounter.js';
 import type { RateCounter } from '../rateLimit/RateCounter.js';
 import { applyChangesPostgres } from './PostgresStorageApply.js';
-import { compactPostgres, inspectPostgres } from './PostgresStorageCompact.js';
+import { compactPostgres, firstWriteAfterPostgres, inspectPostgres } from './PostgresStorageCompact.js';
 import { PostgresCommitFeed } from './PostgresStorageListener.js';
 import { migratePostgres, RECORD_COLUMNS, type RecordRow, toRecord } from './PostgresStorageSchema.js';
 import {
@@ -244,6 +244,10 @@ export class PostgresStorage implements ServerStorage {
 
   async inspect(scopes: readonly string[]): Promise<StorageInspection> {
     return inspectPostgres(this.#pool, scopes);
+  }
+
+  async firstWriteAfter(cursors: ReadonlyArray<{ scope: string; cursor: number }>): Promise<Array<number | null>> {
+    return firstWriteAfterPostgres(this.#pool, cursors);
   }
 
   /** A rate-limit counter on this database's pool: limits hold across every server process. */

@@ -92,3 +92,23 @@ export async function inspectPostgres(pool: pg.Pool, scopes: readonly string[]):
     }),
   };
 }
+
+/** {@link ServerStorage.firstWriteAfter} on PostgreSQL: one query, two index lookups per cursor. */
+export async function firstWriteAfterPostgres(
+  pool: pg.Pool,
+  cursors: ReadonlyArray<{ scope: string; cursor: number }>,
+): Promise<Array<number | null>> {
+  if (cursors.length === 0) return [];
+  // A write time of 0 is a row written before write times were recorded: unknown.
+  const { rows } = await pool.query<{ at: string | null }>(
+    `SELECT coalesce(
+       (SELECT applied_at FROM ferry_change_log l
+         WHERE l.scope = p.scope AND l.seq > p.cursor AND l.applied_at > 0 ORDER BY l.seq LIMIT 1),
+       (SELECT written_at FROM ferry_records r
+         WHERE r.scope = p.scope AND r.seq > p.cursor AND r.written_at > 0 ORDER BY r.seq LIMIT 1)) AS at
+     FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS p(scope, cursor, i)
+     ORDER BY p.i`,
+    [cursors.map((entry) => entry.scope), cursors.map((entry) => entry.cursor)],
+  );
+  return rows.map((row) => (row.at === null ? null : Number(row.at)));
+}

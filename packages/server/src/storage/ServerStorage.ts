@@ -187,6 +187,12 @@ export interface ServerStorage {
    * shows as "unknown" in the inspector.
    */
   inspect?(scopes: readonly string[]): Promise<StorageInspection>;
+  /**
+   * For each `{ scope, cursor }`, when the first change after `cursor` in `scope` was written
+   * (epoch ms, from the change log, else the oldest surviving record), or null when nothing
+   * after it is known: how long a lagging device has been behind, the same on every process.
+   */
+  firstWriteAfter?(cursors: ReadonlyArray<{ scope: string; cursor: number }>): Promise<Array<number | null>>;
   /** Releases the connection; further calls fail. Safe to call twice. */
   close(): Promise<void>;
   /**

@@ -18,7 +18,13 @@ import {
   type StorageInspection,
   type UnsequencedRecord,
 } from './ServerStorage.js';
-import { checkHorizon, compactSqlite, inspectSqlite, pullHorizon } from './SqliteStorageCompact.js';
+import {
+  checkHorizon,
+  compactSqlite,
+  firstWriteAfterSqlite,
+  inspectSqlite,
+  pullHorizon,
+} from './SqliteStorageCompact.js';
 import { MIGRATIONS, page, prepareStatements, recordKey, type Statements, toRecord } from './sqliteStatements.js';
 
 /**
@@ -316,6 +322,10 @@ export class SqliteStorage implements ServerStorage {
 
   async inspect(scopes: readonly string[]): Promise<StorageInspection> {
     return inspectSqlite(this.#db, this.path, scopes);
+  }
+
+  async firstWriteAfter(cursors: ReadonlyArray<{ scope: string; cursor: number }>): Promise<Array<number | null>> {
+    return firstWriteAfterSqlite(this.#db, cursors);
   }
 
   async close(): Promise<void> {

@@ -107,3 +107,18 @@ export function inspectSqlite(db: Database.Database, path: string, scopes: reado
     }),
   };
 }
+
+/** {@link ServerStorage.firstWriteAfter} on SQLite: two index lookups per cursor. */
+export function firstWriteAfterSqlite(
+  db: Database.Database,
+  cursors: ReadonlyArray<{ scope: string; cursor: number }>,
+): Array<number | null> {
+  // A write time of 0 is a row written before write times were recorded: unknown.
+  const logged = db.prepare<[string, number], { at: number }>(
+    'SELECT applied_at AS at FROM change_log WHERE scope = ? AND seq > ? AND applied_at > 0 ORDER BY seq LIMIT 1',
+  );
+  const kept = db.prepare<[string, number], { at: number }>(
+    'SELECT written_at AS at FROM records WHERE scope = ? AND seq > ? AND written_at > 0 ORDER BY seq LIMIT 1',
+  );
+  return cursors.map(({ scope, cursor }) => logged.get(scope, cursor)?.at ?? kept.get(scope, cursor)?.at ?? null);
+}

@@ -111,10 +111,19 @@ export function runHistoryContract(name: string, makeStorage: MakeTimedStorage):
       expect(await storage.currentSeq('alice')).toBe(4);
     });
 
-    it('reports its size, and each scope head and horizons, for the inspector', async () => {
+    it('reports its size, each scope head and horizons, and when a cursor fell behind, for the inspector', async () => {
       const empty = await storage.inspect?.(['alice']);
       expect(empty?.scopes).toEqual([{ scope: 'alice', head: 0, pullHorizon: 0, logHorizon: 0 }]);
       await history();
+      // How long a device at each cursor has been behind: the first write after it.
+      expect(
+        await storage.firstWriteAfter?.([
+          { scope: 'alice', cursor: 0 },
+          { scope: 'alice', cursor: 2 },
+          { scope: 'alice', cursor: 3 },
+          { scope: 'nobody', cursor: 0 },
+        ]),
+      ).toEqual([T0, T0 + 10 * DAY, null, null]);
       for (let i = 0; i < 50; i++) await storage.applyChanges('bob', [change(`b${i}`)], decide);
       await storage.compact({ tombstonesBefore: T0 + 5 * DAY, changesBefore: T0 + 5 * DAY });
       const inspection = await storage.inspect?.(['bob', 'alice', 'nobody']);
