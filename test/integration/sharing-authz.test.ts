@@ -86,6 +86,29 @@ function change(
   };
 }
 
+/** A live socket past its hello (`extra` fields ride in the hello), with what it heard and its close code. */
+async function openLiveSocket(server: FerryServer, token: string, extra: Record<string, unknown> = {}) {
+  const ws = await server.app.injectWS('/v1/live');
+  const messages: Array<{ type: string; space?: string }> = [];
+  const ready = new Promise<void>((resolve) =>
+    ws.on('message', (data) => {
+      const message = JSON.parse(String(data));
+      messages.push(message);
+      if (message.type === 'ready') resolve();
+    }),
+  );
+  const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+  ws.send(JSON.stringify({ type: 'hello', protocolVersion: PROTOCOL_VERSION, token, ...extra }));
+  await ready;
+  return { ws, messages, closed };
+}
+type LiveSocket = Awaited<ReturnType<typeof openLiveSocket>>;
+
+/** Waits (bounded: 2 s) until `check` holds. */
+async function settle(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
 interface Backend {
   name: string;
   open(): Promise<{ storage: ServerStorage; fingerprint(): Promise<string>; close(): Promise<void> }>;
@@ -170,23 +193,8 @@ describe.each(backends)('sharing authorization matrix on $name', (backend) => {
       ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
     });
   const push = (user: User, changes: Change[]) => call(user, 'POST', '/v1/push', { clientId: 'device-x', changes });
-  /** A live socket of `user` past its hello (`extra` fields ride in the hello), with what it heard. */
-  type LiveSocket = Awaited<ReturnType<typeof openLive>>;
-  const openLive = async (user: User, extra: Record<string, unknown> = {}) => {
-    const ws = await server.app.injectWS('/v1/live');
-    const messages: Array<{ type: string; space?: string }> = [];
-    const ready = new Promise<void>((resolve) =>
-      ws.on('message', (data) => {
-        const message = JSON.parse(String(data));
-        messages.push(message);
-        if (message.type === 'ready') resolve();
-      }),
-    );
-    const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
-    ws.send(JSON.stringify({ type: 'hello', protocolVersion: PROTOCOL_VERSION, token: tokens.get(user), ...extra }));
-    await ready;
-    return { ws, messages, closed };
-  };
+  const openLive = (user: User, extra: Record<string, unknown> = {}) =>
+    openLiveSocket(server, tokens.get(user) as string, extra);
 
   beforeAll(async () => {
     db = await backend.open();
@@ -492,7 +500,7 @@ describe.each(backends)('sharing authorization matrix on $name', (backend) => {
     const members = ALL_USERS.filter((user) => roleOf(user, space) !== null);
     const poked = (user: User) =>
       asking.find((entry) => entry.user === user)?.socket.messages.some((m) => m.type === 'poke' && m.space === space);
-    for (let i = 0; i < 200 && !members.every(poked); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    await settle(() => members.every(poked));
     expect(ALL_USERS.filter((user) => poked(user))).toEqual(members);
     for (const { socket } of asking) socket.ws.terminate();
   });
@@ -502,9 +510,6 @@ describe.each(backends)('sharing authorization matrix on $name', (backend) => {
     for (const user of ALL_USERS) sockets.set(user, await openLive(user));
     const pokesOf = (user: User, space: string) =>
       (sockets.get(user)?.messages ?? []).filter((m) => m.type === 'poke' && m.space === space).length;
-    const settle = async (check: () => boolean) => {
-      for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
-    };
     // A write in each space pokes exactly its three members, and never the outsider.
     for (const other of SPACE_IDS) {
       const owner = USERS.find((user) => roleOf(user, other) === 'owner') as User;
@@ -578,6 +583,38 @@ describe('membership from the token', () => {
     expect(viewerPull.body).toContain('team secret');
     const outsiderPull = await call(outsider, 'POST', '/v1/pull', { spaces: { [space]: 0 } });
     expect(outsiderPull.json()).toMatchObject({ membership: [], pages: [] });
+  });
+
+  it("pokes a token-granted space to exactly the sockets whose token grants it, and stops with the token's socket", async () => {
+    const other = 'sp_other0001';
+    const erin = await openLiveSocket(server, await sign('erin', { teams: { [space]: 'editor' } }));
+    const vic = await openLiveSocket(server, await sign('vic', { teams: { [space]: 'viewer', [other]: 'viewer' } }));
+    const otto = await openLiveSocket(server, await sign('otto', { teams: { [other]: 'viewer' } }));
+    // Vic's role was revoked: the app's backend issues his next token without the space.
+    const vicLater = await openLiveSocket(server, await sign('vic', { teams: { [other]: 'viewer' } }));
+    const live = server.live;
+    if (!live) throw new Error('the live channel is on by default');
+    expect([live.tokenSpaceConnections(space), live.tokenSpaceConnections(other)]).toEqual([2, 3]);
+    const pokes = (socket: LiveSocket) => socket.messages.filter((m) => m.type === 'poke' && m.space === space).length;
+    const write = async (id: string) => {
+      const token = await sign('erin', { teams: { [space]: 'editor' } });
+      const changes = [change('todos', id, 'CREATE', { title: id, completed: false }, space)];
+      expect((await call(token, 'POST', '/v1/push', { clientId: 'device-x', changes })).statusCode).toBe(200);
+    };
+    await write('poke-1');
+    await settle(() => pokes(erin) === 1 && pokes(vic) === 1);
+    expect([erin, vic, otto, vicLater].map(pokes)).toEqual([1, 1, 0, 0]);
+    // The old token's socket goes (the device reconnects with the fresh token): from then on
+    // nothing of the space reaches vic, and the index holds only erin.
+    vic.ws.terminate();
+    await settle(() => live.tokenSpaceConnections(space) === 1);
+    expect(live.tokenSpaceConnections(space)).toBe(1);
+    await write('poke-2');
+    await settle(() => pokes(erin) === 2);
+    expect([erin, vic, otto, vicLater].map(pokes)).toEqual([2, 1, 0, 0]);
+    for (const socket of [erin, otto, vicLater]) socket.ws.terminate();
+    await settle(() => live.tokenSpaceConnections(other) === 0);
+    expect([live.tokenSpaceConnections(space), live.tokenSpaceConnections(other)]).toEqual([0, 0]);
   });
 
   it('refuses Ferry-managed membership changes with FORBIDDEN, and a malformed claim with 401', async () => {

@@ -28,6 +28,8 @@ interface Peer {
 export class LiveHub {
   readonly #peers = new Map<WebSocket, Peer>();
   readonly #byScope = new Map<string, Set<Peer>>();
+  /** Connections per shared space their token grants (membership from the token), so a poke costs its members' sockets only. */
+  readonly #byTokenSpace = new Map<string, Set<Peer>>();
   #heartbeat: NodeJS.Timeout | null = null;
   readonly #pokeListeners: Array<() => void> = [];
 
@@ -49,12 +51,8 @@ export class LiveHub {
   add(socket: WebSocket, scope: string, expiresAt: number, tokenSpaces: ReadonlySet<string> | null = null): void {
     const peer: Peer = { socket, scope, tokenSpaces, expiresAt, alive: true };
     this.#peers.set(socket, peer);
-    let scoped = this.#byScope.get(scope);
-    if (!scoped) {
-      scoped = new Set();
-      this.#byScope.set(scope, scoped);
-    }
-    scoped.add(peer);
+    join(this.#byScope, scope, peer);
+    for (const space of tokenSpaces ?? []) join(this.#byTokenSpace, space, peer);
     socket.on('pong', () => {
       peer.alive = true;
     });
@@ -98,11 +96,19 @@ export class LiveHub {
     }
   }
 
-  /** Sends `{ type: 'poke', cursor, space }` to every connection whose token grants `space`. */
+  /**
+   * Sends `{ type: 'poke', cursor, space }` to every connection whose token grants `space`:
+   * an index lookup, so a commit costs the space's connected members, not every connection.
+   */
   pokeTokenSpace(space: string, cursor: number): void {
     this.#announce();
     const message = JSON.stringify({ type: 'poke', cursor, space });
-    for (const peer of this.#peers.values()) if (peer.tokenSpaces?.has(space)) send(peer.socket, message);
+    for (const peer of this.#byTokenSpace.get(space) ?? []) send(peer.socket, message);
+  }
+
+  /** How many connections hold a token granting `space` (membership from the token). */
+  tokenSpaceConnections(space: string): number {
+    return this.#byTokenSpace.get(space)?.size ?? 0;
   }
 
   /** Closes every connection with `code` and stops the heartbeat. */
@@ -116,9 +122,8 @@ export class LiveHub {
     const peer = this.#peers.get(socket);
     if (!peer) return;
     this.#peers.delete(socket);
-    const scoped = this.#byScope.get(peer.scope);
-    scoped?.delete(peer);
-    if (scoped?.size === 0) this.#byScope.delete(peer.scope);
+    leave(this.#byScope, peer.scope, peer);
+    for (const space of peer.tokenSpaces ?? []) leave(this.#byTokenSpace, space, peer);
   }
 
   #beat(): void {
@@ -144,6 +149,22 @@ export class LiveHub {
       send(peer.socket, '{"type":"heartbeat"}');
     }
   }
+}
+
+function join(index: Map<string, Set<Peer>>, key: string, peer: Peer): void {
+  let peers = index.get(key);
+  if (!peers) {
+    peers = new Set();
+    index.set(key, peers);
+  }
+  peers.add(peer);
+}
+
+/** Removes `peer` under `key`, and the key once empty: the index never outgrows the live connections. */
+function leave(index: Map<string, Set<Peer>>, key: string, peer: Peer): void {
+  const peers = index.get(key);
+  peers?.delete(peer);
+  if (peers?.size === 0) index.delete(key);
 }
 
 function send(socket: WebSocket, message: string): void {
