@@ -9,10 +9,20 @@ import { fileURLToPath } from 'node:url';
 /** Every child still running; the time budget kills these. */
 export const children = new Set<ChildProcess>();
 
-/** Forks `file` (relative to bench/load/) under tsx with an IPC channel. */
+/** Where FERRY_LOAD_PROFILE=1 puts the server processes' CPU profiles. */
+const PROFILE_DIR = fileURLToPath(new URL('../results/', import.meta.url));
+
+/**
+ * Forks `file` (relative to bench/load/) under tsx with an IPC channel; a server process
+ * (server.ts) runs with --cpu-prof when FERRY_LOAD_PROFILE=1 (written when it stops).
+ */
 export function start(file: string, args: string[]): ChildProcess {
+  const profile =
+    process.env.FERRY_LOAD_PROFILE === '1' && file === './server.ts'
+      ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`]
+      : [];
   const child = fork(fileURLToPath(new URL(file, import.meta.url)), args, {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...profile],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   children.add(child);

@@ -12,7 +12,9 @@
  * (default 2), FERRY_LOAD_CAPACITY (virtual devices of the server-capacity scenario, default 32;
  * 0 skips), FERRY_LOAD_CAPACITY_PROCS (client processes running them, default 2), FERRY_LOAD_LIVE
  * (WebSocket clients, default 5000; 0 skips), FERRY_LOAD_LIVE_PROCS (client processes holding
- * them, default 4).
+ * them, default 4), FERRY_LOAD_FLEET=0 (skip the client-engine fleet scenarios),
+ * FERRY_LOAD_POSTGRES=0 (skip every PostgreSQL scenario), FERRY_LOAD_PROFILE=1 (run the server
+ * processes with --cpu-prof; profiles land in bench/results/).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +32,8 @@ const CAPACITY = Number(process.env.FERRY_LOAD_CAPACITY ?? 32);
 const CAPACITY_PROCS = Number(process.env.FERRY_LOAD_CAPACITY_PROCS ?? 2);
 const LIVE = Number(process.env.FERRY_LOAD_LIVE ?? 5000);
 const LIVE_PROCS = Number(process.env.FERRY_LOAD_LIVE_PROCS ?? 4);
+const FLEET = process.env.FERRY_LOAD_FLEET !== '0';
+const POSTGRES = process.env.FERRY_LOAD_POSTGRES !== '0';
 const SECRET = 'load-test-secret-long-enough-for-hs256';
 
 // Whatever happens, the run ends: scenarios plus start-up and shutdown slack.
@@ -92,13 +96,19 @@ const rows = [];
 const capacityRows: CapacityResult[] = [];
 const live: LiveResult[] = [];
 try {
-  rows.push(await scenario('sqlite ×1', join(dir, 'load.db'), 1));
-  if (findPostgresBin() === null) {
+  if (!POSTGRES) {
+    // Asked for: nothing to say.
+  } else if (findPostgresBin() === null) {
     process.stderr.write('PostgreSQL binaries not found: skipping the PostgreSQL scenarios\n');
   } else {
     cluster = await startPostgres();
-    rows.push(await scenario('postgres ×1', await cluster.createDatabase(), 1));
-    rows.push(await scenario('postgres ×3', await cluster.createDatabase(), 3));
+  }
+  if (FLEET) {
+    rows.push(await scenario('sqlite ×1', join(dir, 'load.db'), 1));
+    if (cluster) {
+      rows.push(await scenario('postgres ×1', await cluster.createDatabase(), 1));
+      rows.push(await scenario('postgres ×3', await cluster.createDatabase(), 3));
+    }
   }
   if (CAPACITY > 0) {
     capacityRows.push(await capacity('sqlite ×1', join(dir, 'capacity.db'), 1));
@@ -134,7 +144,7 @@ try {
   await cluster?.stop();
   rmSync(dir, { recursive: true, force: true });
 }
-console.table(rows.map(tableRow));
+if (rows.length > 0) console.table(rows.map(tableRow));
 if (capacityRows.length > 0) console.table(capacityRows.map(tableRow));
 if (live.length > 0) console.table(live);
 const out = fileURLToPath(new URL('../results/', import.meta.url));

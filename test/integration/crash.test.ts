@@ -1,11 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { createServer, defaultSchema, type FerryServer, signDevToken } from '@ferry/server';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Prng } from '../../sim/prng.js';
+import { processTestBench, spawnServe, spawnTsx } from '../support/serveProcess.js';
 
 /**
  * Real processes, real SIGKILLs: an app process (the real engine on a SQLite file) killed at
@@ -18,26 +16,11 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const CLIENT = join(ROOT, 'test/support/crashClient.ts');
 const SEED = 7;
 
-let dir: string;
-const children = new Set<ChildProcess>();
-
-afterEach(() => {
-  for (const child of children) child.kill('SIGKILL');
-  children.clear();
-  rmSync(dir, { recursive: true, force: true });
-});
+const { children, dir: testDir } = processTestBench('ferry-crash-');
 
 /** Spawns `node --import tsx <args>` and hands each stdout line to `onLine`; resolves on exit. */
-function run(args: string[], onLine: (line: string, child: ChildProcess) => void, env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.add(child);
-  createInterface({ input: child.stdout! }).on('line', (line) => onLine(line, child));
-  const exited = new Promise<void>((done) => child.on('exit', () => done()));
-  return { child, exited: exited.then(() => void children.delete(child)) };
+function run(args: string[], onLine: (line: string, child: ChildProcess) => void) {
+  return spawnTsx(args, onLine, { children });
 }
 
 interface ServerLog {
@@ -87,7 +70,7 @@ function expectExactlyOnce(log: ServerLog, committed: Map<string, string>): void
 
 describe('real-process crashes', () => {
   it('an app SIGKILLed at random moments loses no committed write and duplicates none', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'ferry-crash-'));
+    const dir = testDir();
     const rng = new Prng(SEED);
     const server: FerryServer = await createServer({
       dbPath: join(dir, 'server.db'),
@@ -125,26 +108,13 @@ describe('real-process crashes', () => {
   }, 120_000);
 
   it('acknowledged changes survive SIGKILLs of the `ferry serve` process', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'ferry-crash-'));
+    const dir = testDir();
     const rng = new Prng(SEED + 1);
     const probe = await createServer({ schema: defaultSchema, auth: { secret: SECRET } });
     const port = Number(new URL((await probe.listen({ port: 0, host: '127.0.0.1' })).url).port);
     await probe.close();
     const url = `http://127.0.0.1:${port}`;
-    const serve = () => {
-      let up: () => void = () => undefined;
-      const ready = new Promise<void>((done) => {
-        up = done;
-      });
-      const { child, exited } = run(
-        ['packages/server/src/cli.ts', 'serve', '--port', String(port), '--db', join(dir, 'server.db')],
-        (line) => {
-          if (line.includes(String(port))) up();
-        },
-        { FERRY_JWT_SECRET: SECRET },
-      );
-      return { child, exited, ready: Promise.race([ready, exited]) };
-    };
+    const serve = () => spawnServe(port, join(dir, 'server.db'), { env: { FERRY_JWT_SECRET: SECRET }, children });
     const token = await signDevToken(SECRET, 'bob', { expiresIn: '1h' });
     const dbPaths = [join(dir, 'app0.db'), join(dir, 'app1.db')];
     const committed = new Map<string, string>();

@@ -119,6 +119,21 @@ export class ServerMetrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
+  /**
+   * Registers `ferry_group_commit_size` (pushes per durable commit) and feeds it from a storage
+   * that commits pushes in groups (SQLite's `onGroupCommit`); without one the metric does not
+   * exist. Returns unsubscribe.
+   */
+  watchGroupCommits(onGroupCommit: (listener: (pushes: number) => void) => () => void): () => void {
+    const sizes = new Histogram({
+      name: 'ferry_group_commit_size',
+      help: 'Pushes committed together in one durable transaction (group commit)',
+      buckets: [1, 2, 4, 8, 16, 32, 64],
+      registers: [this.registry],
+    });
+    return onGroupCommit((pushes) => sizes.observe(pushes));
+  }
+
   /** Counts live connections from now on; read at scrape time, so it cannot drift from the hub. */
   watchLive(size: () => number): void {
     this.#liveSize = size;

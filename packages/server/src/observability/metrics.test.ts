@@ -2,6 +2,7 @@ import { type Change, PROTOCOL_HEADER, PROTOCOL_VERSION, type PushResponse } fro
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import type { ChangeDecider } from '../storage/ServerStorage.js';
 import { makeChange, pushBody, SECRET, startTestServer, T0, type TestServer } from '../testing/testServer.js';
 
 const ADMIN_TOKEN = 'admin-token-that-is-long-enough-0123456789';
@@ -192,6 +193,41 @@ describe('/metrics over real HTTP', () => {
     const metrics = await scrape();
     expect(total(metrics, 'ferry_storage_errors_total', { kind: 'SQLITE_CORRUPT' })).toBe(1);
     expect(total(metrics, 'ferry_internal_errors_total')).toBe(1);
+  });
+
+  it('observes how many pushes each durable commit carried (ferry_group_commit_size)', async () => {
+    await start();
+    // Six users push at once over HTTP: however they group, every push is in exactly one commit.
+    const users = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'];
+    const tokens = await Promise.all(users.map((user) => t.token(user)));
+    const answers = await Promise.all(
+      tokens.map((token, index) =>
+        request('/v1/push', { method: 'POST', token, body: pushBody([makeChange({ entityId: `g${index}` })]) }),
+      ),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual(users.map(() => 200));
+    const overHttp = await scrape();
+    expect(total(overHttp, 'ferry_group_commit_size_sum')).toBe(6);
+    const commits = total(overHttp, 'ferry_group_commit_size_count');
+    expect(commits).toBeGreaterThanOrEqual(1);
+    expect(commits).toBeLessThanOrEqual(6);
+    // Three pushes handed to the storage in one turn of the event loop: one commit of three.
+    const decide: ChangeDecider = (input) => ({
+      kind: 'skip',
+      result: { changeId: input.change.id, status: 'duplicate' },
+    });
+    await Promise.all(
+      ['v1', 'v2', 'v3'].map((scope) => t.server.storage.applyChanges(scope, [makeChange({ entityId: 'x' })], decide)),
+    );
+    const after = await scrape();
+    expect(total(after, 'ferry_group_commit_size_count')).toBe(commits + 1);
+    expect(total(after, 'ferry_group_commit_size_sum')).toBe(9);
+    expect(total(after, 'ferry_group_commit_size_bucket', { le: '2' })).toBe(
+      total(overHttp, 'ferry_group_commit_size_bucket', { le: '2' }),
+    );
+    expect(total(after, 'ferry_group_commit_size_bucket', { le: '4' })).toBe(
+      total(overHttp, 'ferry_group_commit_size_bucket', { le: '4' }) + 1,
+    );
   });
 
   it('counts live connections and the pokes a push sends', async () => {

@@ -42,10 +42,10 @@ async function counterRows(
 }
 
 /**
- * Group-commit sizes when the server records them (`ferry_group_commit_size`, a histogram):
- * commits, changes and the mean per commit; null when the metric does not exist.
+ * Group-commit sizes when the storage commits pushes in groups (`ferry_group_commit_size`, a
+ * histogram, SQLite): durable commits and the pushes they carried; null when the metric does not exist.
  */
-async function groupCommit(metrics: ServerMetrics): Promise<{ commits: number; changes: number } | null> {
+async function groupCommit(metrics: ServerMetrics): Promise<{ commits: number; pushes: number } | null> {
   const metric = metrics.registry.getSingleMetric('ferry_group_commit_size');
   if (!metric) return null;
   const { values } = await metric.get();
@@ -53,7 +53,7 @@ async function groupCommit(metrics: ServerMetrics): Promise<{ commits: number; c
     values
       .filter((value) => (value as { metricName?: string }).metricName === `ferry_group_commit_size${suffix}`)
       .reduce((total, value) => total + value.value, 0);
-  return { commits: sum('_count'), changes: sum('_sum') };
+  return { commits: sum('_count'), pushes: sum('_sum') };
 }
 
 /**

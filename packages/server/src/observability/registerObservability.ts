@@ -67,6 +67,10 @@ export async function registerObservability(app: FastifyInstance, deps: Observab
   const rateLimits = new RateLimitHits();
   const compaction = new CompactionWatch(metrics, deps.now);
   let hub: LiveHub | null = null;
+  // The storage may outlive this server (a caller's own): stop observing it when the server closes.
+  const onGroupCommit = deps.storage.onGroupCommit?.bind(deps.storage);
+  const unwatchGroups = onGroupCommit ? metrics.watchGroupCommits(onGroupCommit) : undefined;
+  if (unwatchGroups) app.addHook('onClose', async () => unwatchGroups());
 
   app.addHook('onRequest', async (request) => {
     started.set(request, performance.now());

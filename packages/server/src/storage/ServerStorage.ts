@@ -175,6 +175,12 @@ export interface ServerStorage {
    */
   onCommit(listener: (scope: string, seq: number) => void): () => void;
   /**
+   * Calls `listener(pushes)` after every durable commit with the number of pushes it carried,
+   * on a backend that commits pushes in groups (SQLite). Absent where each push commits on its
+   * own. Returns unsubscribe.
+   */
+  onGroupCommit?(listener: (pushes: number) => void): () => void;
+  /**
    * History compaction: removes tombstones written before `tombstonesBefore` and applied-change
    * log entries logged before `changesBefore` (epoch ms; omit one to keep that history), and
    * raises each affected scope's horizon, so a cursor older than the removed history gets a

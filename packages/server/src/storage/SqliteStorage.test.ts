@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeHlc, HybridLogicalClock } from '@ferry/protocol';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { defaultSchema } from '../defaultSchema.js';
 import { decideChange } from '../push/decideChange.js';
 import { SqliteStorage } from './SqliteStorage.js';
@@ -132,6 +132,92 @@ describe('SqliteStorage', () => {
     db.prepare('INSERT INTO schema_version (version, applied_at) VALUES (99, 0)').run();
     db.close();
     expect(() => new SqliteStorage(path)).toThrow(/schema version 99.*upgrade the server/);
+  });
+
+  describe('group commit', () => {
+    const clock = new HybridLogicalClock('server');
+    const decide = (input: Parameters<typeof decideChange>[0]) => decideChange(input, { schema: defaultSchema, clock });
+    let ids = 0;
+    const todo = (entityId: string, version = 1) => ({
+      id: `g${++ids}`,
+      entityType: 'todos',
+      entityId,
+      operation: version === 1 ? ('CREATE' as const) : ('UPDATE' as const),
+      data: { title: `${entityId} v${version}` },
+      timestamp: 1,
+      hlc: encodeHlc({ wallTime: 1_732_550_000_000 + ids, counter: 0, node: 'dev1' }),
+      version,
+      vector: { dev1: version },
+      clientId: 'dev1',
+    });
+
+    it('commits pushes that arrive together in one transaction, in arrival order, groups bounded', async () => {
+      const storage = new SqliteStorage(nextFile(), { maxGroupPushes: 3 });
+      const groups: number[] = [];
+      storage.onGroupCommit((size) => groups.push(size));
+      const outcomes = await Promise.all([
+        storage.applyChanges('alice', [todo('t1')], decide),
+        // Same scope, same entity, same group: decided on the state the push before it left.
+        storage.applyChanges('alice', [todo('t1', 2)], decide),
+        storage.applyChanges('bob', [todo('t1')], decide),
+        storage.applyChanges('alice', [todo('t2')], decide),
+      ]);
+      expect(groups).toEqual([3, 1]);
+      expect(outcomes.map((outcome) => [outcome.results[0]?.status, outcome.cursor])).toEqual([
+        ['applied', 1],
+        ['applied', 2],
+        ['applied', 1],
+        ['applied', 3],
+      ]);
+      expect(await storage.getRecord('alice', 'todos', 't1')).toMatchObject({ version: 2, seq: 2 });
+      await storage.close();
+    });
+
+    it('fails every push of a group whose transaction cannot commit, keeps none, and commits the next group', async () => {
+      const path = nextFile();
+      const storage = new SqliteStorage(path, { busyTimeoutMs: 0 });
+      const heard: string[] = [];
+      storage.onCommit((scope, seq) => heard.push(`${scope}@${seq}`));
+      // Another process holds the write lock: the group cannot begin, so nothing may be answered as applied.
+      const other = new Database(path);
+      other.exec('BEGIN IMMEDIATE');
+      const refused = await Promise.allSettled([
+        storage.applyChanges('alice', [todo('t1')], decide),
+        storage.applyChanges('bob', [todo('t1')], decide),
+      ]);
+      expect(refused.map((result) => result.status)).toEqual(['rejected', 'rejected']);
+      expect(String((refused[0] as PromiseRejectedResult).reason)).toMatch(/locked|busy/i);
+      other.exec('ROLLBACK');
+      other.close();
+      expect(await storage.currentSeq('alice')).toBe(0);
+      expect(heard).toEqual([]);
+      const retried = await storage.applyChanges('alice', [todo('t1')], decide);
+      expect(retried.cursor).toBe(1);
+      expect(heard).toEqual(['alice@1']);
+      await storage.close();
+    });
+
+    it('commits pushes still queued when it closes', async () => {
+      const path = nextFile();
+      const storage = new SqliteStorage(path);
+      const queued = storage.applyChanges('alice', [todo('t1')], decide);
+      await storage.close();
+      expect((await queued).cursor).toBe(1);
+      const reopened = new SqliteStorage(path);
+      expect(await reopened.currentSeq('alice')).toBe(1);
+      await reopened.close();
+    });
+
+    it('still commits while a test fakes the timers', async () => {
+      const storage = new SqliteStorage(nextFile());
+      vi.useFakeTimers();
+      try {
+        expect((await storage.applyChanges('alice', [todo('t1')], decide)).cursor).toBe(1);
+      } finally {
+        vi.useRealTimers();
+      }
+      await storage.close();
+    });
   });
 
   it('fails every call after close', async () => {

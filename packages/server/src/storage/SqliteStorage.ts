@@ -1,5 +1,6 @@
 import { type Change, type ChangeResult, MEMBER_TYPE, memberUser, type Role, type ServerRecord } from '@ferry/protocol';
 import Database from 'better-sqlite3';
+import { DEFAULT_MAX_GROUP_ITEMS, GroupCommit, type Settled } from './GroupCommit.js';
 import {
   type ApplyOptions,
   type ApplyOutcome,
@@ -27,13 +28,49 @@ import {
 } from './SqliteStorageCompact.js';
 import { MIGRATIONS, page, prepareStatements, recordKey, type Statements, toRecord } from './sqliteStatements.js';
 
+/** A push waiting for its group commit. */
+interface QueuedPush {
+  scope: string;
+  changes: readonly Change[];
+  decide: ChangeDecider;
+  options: ApplyOptions;
+}
+
+/** A push as its savepoint left it: the outcome, and whether it wrote anything. */
+interface AppliedPush extends ApplyOutcome {
+  wrote: boolean;
+}
+
+/**
+ * Most changes in one group commit: a group holds the event loop for its whole apply, so a few
+ * large pushes go in groups of their own instead of delaying everyone's answer.
+ */
+const MAX_GROUP_CHANGES = 2000;
+
+/** Options of {@link SqliteStorage}. */
+export interface SqliteStorageOptions {
+  /** How long a writer waits for another process's lock on the file (default 5 s). */
+  busyTimeoutMs?: number;
+  /** Wall clock (ms) stamped on writes for compaction; injectable for tests. */
+  now?: () => number;
+  /** Most pushes committed together in one transaction (default 64). */
+  maxGroupPushes?: number;
+}
+
 /**
  * {@link ServerStorage} on one SQLite file (better-sqlite3). WAL so readers never block the
  * writer; `synchronous = FULL` so an acknowledged push survives power loss, not only a crash.
  *
- * Gap-free sequences: every push runs in a `BEGIN IMMEDIATE` transaction, and SQLite admits one
- * writer at a time, so seq values are taken and committed in the same order. (Several processes
- * on one file stay correct for the same reason; `busy_timeout` makes them wait, not fail.)
+ * Group commit: pushes that arrive together (while the previous commit's fsync held the event
+ * loop) are applied in ONE `BEGIN IMMEDIATE` transaction, each in its own savepoint, and made
+ * durable by one COMMIT; each push's promise settles only after it ({@link GroupCommit}). A push
+ * whose apply throws is rolled back to its savepoint and fails alone; the others commit.
+ *
+ * Gap-free sequences: the group's transaction is `BEGIN IMMEDIATE` and SQLite admits one writer
+ * at a time, so seq values are taken and committed in the same order; inside a group, pushes run
+ * one after another and a later push to the same scope reads the seq the earlier one left (or,
+ * if that one was rolled back, the seq before it). (Several processes on one file stay correct
+ * for the same reason; `busy_timeout` makes them wait, not fail.)
  *
  * @example
  * const storage = new SqliteStorage('./data/ferry.db');
@@ -42,13 +79,12 @@ export class SqliteStorage implements ServerStorage {
   readonly path: string;
   #db: Database.Database;
   #statements: Statements;
-  #apply: (scope: string, changes: readonly Change[], decide: ChangeDecider, options: ApplyOptions) => ApplyOutcome;
+  readonly #group: GroupCommit<QueuedPush, ApplyOutcome>;
   readonly #commitListeners = new Set<(scope: string, seq: number) => void>();
-  #wrote = false;
   readonly #now: () => number;
 
   /** Opens (creating if needed) the database at `path`; `':memory:'` for a throwaway one. */
-  constructor(path = ':memory:', options: { busyTimeoutMs?: number; now?: () => number } = {}) {
+  constructor(path = ':memory:', options: SqliteStorageOptions = {}) {
     this.path = path;
     this.#now = options.now ?? Date.now;
     this.#db = new Database(path);
@@ -58,9 +94,38 @@ export class SqliteStorage implements ServerStorage {
     this.#db.pragma('foreign_keys = ON');
     this.#migrate();
     this.#statements = prepareStatements(this.#db);
-    const run = (scope: string, changes: readonly Change[], decide: ChangeDecider, options: ApplyOptions) =>
-      this.#applySync(scope, changes, decide, options);
-    this.#apply = this.#db.transaction(run).immediate;
+    // Called inside the group's transaction, better-sqlite3 runs each push as a SAVEPOINT: a
+    // push that throws is rolled back alone, and the group goes on.
+    const applyOne = this.#db.transaction((push: QueuedPush) => this.#applySync(push));
+    const applyGroup = this.#db.transaction((pushes: readonly QueuedPush[]) =>
+      pushes.map((push): Settled<AppliedPush> => {
+        try {
+          return { ok: true, value: applyOne(push) };
+        } catch (error) {
+          // Some errors (disk full, I/O) make SQLite roll back the whole transaction: then
+          // nothing of the group is kept, and every push of it must fail.
+          if (!this.#db.inTransaction) throw error;
+          return { ok: false, error };
+        }
+      }),
+    ).immediate;
+    this.#group = new GroupCommit<QueuedPush, ApplyOutcome>(
+      (pushes) => {
+        const settled = applyGroup(pushes);
+        // Only after the commit: a listener must never hear of a write that could still roll back.
+        settled.forEach((outcome, index) => {
+          if (outcome.ok && outcome.value.wrote) this.#emitCommit(pushes[index]?.scope as string, outcome.value.cursor);
+        });
+        return settled.map((outcome) =>
+          outcome.ok ? { ok: true, value: { results: outcome.value.results, cursor: outcome.value.cursor } } : outcome,
+        );
+      },
+      {
+        maxItems: options.maxGroupPushes ?? DEFAULT_MAX_GROUP_ITEMS,
+        weight: (push) => push.changes.length,
+        maxWeight: MAX_GROUP_CHANGES,
+      },
+    );
   }
 
   /** The schema version this file is at. */
@@ -98,9 +163,10 @@ export class SqliteStorage implements ServerStorage {
     return row ? toRecord(row) : null;
   }
 
-  #applySync(scope: string, changes: readonly Change[], decide: ChangeDecider, options: ApplyOptions): ApplyOutcome {
+  #applySync({ scope, changes, decide, options }: QueuedPush): AppliedPush {
     const s = this.#statements;
     const { actor } = options;
+    let wrote = false;
     // Read inside the IMMEDIATE transaction: no membership change can commit between this and the writes.
     let actorRole = actor === undefined ? undefined : (s.roleOf.get(scope, actor)?.role ?? null);
     const results: ChangeResult[] = [];
@@ -130,7 +196,7 @@ export class SqliteStorage implements ServerStorage {
         results.push(decision.result);
         continue;
       }
-      this.#wrote = true;
+      wrote = true;
       if (decision.effect) {
         this.#applyEffect(decision.effect);
         // A later change of the same push is decided under the role this one left.
@@ -154,7 +220,7 @@ export class SqliteStorage implements ServerStorage {
       results.push({ changeId: change.id, status: 'applied', record });
     }
     if (seq !== first) s.setSeq.run(scope, seq);
-    return { results, cursor: seq };
+    return { results, cursor: seq, wrote };
   }
 
   #applyEffect(effect: MembershipEffect): void {
@@ -194,11 +260,18 @@ export class SqliteStorage implements ServerStorage {
     decide: ChangeDecider,
     options: ApplyOptions = {},
   ): Promise<ApplyOutcome> {
-    this.#wrote = false;
-    const outcome = this.#apply(scope, changes, decide, options);
-    // Only after the commit: a listener must never hear of a write that could still roll back.
-    if (this.#wrote) this.#emitCommit(scope, outcome.cursor);
-    return outcome;
+    // Settles after a turn of the event loop (the group's commit runs in its check phase): an
+    // in-process caller that waits for it while spinning on already-resolved promises starves it.
+    if (!this.#db.open) throw new Error(`Storage ${this.path} is closed`);
+    return this.#group.enqueue({ scope, changes, decide, options });
+  }
+
+  /**
+   * Calls `listener(pushes)` after every durable commit with the number of pushes it carried
+   * (the group commit's size). Returns unsubscribe.
+   */
+  onGroupCommit(listener: (pushes: number) => void): () => void {
+    return this.#group.onGroup(listener);
   }
 
   /** In-process only: another process writing the same file is not heard (use PostgreSQL to scale out). */
@@ -330,6 +403,8 @@ export class SqliteStorage implements ServerStorage {
 
   async close(): Promise<void> {
     if (!this.#db.open) return;
+    // Pushes already queued were accepted: commit them before the file closes.
+    this.#group.drain();
     // Fold the WAL back into the main file so a copied .db file is complete on its own.
     this.#db.pragma('wal_checkpoint(TRUNCATE)');
     this.#db.close();

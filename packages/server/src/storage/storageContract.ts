@@ -118,6 +118,51 @@ export function runStorageContract(name: string, makeStorage: MakeTimedStorage):
       expect(retry.results[0]?.status).toBe('applied');
     });
 
+    it('applies pushes that arrive together each as if alone: gap-free per scope, a failure touches no other push', async () => {
+      // Arriving in one turn of the event loop, these share one group commit on SQLite.
+      const failing: ChangeDecider = (input) => {
+        if (input.change.entityId === 'x2') throw new Error('boom');
+        return decide(input);
+      };
+      const settled = await Promise.allSettled([
+        storage.applyChanges('alice', [change({ entityId: 'a1' }), change({ entityId: 'a2' })], decide),
+        storage.applyChanges('bob', [change({ entityId: 'x1' }), change({ entityId: 'x2' })], failing),
+        storage.applyChanges(
+          'carol',
+          [change({ entityId: 'c1' }), change({ entityId: 'c2', data: { title: 42 } }), change({ entityId: 'c3' })],
+          decide,
+        ),
+        storage.applyChanges('alice', [change({ entityId: 'a3' })], decide),
+        storage.applyChanges('bob', [change({ entityId: 'b1' })], decide),
+      ]);
+      expect(settled.map((result) => result.status)).toEqual([
+        'fulfilled',
+        'rejected',
+        'fulfilled',
+        'fulfilled',
+        'fulfilled',
+      ]);
+      const [alice1, , carol, alice2, bob] = settled.map((result) =>
+        result.status === 'fulfilled' ? result.value : null,
+      );
+      expect(carol?.results.map((result) => result.status)).toEqual(['applied', 'rejected', 'applied']);
+      expect(carol?.cursor).toBe(2);
+      // The failed push kept nothing, and bob's other push numbers from 1 as if it never ran.
+      expect(await storage.getRecord('bob', 'todos', 'x1')).toBeNull();
+      expect(bob?.results[0]).toMatchObject({ status: 'applied', record: { entityId: 'b1', seq: 1 } });
+      expect(await storage.currentSeq('bob')).toBe(1);
+      // Alice's two pushes took seqs 1-3 between them, in the order they committed.
+      const aliceLog = (await storage.changesSince('alice', { since: 0, limit: 10 })).items;
+      expect(aliceLog.map((entry) => entry.seq)).toEqual([1, 2, 3]);
+      expect(Math.max(alice1?.cursor ?? 0, alice2?.cursor ?? 0)).toBe(3);
+      for (const outcome of [alice1, alice2]) {
+        for (const result of outcome?.results ?? []) {
+          const logged = aliceLog.find((entry) => entry.id === result.changeId);
+          expect(result).toMatchObject({ status: 'applied', record: { seq: logged?.seq } });
+        }
+      }
+    });
+
     it('sees earlier changes of the same push', async () => {
       const create = change({ entityId: 't1', data: { title: 'a' } });
       const update = change({
