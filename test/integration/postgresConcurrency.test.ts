@@ -58,6 +58,9 @@ async function puller(storage: ServerStorage, useLog: boolean, pageSize: number,
       log.ids.add('changeId' in item ? item.changeId : item.id);
     }
     if (finished && !page.hasMore) return log;
+    // Let the event loop turn, as requests arriving over sockets do: SQLite commits pushes in
+    // groups on the loop's check phase, which a puller spinning on resolved promises would starve.
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
 
