@@ -59,43 +59,70 @@ function compareTuples(a: Hlc, b: Hlc): number {
 }
 
 describe('HybridLogicalClock', () => {
-  it('issues every stamp above all stamps issued or adopted before, whatever the physical clock does', () => {
-    fc.assert(
-      fc.property(fc.array(stepArb, { maxLength: 60 }), (steps) => {
-        const physical = manualClock();
-        const clock = new HybridLogicalClock('device-m', { now: physical.now });
-        let highest = '';
-        for (const step of steps) {
-          if (step.kind === 'tick') {
-            physical.set(physical.now() + step.deltaMs);
-          } else if (step.kind === 'now') {
-            const stamp = clock.now();
-            expect(compareHlc(stamp, highest)).toBeGreaterThan(0);
-            highest = stamp;
-          } else {
-            const remote = encodeHlc({
-              wallTime: Math.max(0, physical.now() + step.aheadMs),
-              counter: step.counter,
-              node: step.node,
-            });
-            const before = clock.last;
-            try {
-              const stamp = clock.receive(remote);
-              expect(decodeHlc(remote).wallTime - physical.now()).toBeLessThanOrEqual(DEFAULT_MAX_DRIFT_MS);
+  it.each(['receive', 'observe'] as const)(
+    'issues every stamp above all stamps issued or folded in with %s(), whatever the physical clock does',
+    (fold) => {
+      fc.assert(
+        fc.property(fc.array(stepArb, { maxLength: 60 }), (steps) => {
+          const physical = manualClock();
+          const clock = new HybridLogicalClock('device-m', { now: physical.now });
+          let highest = '';
+          for (const step of steps) {
+            if (step.kind === 'tick') {
+              physical.set(physical.now() + step.deltaMs);
+            } else if (step.kind === 'now') {
+              const stamp = clock.now();
               expect(compareHlc(stamp, highest)).toBeGreaterThan(0);
-              expect(compareHlc(stamp, remote)).toBeGreaterThan(0);
               highest = stamp;
-            } catch (error) {
-              expect(error).toBeInstanceOf(ClockDriftError);
-              expect(decodeHlc(remote).wallTime - physical.now()).toBeGreaterThan(DEFAULT_MAX_DRIFT_MS);
-              expect(clock.last).toBe(before);
+            } else {
+              const remote = encodeHlc({
+                wallTime: Math.max(0, physical.now() + step.aheadMs),
+                counter: step.counter,
+                node: step.node,
+              });
+              const before = clock.last;
+              try {
+                if (fold === 'receive') {
+                  const stamp = clock.receive(remote);
+                  expect(decodeHlc(remote).wallTime - physical.now()).toBeLessThanOrEqual(DEFAULT_MAX_DRIFT_MS);
+                  expect(compareHlc(stamp, highest)).toBeGreaterThan(0);
+                  expect(compareHlc(stamp, remote)).toBeGreaterThan(0);
+                  highest = stamp;
+                } else {
+                  // observe() issues no stamp: the next now() must still sort after the remote.
+                  clock.observe(remote);
+                  if (compareHlc(remote, highest) > 0) highest = remote;
+                }
+              } catch (error) {
+                expect(error).toBeInstanceOf(ClockDriftError);
+                expect(decodeHlc(remote).wallTime - physical.now()).toBeGreaterThan(DEFAULT_MAX_DRIFT_MS);
+                expect(clock.last).toBe(before);
+              }
             }
+            expect(isHlc(clock.last)).toBe(true);
           }
-          expect(isHlc(clock.last)).toBe(true);
-        }
-      }),
-      { numRuns: 500 },
-    );
+          expect(compareHlc(clock.now(), highest)).toBeGreaterThan(0);
+        }),
+        { numRuns: 500 },
+      );
+    },
+  );
+
+  it("observe() of a stamp with the last stamp's time part and a higher node id still orders after it", () => {
+    const physical = manualClock();
+    const clock = new HybridLogicalClock('a', { now: physical.now });
+    const last = clock.now();
+    const sameTime = `${last.slice(0, 22)}-zzzz`;
+    clock.observe(sameTime);
+    expect(compareHlc(clock.now(), sameTime)).toBeGreaterThan(0);
+  });
+
+  it('observe() rejects a malformed stamp and changes nothing', () => {
+    const clock = new HybridLogicalClock('device-m', { now: () => START });
+    const before = clock.now();
+    expect(() => clock.observe('0')).toThrow(/Invalid HLC "0"/);
+    expect(() => clock.observe(`${before}!`)).toThrow(/Invalid HLC/);
+    expect(clock.last).toBe(before);
   });
 
   it('never reissues a stamp after a restart from its last one, even when the clock went back', () => {

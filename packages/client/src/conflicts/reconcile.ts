@@ -63,7 +63,7 @@ async function adopt(tx: StoreTx, record: ServerRecord, local: LocalEntity | nul
 /** Folds a server stamp into the device clock; a stamp from a far-future clock is not adopted. */
 export function observeStamp(clock: HybridLogicalClock, hlc: string): void {
   try {
-    clock.receive(hlc);
+    clock.observe(hlc);
   } catch (error) {
     if (!(error instanceof ClockDriftError)) throw error;
   }
@@ -122,6 +122,36 @@ export async function applyServerRecord(
     await refreshParked(tx, { info, record });
   }
   return { info, record, localHlc: local.hlc, pendingIds: pending.map((change) => change.id) };
+}
+
+/**
+ * Applies a page of server records inside `tx`, after `tx.prefetch(records)`: what
+ * {@link applyServerRecord} does for each, in order, with the records the device does not
+ * hold yet (all of them, on a first sync) inserted together in a few statements. Returns the
+ * conflicts found, in page order.
+ */
+export async function applyServerRecords(
+  tx: StoreTx,
+  records: readonly ServerRecord[],
+  clock: HybridLogicalClock,
+): Promise<DetectedConflict[]> {
+  const fresh: LocalEntity[] = [];
+  const held: ServerRecord[] = [];
+  for (const record of records) {
+    // A new record needs no comparison: it is adopted as is (applyServerRecord's first case).
+    if (tx.claimAbsent(record.entityType, record.entityId)) {
+      observeStamp(clock, record.hlc);
+      fresh.push(entityFromRecord(record, null));
+    } else held.push(record);
+  }
+  // Inserted first: a later record of the same key in this page then finds the row.
+  await tx.insertEntities(fresh);
+  const conflicts: DetectedConflict[] = [];
+  for (const record of held) {
+    const conflict = await applyServerRecord(tx, record, clock);
+    if (conflict) conflicts.push(conflict);
+  }
+  return conflicts;
 }
 
 const detector = new ConflictDetector();

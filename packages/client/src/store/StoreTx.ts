@@ -2,6 +2,9 @@ import type { Change } from '@ferry/protocol';
 import type { SqlExecutor, SqlValue } from './SqlDriver.js';
 import {
   entityFromRow,
+  entityParams,
+  INSERT_CHUNKS,
+  INSERT_ENTITIES,
   OUTBOX_COLUMNS,
   outboxFromRow,
   SELECT_ENTITIES_IN,
@@ -119,20 +122,43 @@ export class StoreTx {
   }
 
   async putEntity(entity: LocalEntity): Promise<void> {
-    await this.#sql.execute(UPSERT_ENTITY, [
-      entity.entityType,
-      entity.entityId,
-      entity.data === null ? null : JSON.stringify(entity.data),
-      entity.deleted ? 1 : 0,
-      entity.version,
-      JSON.stringify(entity.vector),
-      entity.hlc,
-      JSON.stringify(entity.fieldHlcs),
-      entity.serverVersion,
-      entity.space ?? null,
-    ]);
+    await this.#sql.execute(UPSERT_ENTITY, entityParams(entity));
     this.#entities.delete(keyOf(entity.entityType, entity.entityId));
     this.touchedTypes.add(entity.entityType);
+  }
+
+  /**
+   * True, once per key, when the last {@link prefetch} found no row for it: the caller is about
+   * to insert it with {@link insertEntities}. The key leaves the cache, so a second record of
+   * the same key (read after that insert) goes to the database and finds the row.
+   */
+  claimAbsent(entityType: string, entityId: string): boolean {
+    const key = keyOf(entityType, entityId);
+    if (this.#entities.get(key) !== null) return false;
+    this.#entities.delete(key);
+    return true;
+  }
+
+  /**
+   * Inserts entities the device does not hold (see {@link claimAbsent}), many rows per
+   * statement: a page of new records costs a few statements instead of one per record. A row
+   * that exists after all fails the insert (and so the transaction) rather than being replaced.
+   */
+  async insertEntities(entities: readonly LocalEntity[]): Promise<void> {
+    let offset = 0;
+    for (const rows of INSERT_CHUNKS) {
+      const sql = INSERT_ENTITIES.get(rows) as string;
+      for (; entities.length - offset >= rows; offset += rows) {
+        const params: SqlValue[] = [];
+        for (let index = offset; index < offset + rows; index++) {
+          const entity = entities[index] as LocalEntity;
+          params.push(...entityParams(entity));
+          this.#entities.delete(keyOf(entity.entityType, entity.entityId));
+          this.touchedTypes.add(entity.entityType);
+        }
+        await this.#sql.execute(sql, params);
+      }
+    }
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { Change, RecordData } from '@ferry/protocol';
-import type { SqlRow } from './SqlDriver.js';
+import type { SqlRow, SqlValue } from './SqlDriver.js';
 import type { LocalEntity, OutboxEntry } from './types.js';
 
 // The statements StoreTx runs on the hot paths, and the row shapes they read: columns and row
@@ -28,8 +28,34 @@ export const SELECT_ENTITIES_IN = `SELECT ${ENTITY_COLUMNS} FROM json_each(?) AS
 export const SELECT_PENDING_IN = `SELECT ${OUTBOX_COLUMNS} FROM json_each(?) AS k CROSS JOIN ferry_outbox
        WHERE entity_type = json_extract(k.value, '$[0]') AND entity_id = json_extract(k.value, '$[1]') ORDER BY seq`;
 export const SELECT_PENDING_AFTER = `SELECT ${OUTBOX_COLUMNS} FROM ferry_outbox WHERE held = 0 AND seq > ? ORDER BY seq LIMIT ?`;
+// Rows per multi-row INSERT of known-absent entities, largest first: a page is cut into chunks
+// of these sizes, so a handful of statement texts (each prepared once) serve any page, and a
+// chunk binds at most 640 parameters (old SQLite builds allow 999).
+export const INSERT_CHUNKS = [64, 16, 4, 1] as const;
+export const INSERT_ENTITIES: ReadonlyMap<number, string> = new Map(
+  INSERT_CHUNKS.map((rows) => [
+    rows,
+    `INSERT INTO ferry_entities (${ENTITY_COLUMNS}) VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+  ]),
+);
 export const SET_SERVER_VERSION =
   'UPDATE ferry_entities SET version = ?, server_version = ? WHERE entity_type = ? AND entity_id = ?';
+
+/** An entity's values in {@link ENTITY_COLUMNS} order. */
+export function entityParams(entity: LocalEntity): SqlValue[] {
+  return [
+    entity.entityType,
+    entity.entityId,
+    entity.data === null ? null : JSON.stringify(entity.data),
+    entity.deleted ? 1 : 0,
+    entity.version,
+    JSON.stringify(entity.vector),
+    entity.hlc,
+    JSON.stringify(entity.fieldHlcs),
+    entity.serverVersion,
+    entity.space ?? null,
+  ];
+}
 
 /** An entity as stored, from its row. */
 export function entityFromRow(row: SqlRow): LocalEntity {

@@ -1,5 +1,5 @@
 import { ENTITY_TYPE_PATTERN, LIMITS, type PullResponse, type SpacePage } from '@ferry/protocol';
-import { applyServerRecord, type DetectedConflict } from '../conflicts/reconcile.js';
+import { applyServerRecords, type DetectedConflict } from '../conflicts/reconcile.js';
 import { type ConflictResolverLike, resolveConflicts } from '../conflicts/resolveConflicts.js';
 import { SyncError } from '../errors.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
@@ -125,11 +125,8 @@ export class PullSyncStrategy {
       await store.write(async (tx) => {
         await this.#tracker.restoreClock(tx);
         await tx.prefetch(response.changes);
-        for (const record of response.changes) {
-          seen?.add(entityKey(record.entityType, record.entityId));
-          const conflict = await applyServerRecord(tx, record, this.#tracker.clock);
-          if (conflict) conflicts.push(conflict);
-        }
+        if (seen) for (const record of response.changes) seen.add(entityKey(record.entityType, record.entityId));
+        conflicts.push(...(await applyServerRecords(tx, response.changes, this.#tracker.clock)));
         await tx.setKv(this.#cursorKey, String(response.cursor));
       });
       cursor = response.cursor;

@@ -1,5 +1,5 @@
 import { type Change, LIMITS, type Membership, type ServerRecord, SPACE_TYPE, type SpacePage } from '@ferry/protocol';
-import { applyServerRecord, type DetectedConflict } from '../conflicts/reconcile.js';
+import { applyServerRecords, type DetectedConflict } from '../conflicts/reconcile.js';
 import { type ConflictResolverLike, resolveConflicts } from '../conflicts/resolveConflicts.js';
 import { SyncError } from '../errors.js';
 import type { LocalStore } from '../store/LocalStore.js';
@@ -184,10 +184,7 @@ async function applySpacePage(
     }
     const records = changes.filter((record) => !elsewhere.has(`${record.entityType}\u0000${record.entityId}`));
     await tx.prefetch(records);
-    for (const record of records) {
-      const conflict = await applyServerRecord(tx, record, tracker.clock);
-      if (conflict) conflicts.push(conflict);
-    }
+    conflicts.push(...(await applyServerRecords(tx, records, tracker.clock)));
     if (records.length > 0) {
       // Rows the page created carry no space yet; the ids are this space's (checked above).
       await tx.execute(
