@@ -11,8 +11,13 @@ export const PROTOCOL_HEADER = 'ferry-protocol';
 export const LIMITS = {
   /** Largest request body the server reads, in bytes. */
   maxBodyBytes: 1024 * 1024,
-  /** Most changes in one push. */
-  maxChangesPerPush: 500,
+  /**
+   * Most changes in one push (this build's server). Servers before it took 500: a client pushes
+   * at most {@link LIMITS.legacyMaxChangesPerPush} until the server's `/v1/config` says more.
+   */
+  maxChangesPerPush: 1000,
+  /** What every server accepts in one push, whatever its version: the client's default until it knows better. */
+  legacyMaxChangesPerPush: 500,
   /** Largest page a pull may ask for. */
   maxPullLimit: 1000,
   /** Page size when a pull names none. */

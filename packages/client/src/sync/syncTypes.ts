@@ -71,7 +71,7 @@ export interface SyncConfig {
   conflictResolver?: ConflictResolverLike;
   /** Periodic sync, in ms; 0 turns it off. Default 60 000. */
   syncInterval?: number;
-  /** Changes per push request. Default 500 (the protocol maximum). */
+  /** Changes per push request. Default 1,000 (the protocol maximum); never more than the server says it takes. */
   batchSize?: number;
   /** Records per pull page. Default 1,000 (the protocol maximum). */
   pageSize?: number;

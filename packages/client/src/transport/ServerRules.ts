@@ -18,7 +18,8 @@ export interface ServerRulesSnapshot {
 /**
  * What the server accepts: its declared entity types and its request limits, learned from
  * `GET /v1/config` and kept in the store. Until the server has answered, the protocol's
- * {@link LIMITS} apply and every entity type is allowed (the server decides).
+ * {@link LIMITS} apply (with the changes per push every server version accepts,
+ * `LIMITS.legacyMaxChangesPerPush`) and every entity type is allowed (the server decides).
  *
  * Local writes are checked against these rules so that a change the server could never take
  * fails at once with a clear error, instead of syncing into a dead letter later; the push
@@ -27,7 +28,8 @@ export interface ServerRulesSnapshot {
 export class ServerRules {
   #types: ReadonlySet<string> | null = null;
   #maxBodyBytes: number = LIMITS.maxBodyBytes;
-  #maxChangesPerPush: number = LIMITS.maxChangesPerPush;
+  // An older server takes at most 500 changes a push; a newer one says it takes more in /v1/config.
+  #maxChangesPerPush: number = LIMITS.legacyMaxChangesPerPush;
   #restored = false;
 
   /** The rules now. */
