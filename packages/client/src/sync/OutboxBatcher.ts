@@ -2,7 +2,7 @@ import type { Change } from '@ferry/protocol';
 import { NetworkError, SyncError } from '../errors.js';
 import { stripOutbox } from '../store/StoreTx.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
-import { changeBytes, pushBodyBytes } from '../transport/pushBody.js';
+import { pushBodyBytes, serialiseChange } from '../transport/pushBody.js';
 
 /** One push request's worth of the outbox. */
 export interface OutboxBatch {
@@ -85,7 +85,7 @@ export class OutboxBatcher {
       let lastSeq = from;
       for (const entry of entries) {
         const change = stripOutbox(entry);
-        const size = changeBytes(change);
+        const size = serialiseChange(change);
         if (pushBodyBytes(clientId, [size]) > rules.maxBodyBytes) {
           tooLarge.push(change);
           if (changes.length === 0) lastSeq = entry.seq;

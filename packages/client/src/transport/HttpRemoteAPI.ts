@@ -21,6 +21,7 @@ import {
 } from '@ferry/protocol';
 import * as v from 'valibot';
 import { HttpCaller, type HttpRemoteAPIOptions, protocolError } from './httpCall.js';
+import { pushRequestJson } from './pushBody.js';
 import type { BatchSyncResponse, PullParams, RemoteAPI, RequestOptions } from './RemoteAPI.js';
 
 export {
@@ -73,7 +74,8 @@ export class HttpRemoteAPI implements RemoteAPI {
   }
 
   async push(request: PushRequest, options?: RequestOptions): Promise<PushResponse> {
-    const text = await this.#http.send({ method: 'POST', path: '/v1/push', body: request, signal: options?.signal });
+    const json = pushRequestJson(request);
+    const text = await this.#http.send({ method: 'POST', path: '/v1/push', json, signal: options?.signal });
     return this.#http.parse('POST /v1/push', text, PushResponseSchema, fastPushResponse);
   }
 

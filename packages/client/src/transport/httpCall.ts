@@ -69,6 +69,8 @@ export interface Call {
   path: string;
   query?: Record<string, string | undefined>;
   body?: unknown;
+  /** The body already serialised (it wins over `body`). */
+  json?: string;
   signal?: AbortSignal | undefined;
 }
 
@@ -126,7 +128,7 @@ export class HttpCaller {
     const target = `${call.method} ${call.path}`;
     const external = call.signal;
     if (external?.aborted) throw cancelled(target, external);
-    const headers = await this.#requestHeaders(call.body !== undefined);
+    const headers = await this.#requestHeaders(call.json !== undefined || call.body !== undefined);
     if (SYNC_PATHS.has(call.path)) this.#addDeviceReport(headers);
     // A token refresh can take a while; the caller may have given up meanwhile.
     if (external?.aborted) throw cancelled(target, external);
@@ -146,7 +148,7 @@ export class HttpCaller {
       const response = await this.#fetch(this.#url(call), {
         method: call.method,
         headers,
-        body: call.body === undefined ? undefined : JSON.stringify(call.body),
+        body: call.json ?? (call.body === undefined ? undefined : JSON.stringify(call.body)),
         signal: controller.signal,
       });
       // The body is read under the same timer: headers followed by a stalled body is just as dead.

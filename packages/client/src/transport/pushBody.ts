@@ -1,13 +1,22 @@
-import type { Change } from '@ferry/protocol';
+import type { Change, PushRequest } from '@ferry/protocol';
 
 /**
  * Sizes of `POST /v1/push` bodies, as the HTTP transport serialises them
  * (`JSON.stringify({ clientId, changes })`), so a push can be cut to the server's body limit
- * before it is sent rather than after the server refuses it.
+ * before it is sent rather than after the server refuses it. The JSON a push was sized by is
+ * kept and sent as it is: each change is serialised once, not once to size it and again to send it.
  */
+
+/** The JSON of changes a push was sized by ({@link serialiseChange}); the objects are never mutated after. */
+const serialised = new WeakMap<Change, string>();
+
+// Every UTF-16 unit below 0x80 is one UTF-8 byte: most bodies are ASCII, and the pattern test
+// runs natively where the loop below would visit every character in JavaScript.
+const NON_ASCII = /[\u0080-\uffff]/;
 
 /** UTF-8 length of a string, without TextEncoder or Buffer (neither is everywhere React Native runs). */
 export function utf8Length(text: string): number {
+  if (!NON_ASCII.test(text)) return text.length;
   let bytes = 0;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
@@ -27,7 +36,30 @@ export function utf8Length(text: string): number {
 
 /** Bytes one change adds to a push body (its JSON; the comma between changes is counted by {@link pushBodyBytes}). */
 export function changeBytes(change: Change): number {
-  return utf8Length(JSON.stringify(change));
+  return utf8Length(serialised.get(change) ?? JSON.stringify(change));
+}
+
+/**
+ * Bytes of `change` in a push body, keeping its JSON for {@link pushRequestJson}. Only for
+ * changes the push owns (fresh objects read from the outbox): one mutated afterwards would be
+ * sent as it was when sized.
+ */
+export function serialiseChange(change: Change): number {
+  const json = JSON.stringify(change);
+  serialised.set(change, json);
+  return utf8Length(json);
+}
+
+/**
+ * The push request body, byte for byte `JSON.stringify(request)`, built from the JSON each
+ * change was sized by where there is one.
+ */
+export function pushRequestJson(request: PushRequest): string {
+  const keys = Object.keys(request);
+  // Anything but the plain { clientId, changes } shape is serialised as it comes.
+  if (keys.length !== 2 || keys[0] !== 'clientId' || keys[1] !== 'changes') return JSON.stringify(request);
+  const changes = request.changes.map((change) => serialised.get(change) ?? JSON.stringify(change));
+  return `{"clientId":${JSON.stringify(request.clientId)},"changes":[${changes.join(',')}]}`;
 }
 
 /** Bytes of a push body from `clientId` carrying changes of the given sizes. */
