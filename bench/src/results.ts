@@ -77,6 +77,12 @@ export interface BenchResults {
     baselineMB: number;
     pull: Throughput;
     targetMB: number;
+    /** The floor's pull of the same number of records, in the same run. */
+    floorPull: Throughput;
+    /** Ferry's initial-sync docs/s ÷ the floor's. */
+    ratioToFloor: number;
+    /** The target for `ratioToFloor`. */
+    targetRatio: number;
   };
   query: QueryResults;
   live:

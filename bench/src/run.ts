@@ -174,6 +174,16 @@ async function main(): Promise<void> {
       ),
     ),
   );
+  // The floor pulls the same number of records right after, for the initial-sync rate ratio.
+  const rssFloor = await phase('rss', `floor: pull ${sizes.rss}`, () =>
+    withServer('./servers/floorServerHost.ts', [String(sizes.rss)], 900_000, (url) =>
+      runScenarioChild<{ pull: Throughput }>(
+        './scenarios/floorClient.ts',
+        [url, String(sizes.rss), 'pull'],
+        deadline(1_800_000),
+      ),
+    ),
+  );
   const live = await phase('live', 'live propagation', () =>
     runLive(sizes.liveClients, sizes.liveRounds, deadline(300_000)),
   );
@@ -195,8 +205,8 @@ async function main(): Promise<void> {
     ),
   );
   const query = queryFigures && queryResults(queryFigures);
-  if (!floor || !ferry || !pouch || !local || !rss || !live || !query) {
-    process.stdout.write(`${JSON.stringify({ floor, ferry, pouch, local, rss, live, query }, null, 2)}\n`);
+  if (!floor || !ferry || !pouch || !local || !rss || !rssFloor || !live || !query) {
+    process.stdout.write(`${JSON.stringify({ floor, ferry, pouch, local, rss, rssFloor, live, query }, null, 2)}\n`);
     if (query) {
       process.stdout.write(`\n${renderQueryLines(query).join('\n')}\n`);
       if (process.argv.includes('--record')) recordQuery(query);
@@ -224,10 +234,17 @@ async function main(): Promise<void> {
       pouchdbAdapter: 'leveldb (both sides)',
       sqlite: 'WAL, synchronous=FULL (Ferry client and server, floor client and server)',
     },
-    pull: direction(ferry.pull, floor.pull, pouch.pull, 0.6),
+    pull: direction(ferry.pull, floor.pull, pouch.pull, 0.8),
     push: direction(ferry.push, floor.push, pouch.push, 0.5),
-    localWrite: { ...local, ratioToBare: ratio(local.ferry, local.bare), target: 0.5 },
-    rss: { records: sizes.rss, ...rss, targetMB: 200 },
+    localWrite: { ...local, ratioToBare: ratio(local.ferry, local.bare), target: 0.6 },
+    rss: {
+      records: sizes.rss,
+      ...rss,
+      targetMB: 150,
+      floorPull: rssFloor.pull,
+      ratioToFloor: ratio(rss.pull, rssFloor.pull),
+      targetRatio: 0.8,
+    },
     query,
     live,
   };

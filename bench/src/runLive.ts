@@ -36,7 +36,7 @@ export async function runLive(clients: number, rounds: number, timeoutMs: number
         ['probe', server.url, token, String(rounds)],
         timeoutMs,
       );
-      return { status: 'measured', clients, ...figures, targetP99Ms: 100 };
+      return { status: 'measured', clients, ...figures, targetP99Ms: 50 };
     } finally {
       await loadDevices.stop();
     }

@@ -22,6 +22,16 @@ export function ratioBars(results: BenchResults): Bar[] {
     { label: 'pull ÷ PouchDB', value: results.pull.ratioToPouchdb },
     { label: 'push ÷ PouchDB', value: results.push.ratioToPouchdb },
     { label: 'local write ÷ bare insert', value: results.localWrite.ratioToBare, target: results.localWrite.target },
+    // Results written before the 1M floor pull existed have no such ratio.
+    ...(results.rss.ratioToFloor === undefined
+      ? []
+      : [
+          {
+            label: `initial sync ${results.rss.records / 1e6}M ÷ floor`,
+            value: results.rss.ratioToFloor,
+            target: results.rss.targetRatio,
+          },
+        ]),
   ];
 }
 

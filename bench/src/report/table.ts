@@ -73,6 +73,10 @@ export function renderTable(results: BenchResults): string {
     `client peak RSS, initial sync of ${rss.records} records: ${rss.peakMB} MB ` +
       `(baseline ${rss.baselineMB} MB, ${rss.pull.docsPerSec} doc/s) — target < ${rss.targetMB} MB ${verdict(rss.peakMB < rss.targetMB)}`,
   );
+  lines.push(
+    `initial sync of ${rss.records} records: Ferry ${rss.pull.docsPerSec} doc/s, floor ${rss.floorPull.docsPerSec} doc/s ` +
+      `(${pct(rss.ratioToFloor)}) — target ≥${pct(rss.targetRatio)} ${verdict(rss.ratioToFloor >= rss.targetRatio)}`,
+  );
   const live = results.live;
   lines.push(
     live.status === 'measured'

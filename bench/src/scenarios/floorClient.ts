@@ -3,7 +3,8 @@
  * 1,000 records; pull GETs pages of 1,000 and inserts each page into a local better-sqlite3
  * file (WAL, synchronous FULL, like Ferry's device store) in one transaction.
  *
- * Usage: floorClient.ts <url> <count>
+ * Usage: floorClient.ts <url> <count>          push `count` records, then pull them into a fresh file
+ *        floorClient.ts <url> <count> pull     only pull `count` records (from a seeded server)
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -57,14 +58,18 @@ async function pull(url: string, count: number, dbPath: string): Promise<void> {
   expectCount('Floor pull', received, count);
 }
 
-const [url, count] = process.argv.slice(2);
-if (!url || !count) throw new Error('Usage: floorClient.ts <url> <count>');
+const [url, count, mode] = process.argv.slice(2);
+if (!url || !count) throw new Error('Usage: floorClient.ts <url> <count> [pull]');
 const dir = scratchDir('floor-client');
 try {
   const n = Number(count);
-  const pushed = await timed(n, () => push(url, n));
-  const pulled = await timed(n, () => pull(url, n, join(dir, 'floor-device.db')));
-  finish({ push: pushed, pull: pulled });
+  if (mode === 'pull') {
+    finish({ pull: await timed(n, () => pull(url, n, join(dir, 'floor-device.db'))) });
+  } else {
+    const pushed = await timed(n, () => push(url, n));
+    const pulled = await timed(n, () => pull(url, n, join(dir, 'floor-device.db')));
+    finish({ push: pushed, pull: pulled });
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
