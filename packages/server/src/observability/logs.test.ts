@@ -174,6 +174,16 @@ describe.each([
       await Promise.race([ready, new Promise((resolve) => setTimeout(resolve, 5_000))]);
       await push([makeChange({ entityId: 't9', data: { title: CONTENT } })]);
       socket.terminate();
+      // A live socket whose hello carries a forged token: refused, and logged without it.
+      const forged = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/live`);
+      forged.on('error', () => undefined);
+      const refused = new Promise<void>((resolve) => forged.once('close', () => resolve()));
+      await new Promise<void>((resolve, reject) => {
+        forged.once('open', () => resolve());
+        forged.once('error', reject);
+      });
+      forged.send(JSON.stringify({ type: 'hello', protocolVersion: PROTOCOL_VERSION, token: `${tokens[1]}x` }));
+      await Promise.race([refused, new Promise((resolve) => setTimeout(resolve, 5_000))]);
 
       // Real errors under a push (fault injection on the real storage): each quotes the content.
       const thrown = await errors();
@@ -201,10 +211,13 @@ describe.each([
       const entries = sink.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
       const perRequest = entries.filter((entry) => entry.msg === 'request');
       // One line per HTTP request and one for the WebSocket upgrade, each with its own id.
-      expect(perRequest).toHaveLength(requests + 1);
-      expect(perRequest.filter((entry) => entry.route === '/v1/live')).toEqual([
+      expect(perRequest).toHaveLength(requests + 2);
+      const live = perRequest.filter((entry) => entry.route === '/v1/live');
+      expect(live).toEqual([
         expect.objectContaining({ method: 'GET', status: 101, live: 'ready', user: 'alice', ms: expect.any(Number) }),
+        expect.objectContaining({ method: 'GET', status: 101, live: 'refused', closeCode: expect.any(Number) }),
       ]);
+      expect(live[1]).not.toHaveProperty('user');
       // The 5xx lines say what failed (type, code, frames) without the data.
       const failures = entries.filter((entry) => entry.msg === 'request failed');
       expect(failures).toHaveLength(thrown.length);
