@@ -52,6 +52,8 @@ describe.skipIf(chromiumPath === null)('sharing a list in the Todo demo, in Chro
   it('lets alice create a shared list and share it with bob as editor and carol as viewer', {
     timeout: STEP_TIMEOUT_MS,
   }, async () => {
+    // Nothing shared yet: each tab says how to start.
+    for (const device of [alice, bob, carol]) await device.page.getByTestId('lists-hint').waitFor();
     await alice.addTodo('Alice private');
     await alice.createList(LIST);
     await expect.poll(() => alice.listLabels()).toContain(`${LIST} · owner`);
@@ -68,6 +70,7 @@ describe.skipIf(chromiumPath === null)('sharing a list in the Todo demo, in Chro
     // Each member's tab lists it after its next sync (the grant's commit pokes them), with their role.
     await expect.poll(() => bob.listLabels(), { timeout: SYNC_TIMEOUT_MS }).toContain(`${LIST} · editor`);
     await expect.poll(() => carol.listLabels(), { timeout: SYNC_TIMEOUT_MS }).toContain(`${LIST} · viewer`);
+    expect(await bob.page.getByTestId('lists-hint').count()).toBe(0);
     for (const member of [bob, carol]) {
       await member.openList(LIST);
       await member.expectTodos(['Milk']);

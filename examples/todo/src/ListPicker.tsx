@@ -33,6 +33,11 @@ export function ListPicker({ selected, onSelect }: ListPickerProps) {
   return (
     <View style={shared.card} testID="list-picker">
       <Text style={shared.title}>Lists</Text>
+      {spaces.length === 0 ? (
+        <Text testID="lists-hint" style={shared.label}>
+          No shared lists yet. Create one below, then share it with another demo user from its sharing card.
+        </Text>
+      ) : null}
       <View style={[shared.row, styles.chips]} role="tablist" aria-label="Lists">
         <Chip
           testID="list-private"
