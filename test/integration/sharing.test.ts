@@ -272,6 +272,22 @@ describe('sharing through spaces', () => {
     expect(await titles(live, space)).toEqual(['eggs', 'milk']);
   });
 
+  it("resolves a conflict on a shared record in the record's space, never in the private space", async () => {
+    const { alice, bob, space } = await sharedList();
+    const milk = (await todos(bob).find({ space }))[0]!;
+    await todos(bob).update(milk.id, { title: 'milk from bob' });
+    await bob.system.forceSync();
+    // Alice edits her stale copy later: her push meets a conflict, and her side wins it.
+    await todos(alice).update(milk.id, { title: 'milk from alice' });
+    await alice.system.forceSync();
+    await alice.system.forceSync();
+    await bob.system.forceSync();
+    expect(await titles(bob, space)).toEqual(['milk from alice']);
+    expect(await titles(alice, space)).toEqual(['milk from alice']);
+    expect(await h.server.storage.getRecord('alice', 'todos', milk.id)).toBeNull();
+    expect(await alice.system.listDeadLetters()).toEqual([]);
+  });
+
   it('never lets a shared record overwrite a private record with the same id', async () => {
     const { alice, bob, space } = await sharedList();
     await todos(bob).insert({ id: 'same-id', title: 'bob secret', completed: false });

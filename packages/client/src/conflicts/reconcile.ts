@@ -255,6 +255,8 @@ export async function applyResolution(
     vector,
     clientId: tracker.clientId,
     ...(resolvedDeleted ? {} : { fieldHlcs }),
+    // The record's space: a resolution in a shared space must be pushed to that space.
+    ...(local.space ? { space: local.space } : {}),
   };
   await tx.putEntity({
     entityType: record.entityType,
