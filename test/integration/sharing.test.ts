@@ -288,6 +288,22 @@ describe('sharing through spaces', () => {
     expect(await alice.system.listDeadLetters()).toEqual([]);
   });
 
+  it("a reset of the private space after compaction keeps the shared spaces' records", async () => {
+    const { alice, space } = await sharedList();
+    const laptop = await h.device('alice-laptop', { user: 'alice' });
+    await laptop.system.forceSync();
+    const [own] = await todos(laptop).find({ space: null });
+    await todos(laptop).delete(own!.id);
+    await laptop.system.forceSync();
+    // The tombstone goes: the phone's private cursor is now older than the private history.
+    await h.server.storage.compact({ tombstonesBefore: Date.now() + 1 });
+    await alice.system.forceSync();
+    expect(await titles(alice, null)).toEqual([]);
+    expect(await titles(alice, space)).toEqual(['milk']);
+    await alice.system.forceSync();
+    expect(await titles(alice, space)).toEqual(['milk']);
+  });
+
   it('never lets a shared record overwrite a private record with the same id', async () => {
     const { alice, bob, space } = await sharedList();
     await todos(bob).insert({ id: 'same-id', title: 'bob secret', completed: false });

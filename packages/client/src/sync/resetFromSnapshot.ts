@@ -29,7 +29,7 @@ export function entityKey(entityType: string, entityId: string): string {
 }
 
 /**
- * Turns synced entities (of `types`, or all) that the snapshot did not contain and that have
+ * Turns synced entities of the private space (of `types`, or all) that the snapshot did not contain and that have
  * no pending change into tombstones (keeping their version vectors), then clears the reset
  * flag. Runs in the caller's transaction. Returns how many live entities it deleted.
  */
@@ -40,8 +40,10 @@ export async function sweepAfterReset(
   flagKey: string,
 ): Promise<number> {
   const { rows } = await tx.execute(
-    `SELECT entity_type, entity_id FROM ferry_entities e
-     WHERE NOT EXISTS (SELECT 1 FROM ferry_outbox o WHERE o.entity_type = e.entity_type AND o.entity_id = e.entity_id)`,
+    // The private space's entities only: a shared space's are not in this snapshot (each space
+    // resets on its own, see pullSpaces.ts).
+    `SELECT entity_type, entity_id FROM ferry_entities e WHERE e.space IS NULL
+       AND NOT EXISTS (SELECT 1 FROM ferry_outbox o WHERE o.entity_type = e.entity_type AND o.entity_id = e.entity_id)`,
   );
   let removed = 0;
   for (const row of rows) {
@@ -73,6 +75,7 @@ async function markParkedDeleted(tx: StoreTx, seen: ReadonlySet<string>, types: 
     const { record, info } = parked;
     if (record.deleted || (types && !types.includes(record.entityType))) continue;
     if (seen.has(entityKey(record.entityType, record.entityId))) continue;
+    if ((await tx.getEntity(record.entityType, record.entityId))?.space) continue;
     await refreshParked(tx, {
       info: { ...info, serverVersion: { ...info.serverVersion, deleted: true, data: null } },
       record: { ...record, deleted: true, data: null },
