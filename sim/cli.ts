@@ -73,9 +73,13 @@ function parseArgs(argv: readonly string[]): CliOptions {
   return options;
 }
 
+/** The regimes' switches: a replay names those turned off, or it would run another world. */
+const REGIMES = ['FERRY_SIM_COMPACTION', 'FERRY_SIM_MANUAL', 'FERRY_SIM_SERVER_WINS', 'FERRY_SIM_SHARING'];
+
 function replayCommand(seed: number, options: CliOptions, ops = options.ops): string {
   const clients = Array.isArray(options.clients) ? options.clients.join('-') : String(options.clients);
-  return `npm run sim -- --seed ${seed} --clients ${clients} --ops ${ops}${options.postgres ? ' --postgres' : ''}`;
+  const off = REGIMES.filter((name) => process.env[name] === '0').map((name) => `${name}=0 `);
+  return `${off.join('')}npm run sim -- --seed ${seed} --clients ${clients} --ops ${ops}${options.postgres ? ' --postgres' : ''}`;
 }
 
 /** Failing seeds shrunk to fewer ops at the end of a run (each costs up to 20 worlds). */
@@ -96,14 +100,16 @@ async function shrink(outcome: SeedOutcome, options: CliOptions): Promise<void> 
 }
 
 /**
- * The trace cut down to what the failure names: events of the devices (and user) in the
+ * The trace cut down to what the failure names: events of the devices (users, spaces) in the
  * message, plus server restarts and crashes; the latest 40 of them.
  */
 function focusTrace(error: string, trace: readonly string[]): string[] {
-  const names = new Set(error.match(/\bdev\d+\b|\balice\b|\bbob\b/g) ?? []);
+  const names = new Set(error.match(/\bdev\d+\b|\balice\b|\bbob\b|\bcarol\b|\bdave\b|\bsp_[a-z0-9]+/g) ?? []);
   if (names.size === 0) return trace.slice(-40);
   const relevant = trace.filter(
-    (line) => [...names].some((name) => line.includes(`${name}:`) || line.includes(`${name} `)) || /server/.test(line),
+    (line) =>
+      [...names].some((name) => line.includes(`${name}:`) || line.includes(`${name} `) || line.endsWith(name)) ||
+      /server/.test(line),
   );
   return relevant.slice(-40);
 }

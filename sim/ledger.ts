@@ -1,22 +1,49 @@
 /**
  * What the network saw the server say about pushed changes. The invariants compare it with
- * the server's storage: an acknowledged change must be there, and no change may be applied twice.
+ * the server's storage: an acknowledged change must be there, no change may be applied twice,
+ * and a change refused as FORBIDDEN to a running app must reach that device's dead letters.
  */
 export class Ledger {
-  /** `${user}\u0000${changeId}` → times the server answered `applied` (any copy, delivered or not). */
+  /** `${scope}\u0000${changeId}` → times the server answered `applied` (any copy, delivered or not). */
   readonly applied = new Map<string, number>();
-  /** Changes whose `applied`/`duplicate` answer reached a running app. */
-  readonly acked = new Map<string, { user: string; changeId: string }>();
+  /** Changes whose `applied`/`duplicate` answer reached a running app; `scope` is the user or the space. */
+  readonly acked = new Map<string, { scope: string; changeId: string }>();
+  /** Changes refused with FORBIDDEN whose answer reached a running app, by `device/changeId`. */
+  readonly forbidden = new Map<string, { device: string; scope: string; changeId: string }>();
+  /** Hears every `applied` answer the server produced, in commit order (the membership model). */
+  onApplied: (user: string, change: PushedChange) => void = () => undefined;
 
-  /** Records a push answer the server produced. */
-  observe(user: string, url: string, status: number, body: string, delivered: boolean): void {
-    if (!url.startsWith('/v1/push') || status !== 200) return;
-    const parsed = JSON.parse(body) as { results?: Array<{ changeId: string; status: string }> };
+  /** Records a push answer the server produced for `device` of `user`. */
+  observe(
+    device: string,
+    user: string,
+    request: { url: string; body?: string | undefined },
+    status: number,
+    body: string,
+    delivered: boolean,
+  ): void {
+    if (!request.url.startsWith('/v1/push') || status !== 200) return;
+    const parsed = JSON.parse(body) as {
+      results?: Array<{ changeId: string; status: string; error?: { code: string } }>;
+    };
+    const sent = new Map<string, PushedChange>();
+    for (const change of (JSON.parse(request.body ?? '{}') as { changes?: PushedChange[] }).changes ?? []) {
+      sent.set(change.id, change);
+    }
     for (const result of parsed.results ?? []) {
-      const key = `${user}\u0000${result.changeId}`;
-      if (!delivered && result.status === 'applied') this.applied.set(key, (this.applied.get(key) ?? 0) + 1);
-      if (delivered && (result.status === 'applied' || result.status === 'duplicate')) {
-        this.acked.set(key, { user, changeId: result.changeId });
+      const scope = sent.get(result.changeId)?.space ?? user;
+      const key = `${scope}\u0000${result.changeId}`;
+      if (!delivered && result.status === 'applied') {
+        this.applied.set(key, (this.applied.get(key) ?? 0) + 1);
+        const change = sent.get(result.changeId);
+        if (change) this.onApplied(user, change);
+      }
+      if (!delivered) continue;
+      if (result.status === 'applied' || result.status === 'duplicate') {
+        this.acked.set(key, { scope, changeId: result.changeId });
+      }
+      if (result.status === 'rejected' && result.error?.code === 'FORBIDDEN') {
+        this.forbidden.set(`${device}/${result.changeId}`, { device, scope, changeId: result.changeId });
       }
     }
   }
@@ -27,23 +54,45 @@ export class Ledger {
   }
 }
 
-/** A write an app saw committed on a shared entity (several devices write it). */
+/** A change as a push carries it (the fields the simulator reads). */
+export interface PushedChange {
+  id: string;
+  entityType: string;
+  entityId: string;
+  operation: string;
+  data: Record<string, unknown> | null;
+  clientId: string;
+  space?: string;
+}
+
+/** A write an app saw committed on an entity several devices write. */
 interface SharedWrite {
   device: string;
   user: string;
+  /** Where the entity lives: the user (a private contended entity) or a shared space id. */
+  scope: string;
   entityId: string;
   /** The write's title (titles are unique per write); null for a delete. */
   title: string | null;
   step: number;
 }
 
+/** A change a device holds in its dead letters, as the lost-write check reads it. */
+export interface DeadWrite {
+  device: string;
+  entityId: string;
+  /** The change's title, or null for a delete. */
+  title: string | null;
+}
+
 /**
  * Unacknowledged writes must not vanish either. A write on a shared entity leaves its
- * device's outbox in one of two ways: it reaches the server (its title is in the server's log
- * for that entity, in the change itself or in a resolution carrying it), or a conflict decision
- * on that device after the write replaced it, or the device deleted the entity afterwards (a
- * delete meeting the server's delete settles every pending change of the entity). Anything
- * else lost a user's write silently.
+ * device's outbox in one of these ways: it reaches the server (its title is in the server's log
+ * for that entity, in the change itself or in a resolution carrying it), or the server refused
+ * it and it sits in the device's dead letters (a viewer's write, a revoked member's), or a
+ * conflict decision on that device after the write replaced it, or the device deleted the
+ * entity afterwards (a delete meeting the server's delete settles every pending change of the
+ * entity). Anything else lost a user's write silently.
  */
 export class SharedWrites {
   #step = 0;
@@ -66,8 +115,15 @@ export class SharedWrites {
     this.#decisions.set(`${device}/${entityId}`, this.tick());
   }
 
-  /** The first write of `user` that neither reached the server nor lost a conflict, if any. */
-  lost(user: string, log: ReadonlyArray<{ entityType: string; entityId: string; operation: string; data: unknown }>) {
+  /**
+   * The first write in `scope` that neither reached the server, nor was dead-lettered, nor
+   * lost a conflict, if any. `log` is the scope's server log; `dead` every device's dead letters.
+   */
+  lost(
+    scope: string,
+    log: ReadonlyArray<{ entityType: string; entityId: string; operation: string; data: unknown }>,
+    dead: readonly DeadWrite[] = [],
+  ) {
     const titles = new Set<string>();
     const deleted = new Set<string>();
     for (const change of log) {
@@ -76,6 +132,7 @@ export class SharedWrites {
       if (typeof title === 'string') titles.add(`${change.entityId}\u0000${title}`);
       if (change.operation === 'DELETE') deleted.add(change.entityId);
     }
+    const refused = new Set(dead.map((write) => `${write.device}\u0000${write.entityId}\u0000${write.title}`));
     const deletedLater = (write: SharedWrite) =>
       this.#writes.some(
         (other) =>
@@ -85,11 +142,14 @@ export class SharedWrites {
           other.entityId === write.entityId,
       );
     return this.#writes.find((write) => {
-      if (write.user !== user) return false;
+      if (write.scope !== scope) return false;
       const reached =
         write.title === null ? deleted.has(write.entityId) : titles.has(`${write.entityId}\u0000${write.title}`);
       return (
-        !reached && (this.#decisions.get(`${write.device}/${write.entityId}`) ?? 0) < write.step && !deletedLater(write)
+        !reached &&
+        !refused.has(`${write.device}\u0000${write.entityId}\u0000${write.title}`) &&
+        (this.#decisions.get(`${write.device}/${write.entityId}`) ?? 0) < write.step &&
+        !deletedLater(write)
       );
     });
   }

@@ -109,13 +109,38 @@ async function restWrite(world: World, user: string, op: number): Promise<void> 
   if (status >= 300) throw new InvariantError(`a REST write of ${user}/${id} answered ${status}`);
 }
 
-async function write(world: World, device: SimDevice, op: number): Promise<void> {
+/** The todo a write goes to, and where its story is kept. */
+export interface WriteTarget {
+  id: string;
+  /** The shared space the todo lives in; absent for the private space. */
+  space?: string;
+  /** Whose writes these are: the user (private) or the space; null for a single-writer todo (the model). */
+  scope: string | null;
+}
+
+/** A private todo: the device's own (one writer), or one every device of the user writes. */
+function privateTarget(world: World, device: SimDevice): WriteTarget {
   const { rng } = world;
-  const engine = device.engine!;
   const shared = rng.chance(world.faults.contention);
   const id = shared ? `s${rng.int(0, TODO_IDS - 1)}` : `p-${device.name}-${rng.int(0, TODO_IDS - 1)}`;
+  return { id, scope: shared ? device.user : null };
+}
+
+/**
+ * Inserts, updates or deletes one todo through the app, as its user would, and checks the app
+ * reads back what it wrote. Returns whether the app saw the write committed.
+ */
+export async function write(
+  world: World,
+  device: SimDevice,
+  op: number,
+  target: WriteTarget = privateTarget(world, device),
+): Promise<boolean> {
+  const { rng } = world;
+  const engine = device.engine!;
+  const { id, space, scope } = target;
   const before = await world.app(device, () => engine.todos.get(id));
-  if (before.killed) return;
+  if (before.killed) return false;
   const { id: _id, ...current } = before.value ?? { id };
   const title = `${device.user}:${device.name}:${op}`;
   let expected: Todo | null;
@@ -123,7 +148,7 @@ async function write(world: World, device: SimDevice, op: number): Promise<void>
   if (!before.value) {
     expected = { title, completed: rng.chance(0.5), order: rng.int(0, 99) };
     const data = expected;
-    call = () => engine.todos.insert({ id, ...data });
+    call = () => engine.todos.insert({ id, ...data }, space ? { space } : {});
   } else if (rng.chance(0.2)) {
     expected = null;
     call = () => engine.todos.delete(id);
@@ -137,13 +162,14 @@ async function write(world: World, device: SimDevice, op: number): Promise<void>
   world.trace.add(`${device.name}: ${before.value ? (expected ? 'update' : 'delete') : 'insert'} ${id}`);
   const step = world.shared.tick();
   const done = await world.app(device, call);
-  if (done.killed) return;
-  if (shared)
-    world.shared.wrote({ device: device.name, user: device.user, entityId: id, title: expected && title, step });
-  if (!shared) world.model.set(`${device.user}/${id}`, expected === null ? null : canonical(expected));
+  if (done.killed) return false;
+  if (scope !== null) {
+    world.shared.wrote({ device: device.name, user: device.user, scope, entityId: id, title: expected && title, step });
+  } else world.model.set(`${device.user}/${id}`, expected === null ? null : canonical(expected));
   const after = await world.app(device, () => engine.todos.get(id));
-  if (after.killed) return;
+  if (after.killed) return true;
   const seen = after.value ? canonical((({ id: _, ...data }) => data)(after.value)) : null;
   const want = expected === null ? null : canonical(expected);
   if (seen !== want) throw new InvariantError(`${device.name} wrote ${id} = ${want} but reads back ${seen}`);
+  return true;
 }

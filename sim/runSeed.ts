@@ -12,7 +12,9 @@ import {
   serverRecords,
 } from './invariants.js';
 import { performOp } from './ops.js';
-import { USERS, World, type WorldOptions } from './world.js';
+import { performSharingOp, type Sharing, type SharingStats } from './sharing.js';
+import { checkDeviceSpaces, checkRefusalsVisible, checkSpaceAuthorization, deadWrites } from './sharingInvariants.js';
+import { World, type WorldOptions } from './world.js';
 
 /** The result of one seed. */
 export interface SeedOutcome {
@@ -38,6 +40,8 @@ export interface SeedOutcome {
     compactions: number;
     resets: number;
     inboxResolved: number;
+    /** What the sharing regime did (absent when it is off). */
+    sharing?: SharingStats & { refusals: number };
   };
 }
 
@@ -57,6 +61,8 @@ export async function runSeed(options: WorldOptions): Promise<SeedOutcome> {
     world = await World.create(options);
     for (let op = 0; op < options.ops; op++) {
       await performOp(world, op);
+      // Sharing draws from a stream of its own: with it off, the world is the one it always was.
+      if (world.sharing?.rng.chance(world.sharing.rate)) await performSharingOp(world, world.sharing, op);
       await world.clock.advance(world.rng.int(0, 2_000));
       // Every few ops is enough to catch a regression within a handful of steps, at a fifth of the cost.
       if (op % 5 === 4) await checkRunning(world);
@@ -84,6 +90,7 @@ export async function runSeed(options: WorldOptions): Promise<SeedOutcome> {
       compactions: world?.compactions ?? 0,
       resets: world?.network.answers.get(410) ?? 0,
       inboxResolved: world?.inboxResolved ?? 0,
+      ...(world?.sharing ? { sharing: { ...world.sharing.stats, refusals: world.ledger.forbidden.size } } : {}),
     },
   };
   if (error !== undefined) {
@@ -97,6 +104,7 @@ export async function runSeed(options: WorldOptions): Promise<SeedOutcome> {
 /** Invariants that hold at every instant: cursors, own writes, isolation, no 5xx. */
 async function checkRunning(world: World): Promise<void> {
   world.checkServerErrors();
+  await world.checkViolations();
   for (const device of world.devices) {
     if (!device.engine || device.engine.driver.armed) continue;
     await checkCursor(device, world.server.storage);
@@ -163,8 +171,10 @@ async function heal(world: World): Promise<void> {
 /** Convergence, no lost or doubled write, drained outboxes, exact cursors, isolation. */
 async function checkQuiescent(world: World): Promise<void> {
   world.checkServerErrors();
+  await world.checkViolations();
   const storage = world.server.storage;
-  for (const user of USERS) {
+  const dead = await deadWrites(world.devices);
+  for (const user of world.users) {
     const log = await checkServerLog(storage, user, world.ledger);
     const records = await serverRecords(storage, user);
     const live = new Map<string, string>();
@@ -204,11 +214,48 @@ async function checkQuiescent(world: World): Promise<void> {
       }
     }
     // After the outbox checks: a change still queued is the more precise story.
-    const lost = world.shared.lost(user, log);
+    const lost = world.shared.lost(user, log, dead.writes);
     if (lost) {
       throw new InvariantError(
         `${lost.device}'s write of ${lost.entityId} (${lost.title ?? 'delete'}) was lost: it never reached the server and no conflict decision on ${lost.device} replaced it`,
       );
     }
   }
+  if (world.sharing) await checkSharingQuiescent(world, world.sharing, dead);
+}
+
+/** The sharing invariants (a)-(e) at quiescence (see sim/sharingInvariants.ts). */
+async function checkSharingQuiescent(
+  world: World,
+  sharing: Sharing,
+  dead: Awaited<ReturnType<typeof deadWrites>>,
+): Promise<void> {
+  const storage = world.server.storage;
+  const logged = new Set<string>();
+  for (const space of sharing.members.keys()) {
+    const log = await checkServerLog(storage, space, world.ledger, '(d) ');
+    for (const change of log) logged.add(`${space}/${change.id}`);
+    checkSpaceAuthorization(space, log, (clientId) => world.userOfClient(clientId));
+    const lost = world.shared.lost(space, log, dead.writes);
+    if (lost) {
+      throw new InvariantError(
+        `(d) ${lost.device}'s write of ${lost.entityId} in ${space} (${lost.title ?? 'delete'}) was lost: it is not on the server, not in ${lost.device}'s dead letters, and no conflict decision on ${lost.device} replaced it`,
+      );
+    }
+  }
+  for (const user of world.users) {
+    const served = (await storage.memberships(user)).map((space) => `${space.id}:${space.role}`).sort();
+    const model = sharing
+      .spacesOf(user)
+      .map((space) => `${space}:${sharing.roleOf(space, user)}`)
+      .sort();
+    if (served.join(' ') !== model.join(' ')) {
+      throw new InvariantError(
+        `${user}'s membership on the server [${served.join(' ')}] is not what the applied changes made it [${model.join(' ')}]`,
+      );
+    }
+  }
+  for (const device of world.devices) await checkDeviceSpaces(device, storage, sharing);
+  // Only changes in shared spaces are ever refused as FORBIDDEN: their logs are all in `logged`.
+  checkRefusalsVisible(world.ledger, dead.ids, logged);
 }

@@ -6,6 +6,7 @@ import {
   HttpRemoteAPI,
   LocalStore,
   Signal,
+  Spaces,
   SyncErrorHandler,
   SyncManager,
   type Timers,
@@ -25,6 +26,8 @@ export interface Engine {
   driver: KillableDriver;
   manager: SyncManager;
   todos: Collection;
+  /** `sync.spaces`, as an app has it. */
+  spaces: Spaces;
   online: Signal<boolean>;
   /** Present when the app holds a live channel (pokes). */
   live: SimLiveChannel | null;
@@ -50,6 +53,11 @@ export interface DeviceDeps {
   batchSize: number;
   pageSize: number;
   writeDebounceMs: number;
+  /**
+   * A sync went through, and its pull ended with a membership list the server served as
+   * `served` says (what the world passed to the network's `onFinalPullServed`).
+   */
+  onSynced?: (device: SimDevice, served: unknown) => void;
 }
 
 /**
@@ -69,6 +77,8 @@ export class SimDevice implements NetworkPeer, LivePeer {
   /** The token expired and the app has not refreshed it yet (it persists across app restarts). */
   tokenExpired = false;
   tokenRefreshes = 0;
+  /** What the world noted when the current cycle's last multi-space pull answer was served. */
+  #finalPull: unknown;
 
   constructor(name: string, user: string, dbPath: string, deps: DeviceDeps) {
     this.name = name;
@@ -83,6 +93,10 @@ export class SimDevice implements NetworkPeer, LivePeer {
 
   live(): SimLiveChannel | null {
     return this.engine?.live ?? null;
+  }
+
+  heardFinalPull(served: unknown): void {
+    this.#finalPull = served;
   }
 
   /** The token expires now: requests carry it until the engine asks for a refresh. */
@@ -149,7 +163,21 @@ export class SimDevice implements NetworkPeer, LivePeer {
       pageSize: this.#deps.pageSize,
       ...(live ? { live } : {}),
     });
-    this.engine = { store, driver, manager, todos: new Collection('todos', tracker), online, live };
+    const spaces = new Spaces(tracker, async () => this.user, rng.random);
+    this.engine = { store, driver, manager, todos: new Collection('todos', tracker), spaces, online, live };
+    this.#finalPull = undefined;
+    const onSynced = this.#deps.onSynced;
+    const generation = this.generation;
+    if (onSynced) {
+      manager.subscribeToProgress((progress) => {
+        // A cycle starts with its push: an answer heard by an earlier cycle (one that failed) does not count.
+        if (progress.phase === 'preparing' || progress.phase === 'uploading') this.#finalPull = undefined;
+        if (progress.phase !== 'complete' || this.#finalPull === undefined || this.generation !== generation) return;
+        const served = this.#finalPull;
+        this.#finalPull = undefined;
+        onSynced(this, served);
+      });
+    }
     await manager.ready();
     return this.engine;
   }

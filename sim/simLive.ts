@@ -35,10 +35,11 @@ export class SimLiveChannel implements LiveChannel {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Hands a poke to the engine. */
-  deliver(cursor: number): void {
+  /** Hands a poke to the engine (of a shared space when `space` is set). */
+  deliver(cursor: number, space?: string): void {
     if (!this.started) return;
-    for (const listener of [...this.#listeners]) listener({ type: 'poke', cursor });
+    const event: LiveEvent = space ? { type: 'poke', cursor, space } : { type: 'poke', cursor };
+    for (const listener of [...this.#listeners]) listener(event);
   }
 }
 
@@ -54,6 +55,9 @@ export class SimLiveHub {
   readonly #faults: () => FaultProfile;
   readonly #peers: () => readonly LivePeer[];
   pokes = 0;
+  /** A shared space's members now (set when the world shares). */
+  membersOf: ((space: string) => readonly string[]) | undefined;
+  readonly #lastPoked = new Map<string, Set<string>>();
 
   constructor(deps: {
     clock: VirtualClock;
@@ -69,22 +73,32 @@ export class SimLiveHub {
     this.#peers = deps.peers;
   }
 
-  /** A commit on the server: poke the user's devices. */
-  commit(user: string, seq: number): void {
+  /**
+   * A commit on the server: poke the devices of the scope's user, or of a shared space's
+   * members (`membersOf`), and once more the users the space's last poke reached (as the
+   * server does, so that the commit removing a member reaches that member's devices).
+   */
+  commit(scope: string, seq: number): void {
+    const space = this.membersOf && scope.startsWith('sp_') ? scope : undefined;
+    let users: Set<string>;
+    if (space) {
+      users = new Set([...this.membersOf!(space), ...(this.#lastPoked.get(space) ?? [])]);
+      this.#lastPoked.set(space, new Set(this.membersOf!(space)));
+    } else users = new Set([scope]);
     const faults = this.#faults();
     for (const peer of this.#peers()) {
-      if (peer.user !== user || !peer.isOnline() || !peer.live()?.started) continue;
+      if (!users.has(peer.user) || !peer.isOnline() || !peer.live()?.started) continue;
       if (this.#rng.chance(faults.pokeLoss)) {
-        this.#trace.add(`${peer.name}: poke ${seq} lost`);
+        this.#trace.add(`${peer.name}: poke ${space ? `${space}@` : ''}${seq} lost`);
         continue;
       }
       const copies = this.#rng.chance(faults.pokeDuplicate) ? 2 : 1;
-      if (copies === 2) this.#trace.add(`${peer.name}: poke ${seq} duplicated`);
+      if (copies === 2) this.#trace.add(`${peer.name}: poke ${space ? `${space}@` : ''}${seq} duplicated`);
       for (let copy = 0; copy < copies; copy++) {
         const latency = this.#rng.int(0, faults.maxLatencyMs);
         this.#clock.schedule(latency, peer.owner, `${peer.name} poke ${seq}`, () => {
           this.pokes++;
-          if (peer.isOnline()) peer.live()?.deliver(seq);
+          if (peer.isOnline()) peer.live()?.deliver(seq, space);
         });
       }
     }

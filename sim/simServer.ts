@@ -114,10 +114,18 @@ export class SimServer {
       else if (typeof value === 'number') headers[name] = String(value);
     }
     if ('postgres' in this.database && request.method !== 'GET' && response.statusCode < 300) {
-      const seq = await this.#storage.currentSeq(scope);
-      if (seq > (this.#announced.get(scope) ?? 0)) {
-        this.#announced.set(scope, seq);
-        this.onCommit(scope, seq);
+      // The user's scope, and each shared space the push wrote in.
+      const scopes = new Set([scope]);
+      if (request.url.startsWith('/v1/push')) {
+        const { changes } = JSON.parse(request.body ?? '{}') as { changes?: Array<{ space?: string }> };
+        for (const change of changes ?? []) if (change.space) scopes.add(change.space);
+      }
+      for (const written of scopes) {
+        const seq = await this.#storage.currentSeq(written);
+        if (seq > (this.#announced.get(written) ?? 0)) {
+          this.#announced.set(written, seq);
+          this.onCommit(written, seq);
+        }
       }
     }
     return { status: response.statusCode, headers, body: response.body };

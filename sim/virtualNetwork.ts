@@ -13,6 +13,8 @@ export interface NetworkPeer {
   isOnline(): boolean;
   /** Bumped on every app kill / restart; a response for an older generation goes nowhere. */
   readonly generation: number;
+  /** The app received the last answer of a `POST /v1/pull` (no `hasMore`), served as `served` says. */
+  heardFinalPull?(served: unknown): void;
 }
 
 /**
@@ -40,6 +42,11 @@ export class VirtualNetwork {
   readonly #ledger: Ledger;
   readonly #trace: Trace;
   faults: FaultProfile;
+  /**
+   * Called when the server has answered the last round of a `POST /v1/pull` (no `hasMore`), at
+   * that instant; what it returns reaches the device with the answer (`heardFinalPull`).
+   */
+  onFinalPullServed: (peer: NetworkPeer) => unknown = () => undefined;
   /** Rejecters of requests not answered yet, so {@link close} can release them. */
   readonly #pending = new Set<(error: Error) => void>();
 
@@ -115,7 +122,8 @@ export class VirtualNetwork {
       }
       const deliver = async (copy: boolean) => {
         const response = await this.#server.handle(request, peer.user);
-        this.#ledger.observe(peer.user, request.url, response.status, response.body, false);
+        this.#ledger.observe(peer.name, peer.user, request, response.status, response.body, false);
+        const served = finalPull(request, response) ? this.onFinalPullServed(peer) : undefined;
         if (copy) return this.#trace.add(`${label}: duplicate delivered → ${response.status}`);
         if (response.status === 401 || response.status === 410) {
           this.answers.set(response.status, (this.answers.get(response.status) ?? 0) + 1);
@@ -137,7 +145,8 @@ export class VirtualNetwork {
         this.#clock.schedule(this.#latency(), owner, `${label} response`, () => {
           if (!peer.isOnline()) return fail('went offline');
           finish(() => {
-            this.#ledger.observe(peer.user, request.url, response.status, response.body, true);
+            this.#ledger.observe(peer.name, peer.user, request, response.status, response.body, true);
+            if (served !== undefined) peer.heardFinalPull?.(served);
             const empty = response.status === 204 || response.status === 304;
             resolve(new Response(empty ? null : response.body, { status: response.status, headers: response.headers }));
           });
@@ -150,4 +159,10 @@ export class VirtualNetwork {
       }
     });
   }
+}
+
+/** The last round of a multi-space pull: the device purges what its membership list lacks. */
+function finalPull(request: SimRequest, response: { status: number; body: string }): boolean {
+  if (request.method !== 'POST' || !request.url.startsWith('/v1/pull') || response.status !== 200) return false;
+  return (JSON.parse(response.body) as { hasMore?: boolean }).hasMore === false;
 }

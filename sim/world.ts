@@ -6,6 +6,8 @@ import { describeFaults, drawFaults, type FaultProfile } from './faults.js';
 import { InvariantError } from './invariants.js';
 import { Ledger, SharedWrites } from './ledger.js';
 import { Prng } from './prng.js';
+import { Sharing } from './sharing.js';
+import { checkPurged } from './sharingInvariants.js';
 import { SimDevice } from './simDevice.js';
 import { SimLiveHub } from './simLive.js';
 import { SimServer } from './simServer.js';
@@ -50,6 +52,12 @@ export interface WorldOptions {
    * database of it instead of a SQLite file. Default `FERRY_SIM_PG`.
    */
   postgres?: string;
+  /**
+   * Whether users share spaces (2-4 users, spaces, grants, revokes, writes by every role).
+   * On by default; `FERRY_SIM_SHARING=0` turns it off, and the world is then exactly the one
+   * it was before sharing existed.
+   */
+  sharing?: boolean;
   /** Alters the world once built: tests plant a bug to prove the invariants catch it. */
   tamper?: (world: World) => void;
 }
@@ -97,6 +105,14 @@ export class World {
   compactions = 0;
   /** Parked conflicts the apps resolved from their inbox. */
   inboxResolved = 0;
+  /** The sharing regime, when on. */
+  readonly sharing: Sharing | null;
+  /** The users the devices alternate between. */
+  readonly users: readonly string[];
+  /** Broken invariants found by checks that run inside engine callbacks (thrown at the next check). */
+  readonly violations: string[] = [];
+  /** Checks started inside engine callbacks, awaited before the next check. */
+  readonly #checks = new Set<Promise<void>>();
 
   readonly options: WorldOptions;
   #dropDatabase: (() => Promise<void>) | undefined;
@@ -109,6 +125,8 @@ export class World {
       typeof options.clients === 'number' ? options.clients : this.rng.int(options.clients[0], options.clients[1]);
     this.faults = drawFaults(this.rng, clients);
     if (!(options.compaction ?? regime('FERRY_SIM_COMPACTION'))) this.faults.compaction = 0;
+    this.sharing = (options.sharing ?? regime('FERRY_SIM_SHARING')) ? new Sharing(options.seed, clients) : null;
+    this.users = this.sharing?.users ?? options.users ?? USERS;
     this.clock = new VirtualClock(Math.max(50_000, options.ops * clients * 400));
     this.trace = new Trace(() => this.clock.now, 300);
     this.trace.echo = options.echo;
@@ -130,7 +148,12 @@ export class World {
   }
 
   async #start(): Promise<void> {
-    this.trace.add(`seed ${this.seed}: ${this.faults.skews.length} devices; ${describeFaults(this.faults)}`);
+    const sharingLine = this.sharing
+      ? `; sharing among ${this.users.join(',')} at ${(this.sharing.rate * 100).toFixed(0)}% of ops`
+      : '';
+    this.trace.add(
+      `seed ${this.seed}: ${this.faults.skews.length} devices; ${describeFaults(this.faults)}${sharingLine}`,
+    );
     const postgres = this.options.postgres ?? process.env.FERRY_SIM_PG;
     if (postgres) {
       // One database per world; process and time keep concurrent workers and reruns apart.
@@ -157,8 +180,14 @@ export class World {
       peers: () => this.devices,
     });
     this.server.onCommit = (scope, seq) => this.liveHub.commit(scope, seq);
+    const sharing = this.sharing;
+    if (sharing) {
+      this.ledger.onApplied = (user, change) => sharing.applied(user, change);
+      this.network.onFinalPullServed = (peer) => new Set(sharing.spacesOf(peer.user));
+      this.liveHub.membersOf = (space) => [...(sharing.members.get(space)?.keys() ?? [])];
+    }
     const tokens = this.tokens;
-    const users = this.options.users ?? USERS;
+    const users = this.users;
     const expired = new Map<string, string>();
     for (const user of users) {
       tokens.set(user, await this.server.token(user));
@@ -181,6 +210,7 @@ export class World {
         batchSize: this.rng.chance(0.2) ? this.rng.int(1, 3) : this.rng.int(10, 50),
         pageSize: this.rng.chance(0.2) ? this.rng.int(1, 5) : this.rng.int(20, 200),
         writeDebounceMs: this.rng.pick([300, 1000, 3000]),
+        ...(sharing ? { onSynced: (synced: SimDevice, served: unknown) => this.#afterSync(synced, served) } : {}),
       });
       this.devices.push(device);
       await this.clock.drive(device.open(), `${device.name} open`);
@@ -209,6 +239,31 @@ export class World {
     if (device.generation !== generation) return { killed: true };
     if (!outcome) throw new InvariantError(`${device.name}: an app call never finished (a lock is held)`);
     throw outcome.error;
+  }
+
+  /** (a) right after a sync went through: nothing left of a space the user was not a member of. */
+  #afterSync(device: SimDevice, members: unknown): void {
+    const engine = device.engine;
+    // An armed kill counts statements: the check would move it (and reads nothing a kill could not).
+    if (!engine || engine.driver.armed) return;
+    const check = checkPurged(device, members as Set<string>).catch((error: unknown) => {
+      if (error instanceof InvariantError) this.violations.push(error.message);
+      // Otherwise the app died under the check (its store closed): nothing to judge.
+    });
+    this.#checks.add(check);
+    void check.finally(() => this.#checks.delete(check));
+  }
+
+  /** Waits for checks started in engine callbacks; throws the first invariant they found broken. */
+  async checkViolations(): Promise<void> {
+    await Promise.all(this.#checks);
+    const first = this.violations[0];
+    if (first) throw new InvariantError(first);
+  }
+
+  /** The user of the device (its engine's client id is the device name). */
+  userOfClient(clientId: string): string | undefined {
+    return this.devices.find((device) => device.name === clientId)?.user;
   }
 
   /** Fails on any 5xx the server gave so far. */

@@ -3,8 +3,8 @@ import { runSeed } from '../../sim/runSeed.js';
 
 /**
  * Seeds that once failed, kept forever. Each replays exactly (`npm run sim -- --seed S
- * --clients C --ops M`, with `FERRY_SIM_COMPACTION`, `FERRY_SIM_MANUAL` and
- * `FERRY_SIM_SERVER_WINS` set to 1 or 0 as the entry names them), so a regression shows up as
+ * --clients C --ops M`, with `FERRY_SIM_COMPACTION`, `FERRY_SIM_MANUAL`,
+ * `FERRY_SIM_SERVER_WINS` and `FERRY_SIM_SHARING` set to 1 or 0 as the entry names them), so a regression shows up as
  * the same broken invariant.
  */
 const REGRESSIONS: ReadonlyArray<{
@@ -15,6 +15,7 @@ const REGRESSIONS: ReadonlyArray<{
   serverWins?: boolean;
   manual?: boolean;
   compaction?: boolean;
+  sharing?: boolean;
 }> = [
   {
     seed: 4,
@@ -167,7 +168,7 @@ const REGRESSIONS: ReadonlyArray<{
 ];
 
 describe('simulator regressions', () => {
-  for (const { seed, clients, ops, why, serverWins, manual, compaction } of REGRESSIONS) {
+  for (const { seed, clients, ops, why, serverWins, manual, compaction, sharing } of REGRESSIONS) {
     it(`seed ${seed}: ${why}`, async () => {
       const [min, max] = clients.split('-').map(Number) as [number, number];
       // Seeds kept before a regime existed keep the world they failed in: regimes off unless named.
@@ -178,6 +179,7 @@ describe('simulator regressions', () => {
         serverWins: serverWins ?? false,
         manual: manual ?? false,
         compaction: compaction ?? false,
+        sharing: sharing ?? false,
       });
       expect(outcome.error ?? 'ok', `npm run sim -- --seed ${seed} --clients ${clients} --ops ${ops}`).toBe('ok');
       expect(outcome.stats.requests).toBeGreaterThan(0);
