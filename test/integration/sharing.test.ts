@@ -253,6 +253,25 @@ describe('sharing through spaces', () => {
     expect(pages).toEqual([]);
   });
 
+  it('backfills a space whose history was compacted, in pages smaller than the space', async () => {
+    const { alice, space } = await sharedList();
+    const ids: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      ids.push((await todos(alice).insert({ title: `item ${String(i).padStart(2, '0')}`, completed: false }, { space })).id);
+    }
+    await alice.system.forceSync();
+    // Deletes late in the space's sequence, then compaction: the horizon is past most live records.
+    for (const id of ids.slice(25)) await todos(alice).delete(id);
+    await alice.system.forceSync();
+    await h.server.storage.compact({ tombstonesBefore: Date.now() + 1 });
+    await alice.system.spaces.addMember(space, 'dave', 'viewer');
+    await alice.system.forceSync();
+    const dave = await h.device('dave-phone', { user: 'dave', config: { pageSize: 7 } });
+    await dave.system.forceSync();
+    expect((await titles(dave, space)).length).toBe(26);
+    expect(await titles(dave, space)).toEqual(await titles(alice, space));
+  });
+
   it("pokes the owner's live device when an editor writes in the space", async () => {
     const { alice, bob, space } = await sharedList();
     // Alice's private sequence runs far ahead of the space's: a space poke must not be

@@ -297,6 +297,12 @@ export const MultiPullRequestSchema = v.strictObject({
   ),
   limit: v.optional(v.pipe(Cursor, v.minValue(1), v.maxValue(LIMITS.maxPullLimit)), LIMITS.defaultPullLimit),
   types: v.optional(v.pipe(v.array(EntityTypeSchema), v.maxLength(256))),
+  /**
+   * Spaces whose cursor continues a snapshot begun from 0 (a backfill or a reset longer than a
+   * page): read them as snapshot pages, without the compaction-horizon check. Sent only when
+   * not empty.
+   */
+  snapshots: v.optional(v.pipe(v.array(SpaceIdSchema), v.maxLength(MAX_CHECKPOINT_SPACES))),
 });
 export type MultiPullRequest = v.InferOutput<typeof MultiPullRequestSchema>;
 
@@ -312,6 +318,12 @@ export const SpacePageSchema = v.object({
    * space's local records and pull it again from 0 (its pending writes stay in the outbox).
    */
   reset: v.optional(v.boolean()),
+  /**
+   * On a snapshot page: the space's compaction horizon when it was read. A snapshot whose
+   * horizon rises before it ends starts over from 0 (a record an earlier page gave live may
+   * have been deleted, and its tombstone removed).
+   */
+  horizon: v.optional(Cursor),
 });
 export type SpacePage = v.InferOutput<typeof SpacePageSchema>;
 

@@ -9,6 +9,11 @@ import type { RemoteAPI } from '../transport/RemoteAPI.js';
 
 /** Where each shared space's cursor is kept: one key per space, written with the page it follows. */
 export const SPACE_CURSOR_PREFIX = 'ferry:space-cursor:';
+/**
+ * Marks a space whose snapshot (a backfill or a reset from 0) is longer than a page: its
+ * cursor continues that snapshot, and the value is the compaction horizon it began under.
+ */
+export const SNAPSHOT_PREFIX = 'ferry:space-snapshot:';
 /** The membership list the server sent last (JSON `Membership[]`). */
 export const MEMBERSHIP_KEY = 'ferry:spaces';
 /**
@@ -55,10 +60,15 @@ const MAX_ROUNDS = 1_000_000;
 
 /** Every shared space's saved cursor. */
 export async function readSpaceCursors(tx: StoreTx): Promise<Record<string, number>> {
-  const { rows } = await tx.execute('SELECT key, value FROM ferry_kv WHERE key LIKE ?', [`${SPACE_CURSOR_PREFIX}%`]);
-  const cursors: Record<string, number> = {};
-  for (const row of rows) cursors[String(row.key).slice(SPACE_CURSOR_PREFIX.length)] = Number(row.value);
-  return cursors;
+  return readNumbers(tx, SPACE_CURSOR_PREFIX);
+}
+
+/** The kv entries under `prefix`, as `rest of the key → number`. */
+async function readNumbers(tx: StoreTx, prefix: string): Promise<Record<string, number>> {
+  const { rows } = await tx.execute('SELECT key, value FROM ferry_kv WHERE key LIKE ?', [`${prefix}%`]);
+  const values: Record<string, number> = {};
+  for (const row of rows) values[String(row.key).slice(prefix.length)] = Number(row.value);
+  return values;
 }
 
 /**
@@ -84,12 +94,21 @@ export async function pullSpaces(
   const types = options.types ? [...options.types].sort() : undefined;
   await store.write((tx) => alignCursorsWithTypes(tx, types));
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const cursors = await store.read((tx) => readSpaceCursors(tx));
+    const [cursors, snapshots] = await store.read(async (tx) =>
+      Promise.all([readSpaceCursors(tx), readNumbers(tx, SNAPSHOT_PREFIX)]),
+    );
     let response: Awaited<ReturnType<NonNullable<RemoteAPI['pullSpaces']>>>;
     try {
       const own = round === 0 && options.private ? { private: options.private.cursor } : {};
+      const going = Object.keys(snapshots);
       response = await api.pullSpaces(
-        { ...own, spaces: cursors, limit, ...(types ? { types } : {}) },
+        {
+          ...own,
+          spaces: cursors,
+          limit,
+          ...(types ? { types } : {}),
+          ...(going.length > 0 ? { snapshots: going } : {}),
+        },
         options.signal ? { signal: options.signal } : {},
       );
     } catch (error) {
@@ -123,8 +142,18 @@ export async function pullSpaces(
           `The server's cursor of ${space} did not advance (${before} → ${page.cursor})`,
         );
       }
+      const began = snapshots[space];
+      if (began !== undefined && page.horizon !== undefined && page.horizon > began) {
+        // History was compacted during the snapshot: a record an earlier page gave live may have
+        // been deleted since, its tombstone gone. Start the space over from 0.
+        await store.write((tx) => dropSpaceRecords(tx, space));
+        progressed = true;
+        continue;
+      }
       progressed ||= page.cursor !== before || page.changes.length > 0;
-      const conflicts = await applySpacePage(tracker, space, page.changes, page.cursor);
+      // A snapshot longer than a page (from 0) is continued as one until its last page.
+      const snapshot = page.hasMore && (before === 0 || began !== undefined) ? (began ?? page.horizon ?? 0) : null;
+      const conflicts = await applySpacePage(tracker, space, page.changes, page.cursor, snapshot);
       result.pages++;
       result.totalChanges += page.changes.length;
       result.conflicts += conflicts.length;
@@ -152,7 +181,10 @@ async function alignCursorsWithTypes(tx: StoreTx, types: readonly string[] | und
   const wanted = types ? types.join(',') : '';
   const saved = (await tx.getKv(SPACE_TYPES_KEY)) ?? '';
   if (saved === wanted) return;
-  await tx.execute('DELETE FROM ferry_kv WHERE key LIKE ?', [`${SPACE_CURSOR_PREFIX}%`]);
+  await tx.execute('DELETE FROM ferry_kv WHERE key LIKE ? OR key LIKE ?', [
+    `${SPACE_CURSOR_PREFIX}%`,
+    `${SNAPSHOT_PREFIX}%`,
+  ]);
   if (wanted === '') await tx.deleteKv(SPACE_TYPES_KEY);
   else await tx.setKv(SPACE_TYPES_KEY, wanted);
 }
@@ -167,6 +199,8 @@ async function applySpacePage(
   space: string,
   changes: readonly ServerRecord[],
   cursor: number,
+  /** The horizon a snapshot still going on began under; null once none is. */
+  snapshot: number | null,
 ): Promise<DetectedConflict[]> {
   const conflicts: DetectedConflict[] = [];
   await tracker.store.write(async (tx) => {
@@ -194,6 +228,8 @@ async function applySpacePage(
       );
     }
     await tx.setKv(`${SPACE_CURSOR_PREFIX}${space}`, String(cursor));
+    if (snapshot === null) await tx.deleteKv(`${SNAPSHOT_PREFIX}${space}`);
+    else await tx.setKv(`${SNAPSHOT_PREFIX}${space}`, String(snapshot));
   });
   return conflicts;
 }
@@ -208,6 +244,7 @@ async function dropSpaceRecords(tx: StoreTx, space: string): Promise<void> {
   );
   await tx.execute('DELETE FROM ferry_entities WHERE space = ?', [space]);
   await tx.deleteKv(`${SPACE_CURSOR_PREFIX}${space}`);
+  await tx.deleteKv(`${SNAPSHOT_PREFIX}${space}`);
   for (const row of rows) tx.touchedTypes.add(String(row.entity_type));
 }
 
@@ -282,4 +319,5 @@ export async function forgetRefusedWrite(tx: StoreTx, change: Change): Promise<v
     await tx.removeEntity(change.entityType, change.entityId);
   }
   await tx.deleteKv(`${SPACE_CURSOR_PREFIX}${change.space}`);
+  await tx.deleteKv(`${SNAPSHOT_PREFIX}${change.space}`);
 }

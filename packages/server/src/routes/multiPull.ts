@@ -42,6 +42,7 @@ export async function multiPull(ctx: RouteContext, access: SpaceAccess, body: un
   let hasMore = false;
   const pages: SpacePage[] = [];
 
+  const snapshots = new Set(request.snapshots ?? []);
   const pullSpace = async (space: string | null, scope: string, cursor: number) => {
     if (budget === 0) {
       hasMore = true;
@@ -49,8 +50,11 @@ export async function multiPull(ctx: RouteContext, access: SpaceAccess, body: un
     }
     try {
       // From 0 a device holds nothing a removed tombstone could have deleted: a snapshot read,
-      // whose last page ends at the horizon so the next pull is not refused.
-      const page = await ctx.storage.pull(scope, { cursor, limit: budget, types, snapshot: cursor === 0 });
+      // whose last page ends at the horizon so the next pull is not refused. A snapshot longer
+      // than a page goes on as one (`snapshots`): its pages carry the horizon, and the device
+      // starts over if it rises.
+      const snapshot = cursor === 0 || (space !== null && snapshots.has(space));
+      const page = await ctx.storage.pull(scope, { cursor, limit: budget, types, snapshot });
       budget -= page.items.length;
       hasMore ||= page.hasMore;
       pages.push({
@@ -58,6 +62,7 @@ export async function multiPull(ctx: RouteContext, access: SpaceAccess, body: un
         changes: page.items,
         cursor: page.cursor ?? page.items.at(-1)?.seq ?? cursor,
         hasMore: page.hasMore,
+        ...(page.horizon === undefined ? {} : { horizon: page.horizon }),
       });
     } catch (error) {
       if (!(error instanceof CursorExpiredError)) throw error;
