@@ -272,6 +272,23 @@ describe('sharing through spaces', () => {
     expect(await titles(dave, space)).toEqual(await titles(alice, space));
   });
 
+  it('a queued write whose row a space reset dropped comes back in its space when the push is answered', async () => {
+    const { alice, bob, space } = await sharedList();
+    // Queued on Bob's device, not pushed yet.
+    await todos(bob).insert({ title: 'bread', completed: false }, { space });
+    const { id: gone } = await todos(alice).insert({ title: 'gone', completed: false }, { space });
+    await alice.system.forceSync();
+    await todos(alice).delete(gone);
+    await alice.system.forceSync();
+    await h.server.storage.compact({ tombstonesBefore: Date.now() + 1 });
+    // A pull alone: Bob's cursor of the space is below its horizon, the space resets (its rows
+    // go, the queued insert stays queued), then the push brings the insert's row back.
+    await bob.system.syncManager.pullChanges();
+    await bob.system.forceSync();
+    expect(await titles(bob, space)).toEqual(['bread', 'milk']);
+    expect(await titles(bob, null)).toEqual(['bob private']);
+  });
+
   it("pokes the owner's live device when an editor writes in the space", async () => {
     const { alice, bob, space } = await sharedList();
     // Alice's private sequence runs far ahead of the space's: a space poke must not be

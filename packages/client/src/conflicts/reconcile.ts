@@ -77,12 +77,16 @@ export async function applyServerRecord(
   tx: StoreTx,
   record: ServerRecord,
   clock: HybridLogicalClock,
+  /** The shared space the record lives in, when the caller knows it (a push's answer). */
+  space?: string,
 ): Promise<DetectedConflict | null> {
   observeStamp(clock, record.hlc);
   const local = await tx.getEntity(record.entityType, record.entityId);
   const pending = await tx.pendingFor(record.entityType, record.entityId);
   if (!local) {
-    await tx.putEntity(entityFromRecord(record, null));
+    // A row the device no longer holds (a space reset or a refused write dropped it) comes back
+    // in its space, never in the private space.
+    await tx.putEntity({ ...entityFromRecord(record, null), ...(space ? { space } : {}) });
     return null;
   }
   const clientId = clock.node;

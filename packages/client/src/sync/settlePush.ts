@@ -39,11 +39,11 @@ export async function settleBatch(
       const entry: PushChangeResult = { changeId: change.id, success: false, status: result.status };
       if (result.status === 'applied' || result.status === 'duplicate') {
         await tx.removeChange(change.id);
-        if (result.record) await settleAcknowledged(tx, result.record, clock);
+        if (result.record) await settleAcknowledged(tx, result.record, clock, change.space);
         entry.success = true;
         summary.successful++;
       } else if (result.status === 'conflict' && result.record) {
-        const conflict = await applyServerRecord(tx, result.record, clock);
+        const conflict = await applyServerRecord(tx, result.record, clock, change.space);
         if (conflict) conflicts.push(conflict);
         else if (dominates(result.record.vector, change.vector)) {
           // The server's state already counts this change's own increment: the change (a
@@ -80,7 +80,12 @@ export async function settleBatch(
  * server's version is recorded — what `applyServerRecord` would write, without re-reading the
  * pending changes or re-serialising the row. Anything else takes the general path.
  */
-async function settleAcknowledged(tx: StoreTx, record: ServerRecord, clock: HybridLogicalClock): Promise<void> {
+async function settleAcknowledged(
+  tx: StoreTx,
+  record: ServerRecord,
+  clock: HybridLogicalClock,
+  space: string | undefined,
+): Promise<void> {
   const local = await tx.getEntity(record.entityType, record.entityId);
   if (
     local &&
@@ -97,5 +102,5 @@ async function settleAcknowledged(tx: StoreTx, record: ServerRecord, clock: Hybr
     }
     return;
   }
-  await applyServerRecord(tx, record, clock);
+  await applyServerRecord(tx, record, clock, space);
 }
