@@ -29,7 +29,10 @@ export interface WorldOptions {
   baseDir?: string;
   /** Receives every trace line as it happens (`--verbose`). */
   echo?: (line: string) => void;
-  /** Users the devices alternate between. Default {@link USERS}. */
+  /**
+   * Users the devices alternate between. Default {@link USERS}, or 2-4 drawn users when the
+   * world shares; a world given its users shares only with `sharing: true`.
+   */
   users?: readonly string[];
   /**
    * Whether a user resolving a parked conflict on a shared entity may pick the server's side.
@@ -125,8 +128,10 @@ export class World {
       typeof options.clients === 'number' ? options.clients : this.rng.int(options.clients[0], options.clients[1]);
     this.faults = drawFaults(this.rng, clients);
     if (!(options.compaction ?? regime('FERRY_SIM_COMPACTION'))) this.faults.compaction = 0;
-    this.sharing = (options.sharing ?? regime('FERRY_SIM_SHARING')) ? new Sharing(options.seed, clients) : null;
-    this.users = this.sharing?.users ?? options.users ?? USERS;
+    // A world given its users (the model test's) shares only when asked.
+    const sharing = options.sharing ?? (options.users === undefined && regime('FERRY_SIM_SHARING'));
+    this.sharing = sharing ? new Sharing(options.seed, clients) : null;
+    this.users = options.users ?? this.sharing?.users ?? USERS;
     this.clock = new VirtualClock(Math.max(50_000, options.ops * clients * 400));
     this.trace = new Trace(() => this.clock.now, 300);
     this.trace.echo = options.echo;

@@ -35,7 +35,7 @@ describe('deterministic simulator', () => {
       resets += outcome.stats.resets;
     }
     expect(resets).toBeGreaterThan(0);
-  }, 60_000);
+  }, 180_000);
 
   describe.skipIf(!postgresAvailable())('on PostgreSQL', () => {
     let cluster: PostgresCluster | undefined;
