@@ -5,6 +5,7 @@ import { SyncError } from '../errors.js';
 import type { LocalStore } from '../store/LocalStore.js';
 import type { StoreTx } from '../store/StoreTx.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
+import { keepCountersOf } from '../tracking/ownCounter.js';
 import type { RemoteAPI } from '../transport/RemoteAPI.js';
 
 /** Where each shared space's cursor is kept: one key per space, written with the page it follows. */
@@ -131,7 +132,7 @@ export async function pullSpaces(
       const space = page.space;
       if (page.reset) {
         // The cursor is older than the space's history: start the space over from 0.
-        await store.write((tx) => dropSpaceRecords(tx, space));
+        await store.write((tx) => dropSpaceRecords(tx, space, tracker.clientId));
         progressed = true;
         continue;
       }
@@ -146,7 +147,7 @@ export async function pullSpaces(
       if (began !== undefined && page.horizon !== undefined && page.horizon > began) {
         // History was compacted during the snapshot: a record an earlier page gave live may have
         // been deleted since, its tombstone gone. Start the space over from 0.
-        await store.write((tx) => dropSpaceRecords(tx, space));
+        await store.write((tx) => dropSpaceRecords(tx, space, tracker.clientId));
         progressed = true;
         continue;
       }
@@ -163,7 +164,7 @@ export async function pullSpaces(
     }
     if (!response.hasMore) {
       result.membership = response.membership;
-      result.purged = await purgeRevokedSpaces(store, response.membership, options.now ?? Date.now);
+      result.purged = await purgeRevokedSpaces(store, response.membership, options.now ?? Date.now, tracker.clientId);
       return result;
     }
     if (!progressed)
@@ -235,8 +236,14 @@ async function applySpacePage(
 }
 
 /** Removes a space's records and cursor (its queued changes stay queued). */
-async function dropSpaceRecords(tx: StoreTx, space: string): Promise<void> {
+async function dropSpaceRecords(tx: StoreTx, space: string, clientId: string): Promise<void> {
   const { rows } = await tx.execute('SELECT DISTINCT entity_type FROM ferry_entities WHERE space = ?', [space]);
+  const { rows: vectors } = await tx.execute('SELECT vector FROM ferry_entities WHERE space = ?', [space]);
+  await keepCountersOf(
+    tx,
+    vectors.map((row) => JSON.parse(String(row.vector))),
+    clientId,
+  );
   await tx.execute(
     `DELETE FROM ferry_conflicts WHERE EXISTS (SELECT 1 FROM ferry_entities e WHERE e.space = ?
        AND e.entity_type = ferry_conflicts.entity_type AND e.entity_id = ferry_conflicts.entity_id)`,
@@ -268,6 +275,8 @@ export async function purgeRevokedSpaces(
   store: LocalStore,
   membership: readonly Membership[],
   now: () => number,
+  /** The device's client id: the own counters of the removed records are kept (ownCounter.ts). */
+  clientId: string,
 ): Promise<string[]> {
   const members = new Set(membership.map((space) => space.id));
   return store.write(async (tx) => {
@@ -298,7 +307,7 @@ export async function purgeRevokedSpaces(
         );
         await tx.removeChange(entry.id);
       }
-      await dropSpaceRecords(tx, space);
+      await dropSpaceRecords(tx, space, clientId);
       await tx.deleteKv(`${CREATED_PREFIX}${space}`);
     }
     await saveMembership(tx, membership);
@@ -316,6 +325,8 @@ export async function purgeRevokedSpaces(
 export async function forgetRefusedWrite(tx: StoreTx, change: Change): Promise<void> {
   if (!change.space) return;
   if ((await tx.pendingFor(change.entityType, change.entityId)).length === 0) {
+    const local = await tx.getEntity(change.entityType, change.entityId);
+    await keepCountersOf(tx, [change.vector, ...(local ? [local.vector] : [])], change.clientId);
     await tx.removeEntity(change.entityType, change.entityId);
   }
   await tx.deleteKv(`${SPACE_CURSOR_PREFIX}${change.space}`);

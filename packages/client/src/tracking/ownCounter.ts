@@ -45,3 +45,13 @@ export async function keepDroppedCounter(
   const dropped = counterOf(from, clientId);
   if (dropped > counterOf(to, clientId) && dropped > (await floorOf(tx))) await tx.setKv(FLOOR_KEY, String(dropped));
 }
+
+/**
+ * Records the own counters of entities about to be removed from the device (a space purged or
+ * reset, a refused write forgotten): should the device write the same ids again (a member
+ * granted the space again), its writes count on above every counter it already issued.
+ */
+export async function keepCountersOf(tx: StoreTx, vectors: readonly VersionVector[], clientId: string): Promise<void> {
+  const highest = Math.max(0, ...vectors.map((vector) => counterOf(vector, clientId)));
+  if (highest > (await floorOf(tx))) await tx.setKv(FLOOR_KEY, String(highest));
+}
