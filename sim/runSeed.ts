@@ -33,7 +33,7 @@ export interface SeedOutcome {
     virtualMs: number;
     kills: number;
     restarts: number;
-    /** Pokes delivered, 401s met, token refreshes, compactions, 410 resets, inbox conflicts resolved. */
+    /** Pokes delivered, 401s met, token refreshes, compactions, resets asked (410 or reset pages), inbox conflicts resolved. */
     pokes: number;
     refused: number;
     refreshes: number;
@@ -88,7 +88,7 @@ export async function runSeed(options: WorldOptions): Promise<SeedOutcome> {
       refused: world?.network.answers.get(401) ?? 0,
       refreshes: world?.devices.reduce((sum, device) => sum + device.tokenRefreshes, 0) ?? 0,
       compactions: world?.compactions ?? 0,
-      resets: world?.network.answers.get(410) ?? 0,
+      resets: world?.network.resets ?? 0,
       inboxResolved: world?.inboxResolved ?? 0,
       ...(world?.sharing ? { sharing: { ...world.sharing.stats, refusals: world.ledger.forbidden.size } } : {}),
     },

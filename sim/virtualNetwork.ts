@@ -34,6 +34,11 @@ export class VirtualNetwork {
   readonly routes = new Map<string, number>();
   /** Count of 401 (expired token) and 410 (reset required) answers, to prove those faults ran. */
   readonly answers = new Map<number, number>();
+  /**
+   * Resets after compaction the server asked for: 410 answers, and `reset` pages of
+   * `POST /v1/pull` (a space's, or the private space's when it rides in the checkpoint).
+   */
+  resets = 0;
   /** Answers with a 5xx status: the server must never give one. */
   readonly serverErrors: string[] = [];
   readonly #clock: VirtualClock;
@@ -125,6 +130,11 @@ export class VirtualNetwork {
         this.#ledger.observe(peer.name, peer.user, request, response.status, response.body, false);
         const served = finalPull(request, response) ? this.onFinalPullServed(peer) : undefined;
         if (copy) return this.#trace.add(`${label}: duplicate delivered → ${response.status}`);
+        if (response.status === 410) this.resets++;
+        if (response.status === 200 && request.method === 'POST' && response.body.includes('"reset":true')) {
+          const { pages } = JSON.parse(response.body) as { pages?: Array<{ reset?: boolean }> };
+          this.resets += (pages ?? []).filter((page) => page.reset).length;
+        }
         if (response.status === 401 || response.status === 410) {
           this.answers.set(response.status, (this.answers.get(response.status) ?? 0) + 1);
           this.#trace.add(`${label}: ${response.status === 401 ? '401 (token refused)' : '410 (reset required)'}`);
