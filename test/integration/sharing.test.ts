@@ -257,7 +257,9 @@ describe('sharing through spaces', () => {
     const { alice, space } = await sharedList();
     const ids: string[] = [];
     for (let i = 0; i < 30; i++) {
-      ids.push((await todos(alice).insert({ title: `item ${String(i).padStart(2, '0')}`, completed: false }, { space })).id);
+      ids.push(
+        (await todos(alice).insert({ title: `item ${String(i).padStart(2, '0')}`, completed: false }, { space })).id,
+      );
     }
     await alice.system.forceSync();
     // Deletes late in the space's sequence, then compaction: the horizon is past most live records.
