@@ -252,7 +252,10 @@ describe.skipIf(chromiumPath === null)('the inspector in Chromium', () => {
       null,
       { timeout: UI_TIMEOUT_MS },
     );
-    expect(await page.textContent('#storage')).toMatch(/DatabaseSQLiteSize\d+(\.\d)? KB/);
+    const storage = await page.textContent('#storage');
+    expect(storage).toMatch(/DatabaseSQLiteSize\d+(\.\d)? KB/);
+    // SQLite commits pushes in groups: the commits so far, and pushes per commit.
+    expect(storage).toMatch(/Group commits[1-9]\d* commits · \d+\.\d pushes per commit/);
     // The charts: the phone's two syncs pushed (the tablet's push never got through), and bob's
     // refusals are in the 429 line.
     const series = async (chart: string, key: string) =>
