@@ -3,11 +3,13 @@
  * `runServe` behind `npm start`), on a temp SQLite file, listening on 127.0.0.1 only.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RunningServe, runServe } from '@ferry/server';
+import { withFileLock } from './fileLock.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /** The demo's build output. */
@@ -30,18 +32,29 @@ function newestMtime(path: string): number {
   return newest;
 }
 
-/** Builds the demo (`npm run build -w examples/todo`) when it is missing or older than its sources. */
-export function ensureDemoBuilt(): void {
+function demoIsFresh(): boolean {
   const index = join(DEMO_DIST, 'index.html');
   const builtAt = existsSync(index) ? statSync(index).mtimeMs : 0;
-  const sourcesAt = Math.max(...SOURCES.map((source) => newestMtime(join(ROOT, source))));
-  if (builtAt > sourcesAt) return;
-  // Vitest sets NODE_ENV=test, which would make Vite build React's development bundle.
-  execFileSync('npm', ['run', 'build', '--workspace', 'examples/todo'], {
-    cwd: ROOT,
-    stdio: 'pipe',
-    timeout: 120_000,
-    env: { ...process.env, NODE_ENV: 'production' },
+  return builtAt > Math.max(...SOURCES.map((source) => newestMtime(join(ROOT, source))));
+}
+
+/**
+ * Builds the demo (`npm run build -w examples/todo`) when it is missing or older than its
+ * sources. The e2e suites run in parallel processes: a lock keeps two builds from writing
+ * dist/ at once, and whoever waited finds it fresh.
+ */
+export function ensureDemoBuilt(): void {
+  if (demoIsFresh()) return;
+  const lock = join(tmpdir(), `ferry-demo-build-${createHash('sha256').update(ROOT).digest('hex').slice(0, 12)}.lock`);
+  withFileLock(lock, () => {
+    if (demoIsFresh()) return;
+    // Vitest sets NODE_ENV=test, which would make Vite build React's development bundle.
+    execFileSync('npm', ['run', 'build', '--workspace', 'examples/todo'], {
+      cwd: ROOT,
+      stdio: 'pipe',
+      timeout: 120_000,
+      env: { ...process.env, NODE_ENV: 'production' },
+    });
   });
 }
 
