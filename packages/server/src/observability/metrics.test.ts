@@ -165,10 +165,13 @@ describe('/metrics over real HTTP', () => {
     expect(total(metrics, 'ferry_rate_limited_total', { kind: 'pull' })).toBe(1);
     expect(total(metrics, 'ferry_http_requests_total', { status: '429' })).toBe(2);
     const overview = (await (await request('/v1/admin/overview', { token: ADMIN_TOKEN })).json()) as {
-      rates: { limited: { count: number } };
+      rates: Record<'push' | 'pull' | 'limited', { count: number }>;
       rateLimitedUsers: Array<{ user: string; kind: string; count: number }>;
     };
     expect(overview.rates.limited.count).toBe(2);
+    // Only the pulls and pushes that were served count in their own rates and latencies.
+    expect(overview.rates.pull.count).toBe(2);
+    expect(overview.rates.push.count).toBe(2);
     expect(overview.rateLimitedUsers).toEqual([
       expect.objectContaining({ user: 'alice', kind: 'pull', count: 1 }),
       expect.objectContaining({ user: 'alice', kind: 'push', count: 1 }),

@@ -108,7 +108,9 @@ export async function registerObservability(app: FastifyInstance, deps: Observab
     const { outcome } = note;
     if (SYNC_ROUTES.has(route)) {
       const at = deps.now();
-      stats.record(route === '/v1/pull' || route === '/v1/changes' ? 'pull' : 'push', ms);
+      // Refused requests (401, 429, bad input) are not pushes or pulls: their near-zero times would
+      // drag the percentiles down. 429s have their own series.
+      if (reply.statusCode < 400) stats.record(route === '/v1/pull' || route === '/v1/changes' ? 'pull' : 'push', ms);
       if (outcome.served) metrics.pullRecords.inc(outcome.served);
       for (const fate of note.fates) {
         metrics.changes.inc({ entity_type: fate.entityType, outcome: fate.status });
