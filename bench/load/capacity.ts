@@ -15,6 +15,7 @@ import {
   type SchedStat,
   schedStat,
   serverCpuMs,
+  serverGroupCommits,
   serverRssMB,
   start,
   stopServers,
@@ -50,6 +51,8 @@ export interface CapacityResult extends ReturnType<typeof throughput> {
   serverLoopOnCpu: number | null;
   /** Share of the window it was runnable but waiting for a CPU: the machine's other load. */
   serverLoopWaiting: number | null;
+  /** Pushes per durable commit over the window (group commit); null where the storage does not group (PostgreSQL). */
+  pushesPerCommit: number | null;
 }
 
 interface CapacityClientResult extends ClientResult {
@@ -93,6 +96,7 @@ export async function capacityScenario(options: CapacityScenarioOptions): Promis
     }
     await Promise.all(clients.map((c) => next(c, 'ready', 60_000)));
     const cpuBefore = sum(await Promise.all(servers.map(serverCpuMs)));
+    const groupsBefore = await Promise.all(servers.map(serverGroupCommits));
     const schedBefore = servers.map((s) => schedStat(s.pid));
     const results = Promise.all(
       clients.map((c) => next<CapacityClientResult>(c, 'result', (options.seconds + 60) * 1000)),
@@ -103,6 +107,9 @@ export async function capacityScenario(options: CapacityScenarioOptions): Promis
     const wallMs = performance.now() - started;
     const schedAfter = servers.map((s) => schedStat(s.pid));
     const cpuMs = sum(await Promise.all(servers.map(serverCpuMs))) - cpuBefore;
+    const groupsAfter = await Promise.all(servers.map(serverGroupCommits));
+    const commits = sum(groupsAfter.map((g, i) => g.commits - (groupsBefore[i]?.commits ?? 0)));
+    const grouped = sum(groupsAfter.map((g, i) => g.pushes - (groupsBefore[i]?.pushes ?? 0)));
     const stats = throughput(reports, options.seconds);
     const requests = sum(reports.map((r) => r.pushes.length + r.pulls.length + sum(Object.values(r.errors))));
     return {
@@ -115,6 +122,7 @@ export async function capacityScenario(options: CapacityScenarioOptions): Promis
       serverCpuUsPerRequest: Math.round((cpuMs * 1000) / Math.max(1, requests)),
       clientCores: Number((sum(reports.map((r) => r.cpuMs)) / wallMs).toFixed(2)),
       ...loopShares(schedBefore, schedAfter, wallMs),
+      pushesPerCommit: commits === 0 ? null : Number((grouped / commits).toFixed(1)),
     };
   } finally {
     for (const client of clients) if (client.exitCode === null) client.kill('SIGKILL');

@@ -63,6 +63,14 @@ export async function serverCpuMs(server: ChildProcess): Promise<number> {
   return (cpu.user + cpu.system) / 1000;
 }
 
+/** Durable commits and the pushes they carried so far, of a server child on a group-committing storage (SQLite). */
+export async function serverGroupCommits(server: ChildProcess): Promise<{ commits: number; pushes: number }> {
+  const reply = next<{ commits: number; pushes: number }>(server, 'groups', 10_000);
+  server.send({ type: 'groups' });
+  const { commits, pushes } = await reply;
+  return { commits, pushes };
+}
+
 /** Time (ms) a thread has spent on a CPU and runnable but waiting for one. */
 export interface SchedStat {
   runMs: number;
