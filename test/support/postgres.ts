@@ -1,6 +1,6 @@
 /**
  * A throwaway PostgreSQL cluster for tests: `initdb` + `pg_ctl` in a temp dir, listening on a
- * free loopback port with its unix socket in the same dir, fsync off, stopped and removed
+ * free loopback port with its unix socket in the same dir, fsync off (FERRY_PG_DURABLE=1 keeps it on), stopped and removed
  * after. When the binaries are missing the PostgreSQL tests skip with the reason printed,
  * unless `FERRY_REQUIRE_POSTGRES=1` (CI), which turns the absence into a failure.
  */
@@ -114,9 +114,10 @@ export async function startPostgres(): Promise<PostgresCluster> {
     `-p ${port}`,
     `-k ${dir}`,
     '-c listen_addresses=127.0.0.1',
-    '-c fsync=off',
-    '-c synchronous_commit=off',
-    '-c full_page_writes=off',
+    // Throwaway clusters skip durability; FERRY_PG_DURABLE=1 keeps it (to measure what commits cost).
+    ...(process.env.FERRY_PG_DURABLE === '1'
+      ? []
+      : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),
     '-c max_connections=200',
   ].join(' ');
   const pgCtl = join(bin, 'pg_ctl');
