@@ -10,7 +10,9 @@ import {
   HttpRemoteAPI,
   LocalStore,
   type RemoteAPI,
+  SyncManager,
   type SyncPhase,
+  type SyncTransport,
   TimestampBasedSync,
   VersionVectorSync,
 } from '@ferry/client';
@@ -84,6 +86,33 @@ it('without a SyncManager, adapters on one store share one loop: their cycles ne
     const server = await http.getAll('todos');
     expect(server.map((record) => record.entityId).sort()).toEqual(['t0', 't1', 't2']);
   } finally {
+    await localStore.close();
+  }
+});
+
+it('the engine runs on a transport of three functions: push, pull and the server config', async () => {
+  const localStore = await LocalStore.open(createBetterSqliteDriver(join(h.dir, 'transport.db')));
+  const token = await h.token('alice');
+  const http = new HttpRemoteAPI({ baseUrl: h.url, getToken: () => token });
+  const transport: SyncTransport = {
+    push: (request, options) => http.push(request, options),
+    pull: (params, options) => http.pull(params, options),
+    getConfig: (options) => http.getConfig(options),
+  };
+  const syncManager = new SyncManager({ localStore, remoteAPI: transport, clientId: 'device-a', autoStart: false });
+  try {
+    const tracker = await syncManager.ready();
+    await tracker.trackChange('todos', 'mine', 'CREATE', { title: 'up' });
+    const other = await h.device('device-b');
+    await other.system.collection('todos').insert({ id: 'theirs', title: 'down' });
+    await other.system.sync();
+
+    await syncManager.performFullSync();
+
+    expect((await localStore.find('todos')).map((todo) => todo.id)).toEqual(['mine', 'theirs']);
+    expect(await h.server.storage.getRecord('alice', 'todos', 'mine')).not.toBeNull();
+  } finally {
+    await syncManager.stop();
     await localStore.close();
   }
 });

@@ -119,6 +119,12 @@ export {
   type TokenRequest,
 } from './transport/HttpRemoteAPI.js';
 export type { LiveConnection, LiveConnectionOptions, LiveEvent, LiveStatus } from './transport/LiveConnection.js';
-export type { BatchSyncResponse, PullParams, RemoteAPI, RequestOptions } from './transport/RemoteAPI.js';
+export type {
+  BatchSyncResponse,
+  PullParams,
+  RemoteAPI,
+  RequestOptions,
+  SyncTransport,
+} from './transport/RemoteAPI.js';
 export type { ServerRules, ServerRulesSnapshot } from './transport/ServerRules.js';
 export type { WebSocketFactory, WebSocketLike } from './transport/webSocket.js';

@@ -1,3 +1,5 @@
+import { Emitter } from './util/Emitter.js';
+
 /**
  * Platform facts the engine listens to but cannot know: is there a network, is the app in
  * the foreground. The core owns them; a platform package plugs its sources in (NetInfo into
@@ -5,7 +7,7 @@
  */
 export class Signal<T> {
   #value: T;
-  readonly #listeners = new Set<(value: T) => void>();
+  readonly #changes = new Emitter<T>();
 
   constructor(initial: T) {
     this.#value = initial;
@@ -19,14 +21,12 @@ export class Signal<T> {
   set(value: T): void {
     if (Object.is(value, this.#value)) return;
     this.#value = value;
-    for (const listener of [...this.#listeners]) listener(value);
+    this.#changes.emit(value);
   }
 
+  /** Hears every real change of the value; returns the unsubscribe function. */
   subscribe(listener: (value: T) => void): () => void {
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
+    return this.#changes.subscribe(listener);
   }
 }
 

@@ -14,6 +14,7 @@ import type { LocalStore } from '../store/LocalStore.js';
 import type { StoreTx } from '../store/StoreTx.js';
 import type { LocalEntity } from '../store/types.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
+import { Emitter } from '../util/Emitter.js';
 import { conflictTypeOf } from './ConflictDetector.js';
 import { allParked, findParked, type ParkedRow, settleParked } from './parkedConflicts.js';
 import { applyResolution, differingFields, stateOfEntity } from './reconcile.js';
@@ -52,31 +53,27 @@ export interface ConflictsView {
   subscribe(listener: () => void): () => void;
 }
 
-const listenersByStore = new WeakMap<LocalStore, Set<() => void>>();
+// Keyed by store, so every inbox and watcher of one store share the events of its conflicts.
+const changesByStore = new WeakMap<LocalStore, Emitter<void>>();
+
+function changesOf(store: LocalStore): Emitter<void> {
+  let changes = changesByStore.get(store);
+  if (!changes) {
+    // Isolated: a listener's bug must not undo a conflict decision that already committed.
+    changes = new Emitter<void>({ isolateErrors: true });
+    changesByStore.set(store, changes);
+  }
+  return changes;
+}
 
 /** Tells everyone watching `store`'s inbox that it changed (after the change committed). */
 export function notifyConflictsChanged(store: LocalStore): void {
-  for (const listener of [...(listenersByStore.get(store) ?? [])]) {
-    try {
-      listener();
-    } catch {
-      // A listener's bug must not undo a conflict decision that already committed.
-    }
-  }
+  changesByStore.get(store)?.emit();
 }
 
 /** Calls `listener` after every change of `store`'s conflict inbox; returns the unsubscribe function. */
 export function watchConflicts(store: LocalStore, listener: () => void): () => void {
-  let listeners = listenersByStore.get(store);
-  if (!listeners) {
-    listeners = new Set();
-    listenersByStore.set(store, listeners);
-  }
-  const set = listeners;
-  set.add(listener);
-  return () => {
-    set.delete(listener);
-  };
+  return changesOf(store).subscribe(listener);
 }
 
 /**

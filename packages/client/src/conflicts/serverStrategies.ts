@@ -1,9 +1,9 @@
 import type { ServerConfig } from '@ferry/protocol';
 import { SyncError } from '../errors.js';
-import type { RemoteAPI, RequestOptions } from '../transport/RemoteAPI.js';
+import type { RequestOptions, SyncTransport } from '../transport/RemoteAPI.js';
 
 /**
- * A {@link RemoteAPI} that asks the server for its configuration (`GET /v1/config`) on
+ * A {@link SyncTransport} that asks the server for its configuration (`GET /v1/config`) on
  * connect, that is, right before the first push or pull, and hands it to `onConfig`.
  * A failed fetch does not fail the sync: it is tried again on the next call, unless the
  * server answered with a final error (an older server without the route), then never again.
@@ -11,13 +11,14 @@ import type { RemoteAPI, RequestOptions } from '../transport/RemoteAPI.js';
  * @example
  * const api = withServerConfig(httpApi, (config) => resolver.adoptServerStrategies(config.conflictStrategies));
  */
-export function withServerConfig(api: RemoteAPI, onConfig: (config: ServerConfig) => void): RemoteAPI {
+export function withServerConfig(api: SyncTransport, onConfig: (config: ServerConfig) => void): SyncTransport {
   let learned: Promise<void> | null = null;
+  const getConfig = typeof api.getConfig === 'function' ? api.getConfig.bind(api) : undefined;
   const learn = (signal: AbortSignal | undefined): Promise<void> => {
     // A hand-written transport may not implement getConfig: then there is nothing to learn.
-    if (typeof api.getConfig !== 'function') return Promise.resolve();
+    if (!getConfig) return Promise.resolve();
     learned ??= Promise.resolve()
-      .then(() => api.getConfig(signal ? { signal } : {}))
+      .then(() => getConfig(signal ? { signal } : {}))
       .then(onConfig)
       .catch((error: unknown) => {
         // Never fails the request it precedes; a transient failure (offline, timeout, 5xx)
@@ -50,7 +51,7 @@ export function withServerConfig(api: RemoteAPI, onConfig: (config: ServerConfig
 }
 
 /** Every method of `api`, own or inherited, bound to it: a transport class may keep #private state. */
-function bindMethods(api: RemoteAPI): RemoteAPI {
+function bindMethods(api: SyncTransport): SyncTransport {
   const bound: Record<string, unknown> = {};
   const source = api as unknown as Record<string, unknown>;
   for (let o: object | null = api; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
@@ -59,5 +60,5 @@ function bindMethods(api: RemoteAPI): RemoteAPI {
       if (typeof value === 'function') bound[key] = value.bind(api);
     }
   }
-  return bound as unknown as RemoteAPI;
+  return bound as unknown as SyncTransport;
 }

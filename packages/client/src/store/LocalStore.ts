@@ -1,5 +1,6 @@
 import type { EntitySchema, RecordData, Schema } from '@ferry/protocol';
 import { SyncError } from '../errors.js';
+import { Emitter } from '../util/Emitter.js';
 import { Mutex } from '../util/Mutex.js';
 import { type CompiledQuery, compileQuery } from './compileQuery.js';
 import { LiveQuery } from './LiveQuery.js';
@@ -49,7 +50,7 @@ type Listener = (event: StoreChangeEvent) => void;
 export class LocalStore {
   readonly #driver: SqlDriver;
   readonly #lock = new Mutex();
-  readonly #listeners = new Set<Listener>();
+  readonly #commits = new Emitter<StoreChangeEvent>({ isolateErrors: true });
   readonly #schema: Schema | undefined;
   #closed = false;
   #recorder: ChangeRecorder | undefined;
@@ -117,7 +118,7 @@ export class LocalStore {
       });
     });
     if (tx && (tx.touchedTypes.size > 0 || tx.outboxTouched)) {
-      this.#emit({
+      this.#commits.emit({
         entityTypes: tx.touchedTypes,
         outbox: tx.outboxTouched,
         ...(pendingChanges === undefined ? {} : { pendingChanges }),
@@ -126,22 +127,12 @@ export class LocalStore {
     return result;
   }
 
-  /** Listens for committed writes; returns the unsubscribe function. */
+  /**
+   * Listens for committed writes; returns the unsubscribe function. A listener that throws
+   * does not affect the write, which has committed, or the other listeners.
+   */
   subscribe(listener: Listener): () => void {
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
-  }
-
-  #emit(event: StoreChangeEvent): void {
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener(event);
-      } catch {
-        // A subscriber's bug must not break the write that already committed.
-      }
-    }
+    return this.#commits.subscribe(listener);
   }
 
   /** One entity with its sync metadata, tombstones included. */

@@ -1,5 +1,6 @@
 import type { LocalStore } from '../store/LocalStore.js';
 import type { DeadLetter } from '../store/types.js';
+import { Emitter } from '../util/Emitter.js';
 
 /** The dead-letter list as the app sees it (`syncManager.deadLetters`, `sync.deadLetters`). */
 export interface DeadLettersView {
@@ -21,7 +22,7 @@ export interface DeadLettersView {
  */
 export class DeadLetterQueue implements DeadLettersView {
   readonly #store: LocalStore;
-  readonly #listeners = new Set<(deadLetters: DeadLetter[]) => void>();
+  readonly #changes = new Emitter<DeadLetter[]>();
   readonly #onRetried: (() => void) | undefined;
   #lastIds = '';
 
@@ -68,26 +69,24 @@ export class DeadLetterQueue implements DeadLettersView {
 
   /** Calls `listener` with the current list now, and again whenever it changes. */
   subscribe(listener: (deadLetters: DeadLetter[]) => void): () => void {
-    this.#listeners.add(listener);
+    const unsubscribe = this.#changes.subscribe(listener);
     void this.list().then(
       (list) => {
         this.#lastIds = list.map((entry) => entry.change.id).join('\n');
-        if (this.#listeners.has(listener)) listener(list);
+        if (this.#changes.has(listener)) listener(list);
       },
       () => undefined,
     );
-    return () => {
-      this.#listeners.delete(listener);
-    };
+    return unsubscribe;
   }
 
   /** Re-reads the list and tells listeners when it differs from the last one they heard. */
   async refresh(): Promise<void> {
-    if (this.#store.closed || this.#listeners.size === 0) return;
+    if (this.#store.closed || this.#changes.size === 0) return;
     const list = await this.list();
     const ids = list.map((entry) => entry.change.id).join('\n');
     if (ids === this.#lastIds) return;
     this.#lastIds = ids;
-    for (const listener of [...this.#listeners]) listener(list);
+    this.#changes.emit(list);
   }
 }

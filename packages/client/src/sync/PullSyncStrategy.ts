@@ -3,7 +3,7 @@ import { applyServerRecords, type DetectedConflict } from '../conflicts/reconcil
 import { type ConflictResolverLike, resolveConflicts } from '../conflicts/resolveConflicts.js';
 import { SyncError } from '../errors.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
-import type { RemoteAPI } from '../transport/RemoteAPI.js';
+import type { SyncTransport } from '../transport/RemoteAPI.js';
 import { settled, unwrap } from '../util/settled.js';
 import { pullSpaces, type SpacesPullResult } from './pullSpaces.js';
 import { entityKey, isResetRequired, resetFlagKey, sweepAfterReset } from './resetFromSnapshot.js';
@@ -46,14 +46,14 @@ const MAX_PAGES = 1_000_000;
  * resumes from the last page it applied and never skips one. Memory holds one page at a time.
  */
 export class PullSyncStrategy {
-  readonly #api: RemoteAPI;
+  readonly #api: SyncTransport;
   readonly #tracker: ChangeTracker;
   readonly #resolver: ConflictResolverLike | undefined;
   readonly #pageSize: number;
   readonly #types: readonly string[] | undefined;
   readonly #cursorKey: string;
 
-  constructor(api: RemoteAPI, changeTracker: ChangeTracker, options: PullSyncOptions = {}) {
+  constructor(api: SyncTransport, changeTracker: ChangeTracker, options: PullSyncOptions = {}) {
     this.#api = api;
     this.#tracker = changeTracker;
     this.#resolver = options.conflictResolver;
@@ -171,7 +171,7 @@ export class PullSyncStrategy {
     const privateDone = shared != null && (!privatePage || (!privatePage.reset && !privatePage.hasMore));
     // --- end one request ---
     for (let page = 0; page < MAX_PAGES && !privateDone; page++) {
-      let response: Awaited<ReturnType<RemoteAPI['pull']>>;
+      let response: Awaited<ReturnType<SyncTransport['pull']>>;
       try {
         response = unwrap(await (prefetched ?? fetchPage(cursor, seen !== null)));
         prefetched = undefined;

@@ -2,7 +2,7 @@ import { type ChangeResult, LIMITS } from '@ferry/protocol';
 import { type ConflictResolverLike, resolveConflicts } from '../conflicts/resolveConflicts.js';
 import { SyncError } from '../errors.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
-import type { RemoteAPI } from '../transport/RemoteAPI.js';
+import type { SyncTransport } from '../transport/RemoteAPI.js';
 import { settled } from '../util/settled.js';
 import { type DeadLettered, type OutboxBatch, OutboxBatcher } from './OutboxBatcher.js';
 import { settleBatch } from './settlePush.js';
@@ -68,13 +68,13 @@ const SERVER_WINS: ConflictResolverLike = {
  * or its lone change dead-lettered ({@link OutboxBatcher}).
  */
 export class PushSyncStrategy {
-  readonly #api: RemoteAPI;
+  readonly #api: SyncTransport;
   readonly #tracker: ChangeTracker;
   readonly #resolver: ConflictResolverLike;
   readonly #batcher: OutboxBatcher;
   readonly #now: () => number;
 
-  constructor(api: RemoteAPI, changeTracker: ChangeTracker, options: PushSyncOptions = {}) {
+  constructor(api: SyncTransport, changeTracker: ChangeTracker, options: PushSyncOptions = {}) {
     this.#api = api;
     this.#tracker = changeTracker;
     this.#resolver = options.conflictResolver ?? SERVER_WINS;
@@ -92,7 +92,7 @@ export class PushSyncStrategy {
   }
 
   /** The transport this strategy pushes over. */
-  get remoteAPI(): RemoteAPI {
+  get remoteAPI(): SyncTransport {
     return this.#api;
   }
 

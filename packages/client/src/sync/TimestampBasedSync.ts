@@ -3,7 +3,7 @@ import { ConflictResolver } from '../conflicts/ConflictResolver.js';
 import { stateFromRecord } from '../conflicts/stateFromRecord.js';
 import type { LocalStore } from '../store/LocalStore.js';
 import { ChangeTracker } from '../tracking/ChangeTracker.js';
-import type { RemoteAPI } from '../transport/RemoteAPI.js';
+import type { SyncTransport } from '../transport/RemoteAPI.js';
 import { getOrCreateClientId } from './clientId.js';
 import { storeEngine } from './storeEngine.js';
 
@@ -67,13 +67,13 @@ export function timestampedFromRecord(record: ServerRecord): TimestampedEntity {
  * await ts.sync('todos');
  */
 export class TimestampBasedSync {
-  readonly #api: RemoteAPI;
+  readonly #api: SyncTransport;
   readonly #store: LocalStore;
   #tracker: ChangeTracker | undefined;
   readonly #resolver = new ConflictResolver('last-write-wins');
 
   /** Without a `changeTracker`, one is made on the device's client id (kept in the store). */
-  constructor(localStore: LocalStore, api: RemoteAPI, options: { changeTracker?: ChangeTracker } = {}) {
+  constructor(localStore: LocalStore, api: SyncTransport, options: { changeTracker?: ChangeTracker } = {}) {
     this.#store = localStore;
     this.#api = api;
     this.#tracker = options.changeTracker;

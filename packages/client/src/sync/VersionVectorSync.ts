@@ -9,7 +9,7 @@ import {
 import type { ConflictResolverLike } from '../conflicts/resolveConflicts.js';
 import type { LocalStore } from '../store/LocalStore.js';
 import { ChangeTracker } from '../tracking/ChangeTracker.js';
-import type { RemoteAPI } from '../transport/RemoteAPI.js';
+import type { SyncTransport } from '../transport/RemoteAPI.js';
 import { storeEngine } from './storeEngine.js';
 
 /** An entity with its version vector. */
@@ -44,14 +44,14 @@ export interface VectorSyncResult {
 export class VersionVectorSync {
   readonly #clientId: string;
   readonly #store: LocalStore;
-  readonly #api: RemoteAPI;
+  readonly #api: SyncTransport;
   readonly #tracker: ChangeTracker;
   readonly #resolver: ConflictResolverLike | undefined;
 
   constructor(
     clientId: string,
     localStore: LocalStore,
-    api: RemoteAPI,
+    api: SyncTransport,
     options: { changeTracker?: ChangeTracker; conflictResolver?: ConflictResolverLike } = {},
   ) {
     this.#clientId = clientId;

@@ -6,7 +6,7 @@ import type { LocalStore } from '../store/LocalStore.js';
 import type { StoreTx } from '../store/StoreTx.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
 import { keepCountersOf } from '../tracking/ownCounter.js';
-import type { RemoteAPI } from '../transport/RemoteAPI.js';
+import type { SyncTransport } from '../transport/RemoteAPI.js';
 
 /** Where each shared space's cursor is kept: one key per space, written with the page it follows. */
 export const SPACE_CURSOR_PREFIX = 'ferry:space-cursor:';
@@ -81,10 +81,10 @@ async function readNumbers(tx: StoreTx, prefix: string): Promise<Record<string, 
  * from where they were. Once the server has nothing more, a space the device holds that is no
  * longer in the membership list is purged (see {@link purgeRevokedSpaces}).
  *
- * Returns null when the transport cannot pull spaces (a custom `RemoteAPI` without `pullSpaces`).
+ * Returns null when the transport cannot pull spaces (a custom `SyncTransport` without `pullSpaces`).
  */
 export async function pullSpaces(
-  api: RemoteAPI,
+  api: SyncTransport,
   tracker: ChangeTracker,
   options: SpacesPullOptions = {},
 ): Promise<SpacesPullResult | null> {
@@ -98,7 +98,7 @@ export async function pullSpaces(
     const [cursors, snapshots] = await store.read(async (tx) =>
       Promise.all([readSpaceCursors(tx), readNumbers(tx, SNAPSHOT_PREFIX)]),
     );
-    let response: Awaited<ReturnType<NonNullable<RemoteAPI['pullSpaces']>>>;
+    let response: Awaited<ReturnType<NonNullable<SyncTransport['pullSpaces']>>>;
     try {
       const own = round === 0 && options.private ? { private: options.private.cursor } : {};
       const going = Object.keys(snapshots);

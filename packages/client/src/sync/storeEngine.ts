@@ -3,7 +3,7 @@ import { SyncError, SyncErrorCode } from '../errors.js';
 import { categorizeError } from '../retry/categorizeError.js';
 import type { LocalStore } from '../store/LocalStore.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
-import type { RemoteAPI } from '../transport/RemoteAPI.js';
+import type { SyncTransport } from '../transport/RemoteAPI.js';
 import { buildEngine, type Engine } from './buildEngine.js';
 import { runPhase, runSyncCycle } from './runSyncCycle.js';
 import { type CycleOutcome, SyncLoop, type SyncWork } from './SyncLoop.js';
@@ -19,7 +19,7 @@ export interface StoreEngine {
 
 /** What an adapter knows, to build the store's engine when no {@link SyncManager} runs one. */
 export interface EngineDefaults {
-  remoteAPI: RemoteAPI;
+  remoteAPI: SyncTransport;
   changeTracker?: ChangeTracker | undefined;
   clientId?: string | undefined;
   conflictResolver?: ConflictResolverLike | undefined;

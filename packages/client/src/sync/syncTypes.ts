@@ -4,7 +4,7 @@ import type { Signal, Timers } from '../signals.js';
 import type { LocalStore } from '../store/LocalStore.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
 import type { LiveEvent } from '../transport/LiveConnection.js';
-import type { RemoteAPI } from '../transport/RemoteAPI.js';
+import type { SyncTransport } from '../transport/RemoteAPI.js';
 import type { PullResult } from './PullSyncStrategy.js';
 import type { PushResult } from './PushSyncStrategy.js';
 
@@ -67,7 +67,7 @@ export interface LiveChannel {
 /** Configuration of a {@link SyncManager}: store, transport, policies, and the pluggable platform parts. */
 export interface SyncConfig {
   localStore: LocalStore;
-  remoteAPI: RemoteAPI;
+  remoteAPI: SyncTransport;
   conflictResolver?: ConflictResolverLike;
   /** Periodic sync, in ms; 0 turns it off. Default 60 000. */
   syncInterval?: number;

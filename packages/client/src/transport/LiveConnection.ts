@@ -16,6 +16,7 @@
 import { LIVE_CLOSE, PROTOCOL_VERSION, parseLiveServerMessage } from '@ferry/protocol';
 import { SyncError } from '../errors.js';
 import { defaultTimers, type Timers } from '../signals.js';
+import { Emitter } from '../util/Emitter.js';
 import type { TokenProvider } from './HttpRemoteAPI.js';
 import { backoffDelay, resolveWebSocketFactory, type WebSocketFactory, type WebSocketLike } from './webSocket.js';
 
@@ -64,8 +65,8 @@ export class LiveConnection {
   readonly #options: LiveConnectionOptions;
   readonly #timers: Timers;
   readonly #random: () => number;
-  readonly #listeners = new Set<(event: LiveEvent) => void>();
-  readonly #statusListeners = new Set<(status: LiveStatus) => void>();
+  readonly #events = new Emitter<LiveEvent>();
+  readonly #statuses = new Emitter<LiveStatus>();
   #status: LiveStatus = 'stopped';
   #socket: WebSocketLike | null = null;
   #timer: unknown = null;
@@ -92,18 +93,12 @@ export class LiveConnection {
 
   /** Listens to `ready` and `poke` events; returns unsubscribe. */
   subscribe(listener: (event: LiveEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
+    return this.#events.subscribe(listener);
   }
 
   /** Listens to status changes; returns unsubscribe. */
   subscribeToStatus(listener: (status: LiveStatus) => void): () => void {
-    this.#statusListeners.add(listener);
-    return () => {
-      this.#statusListeners.delete(listener);
-    };
+    return this.#statuses.subscribe(listener);
   }
 
   /** Connects (idempotent while connecting, open or waiting). */
@@ -159,7 +154,7 @@ export class LiveConnection {
         message.type === 'poke' && message.space !== undefined
           ? { type: 'poke', cursor: message.cursor, space: message.space }
           : { type: message.type, cursor: message.cursor };
-      for (const listener of [...this.#listeners]) listener(heard);
+      this.#events.emit(heard);
     };
     socket.onerror = () => undefined;
     socket.onclose = (event) => {
@@ -219,6 +214,6 @@ export class LiveConnection {
   #setStatus(status: LiveStatus): void {
     if (status === this.#status) return;
     this.#status = status;
-    for (const listener of [...this.#statusListeners]) listener(status);
+    this.#statuses.emit(status);
   }
 }

@@ -33,19 +33,41 @@ export interface BatchSyncResponse {
 }
 
 /**
- * The server, as the engine sees it. {@link HttpRemoteAPI} speaks it over HTTP; tests and the
- * simulator may pass any object of this shape. Every method rejects with a `SyncError`.
+ * What the sync engine needs of the server: push, pull, and (optionally) the server's
+ * configuration and the shared spaces' pull. `SyncManager`, the push and pull phases and the
+ * adapters over them take any object of this shape, so a custom transport is three functions.
+ * Every method rejects with a `SyncError`.
+ *
+ * @example
+ * const transport: SyncTransport = {
+ *   push: (request, options) => http.push(request, options),
+ *   pull: (params, options) => http.pull(params, options),
+ *   getConfig: (options) => http.getConfig(options),
+ * };
  */
-export interface RemoteAPI {
+export interface SyncTransport {
   /** `POST /v1/push`: a result per change, in order. */
   push(request: PushRequest, options?: RequestOptions): Promise<PushResponse>;
   /** `GET /v1/pull`: a page of the latest entity states after `cursor`. */
   pull(params: PullParams, options?: RequestOptions): Promise<PullResponse>;
   /**
+   * `GET /v1/config`: protocol versions, entity types, conflict strategies, limits. Optional:
+   * without it the device checks writes against the protocol's own limits only.
+   */
+  getConfig?(options?: RequestOptions): Promise<ServerConfig>;
+  /**
    * `POST /v1/pull`: pages of every shared space of the user after the checkpoint's cursors,
    * and the user's membership list. Optional: without it the device syncs its private space only.
    */
   pullSpaces?(request: Partial<MultiPullRequest>, options?: RequestOptions): Promise<MultiPullResponse>;
+}
+
+/**
+ * The server's wider API: the {@link SyncTransport} the engine runs on, plus the per-entity
+ * REST calls and the batch and change-log routes that `BatchSync` and apps use directly.
+ * {@link HttpRemoteAPI} speaks it over HTTP. Every method rejects with a `SyncError`.
+ */
+export interface RemoteAPI extends SyncTransport {
   /** `GET /v1/config`: protocol versions, entity types, conflict strategies, limits. */
   getConfig(options?: RequestOptions): Promise<ServerConfig>;
   /** `POST /v1/batch`: a batch of changes, answered with the ones that failed (used by BatchSync). */
