@@ -118,8 +118,10 @@ export async function pullSpaces(
       throw error;
     }
     const members = new Set(response.membership.map((space) => space.id));
-    // Saved before the pages: a granted space being backfilled is listed with its real role.
-    await store.write((tx) => saveMembership(tx, response.membership));
+    // Saved before the pages: a granted space being backfilled is listed with its real role. A
+    // last answer without pages needs no transaction of its own: the purge below saves the list.
+    if (response.pages.length > 0 || response.hasMore)
+      await store.write((tx) => saveMembership(tx, response.membership));
     let progressed = false;
     for (const page of response.pages) {
       if (page.space === null && round === 0 && options.private) {
@@ -286,14 +288,16 @@ export async function purgeRevokedSpaces(
        UNION SELECT substr(key, ?) FROM ferry_kv WHERE key LIKE ?`,
       [SPACE_CURSOR_PREFIX.length + 1, `${SPACE_CURSOR_PREFIX}%`],
     );
-    const { rows: creating } = await tx.execute(
-      `SELECT entity_id FROM ferry_outbox WHERE entity_type = ? AND operation = 'CREATE'`,
-      [SPACE_TYPE],
-    );
+    const outside = rows.map((row) => String(row.space)).filter((space) => !members.has(space));
+    // Only when something lies outside the list (rare): spaces whose creation is still queued.
+    const { rows: creating } =
+      outside.length === 0
+        ? { rows: [] }
+        : await tx.execute(`SELECT entity_id FROM ferry_outbox WHERE entity_type = ? AND operation = 'CREATE'`, [
+            SPACE_TYPE,
+          ]);
     const pendingCreation = new Set(creating.map((row) => String(row.entity_id)));
-    const revoked = rows
-      .map((row) => String(row.space))
-      .filter((space) => !members.has(space) && !pendingCreation.has(space));
+    const revoked = outside.filter((space) => !pendingCreation.has(space));
     for (const space of revoked) {
       const pending = (await tx.pendingChanges(-1, true)).filter((entry) => entry.space === space);
       for (const entry of pending) {
