@@ -179,6 +179,24 @@ describe('sharing through spaces', () => {
     ]);
   });
 
+  it("a viewer's refused write after compaction leaves no record the server deleted", async () => {
+    const { alice, carol, space } = await sharedList();
+    const { id: bread } = await todos(alice).insert({ title: 'bread', completed: false }, { space });
+    await alice.system.forceSync();
+    await carol.system.forceSync();
+    expect(await titles(carol, space)).toEqual(['bread', 'milk']);
+    await todos(alice).delete(bread);
+    await alice.system.forceSync();
+    await h.server.storage.compact({ tombstonesBefore: Date.now() + 1 });
+    // Carol's edit is refused; the space is read again from 0, where bread's tombstone is gone.
+    const milk = (await todos(carol).find({ space })).find((todo) => todo.title === 'milk');
+    await todos(carol).update(milk!.id, { title: 'candy' });
+    await carol.system.forceSync().catch(() => undefined);
+    await carol.system.forceSync();
+    expect(await titles(carol, space)).toEqual(['milk']);
+    expect((await carol.system.listDeadLetters()).map((letter) => letter.error.code)).toEqual(['FORBIDDEN']);
+  });
+
   it('removing a member purges the space from their device and dead-letters their pending writes there', async () => {
     const { alice, bob, space } = await sharedList();
     await todos(bob).insert({ title: 'written offline', completed: false }, { space });

@@ -323,16 +323,12 @@ export async function purgeRevokedSpaces(
 /**
  * After the server refused a write in a shared space for good (`FORBIDDEN`: a viewer's edit, a
  * revoked member's), the device's copy of the record holds a state the server never took. The
- * record is dropped (unless other changes to it are still queued) and so is the space's cursor:
- * the pull that follows reads the space again from 0 and restores the server's state.
+ * space is read again from 0, as after a reset: its records and cursor go (queued changes stay
+ * queued), and the pull that follows restores the server's state. Keeping the other records
+ * would keep any the server deleted since, when compaction has removed their tombstones: a
+ * snapshot from 0 does not name them.
  */
 export async function forgetRefusedWrite(tx: StoreTx, change: Change): Promise<void> {
   if (!change.space) return;
-  if ((await tx.pendingFor(change.entityType, change.entityId)).length === 0) {
-    const local = await tx.getEntity(change.entityType, change.entityId);
-    await keepCountersOf(tx, [change.vector, ...(local ? [local.vector] : [])], change.clientId);
-    await tx.removeEntity(change.entityType, change.entityId);
-  }
-  await tx.deleteKv(`${SPACE_CURSOR_PREFIX}${change.space}`);
-  await tx.deleteKv(`${SNAPSHOT_PREFIX}${change.space}`);
+  await dropSpaceRecords(tx, change.space, change.clientId);
 }
