@@ -165,6 +165,26 @@ const REGRESSIONS: ReadonlyArray<{
     serverWins: true,
     why: 'the same as 2370',
   },
+  {
+    seed: 3010,
+    clients: '3-8',
+    ops: 300,
+    compaction: true,
+    manual: true,
+    serverWins: true,
+    sharing: true,
+    why: 'a member removed and granted again wrote an id they had written before from vector counter 1; the server answered "conflict", the write was found stale and dropped',
+  },
+  {
+    seed: 58,
+    clients: '3-8',
+    ops: 300,
+    compaction: true,
+    manual: true,
+    serverWins: true,
+    sharing: true,
+    why: "a refused write dropped the space's rows with a parked conflict: its held change stayed held for good, or, released, was answered \"conflict\" forever",
+  },
 ];
 
 describe('simulator regressions', () => {

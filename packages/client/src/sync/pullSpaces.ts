@@ -237,21 +237,34 @@ async function applySpacePage(
   return conflicts;
 }
 
-/** Removes a space's records and cursor (its queued changes stay queued). */
+/** A row no queued change of the device writes. */
+const UNQUEUED = `NOT EXISTS (SELECT 1 FROM ferry_outbox o
+  WHERE o.entity_type = ferry_entities.entity_type AND o.entity_id = ferry_entities.entity_id)`;
+
+/**
+ * Removes a space's records and cursor. Records with queued changes stay, with any conflict
+ * parked on them: they carry the user's writes, and the pull that follows meets their server
+ * state as any pull does (a dropped row would take the state those changes were made on, and
+ * the server's answer to them could no longer be told from a stale copy).
+ */
 async function dropSpaceRecords(tx: StoreTx, space: string, clientId: string): Promise<void> {
-  const { rows } = await tx.execute('SELECT DISTINCT entity_type FROM ferry_entities WHERE space = ?', [space]);
-  const { rows: vectors } = await tx.execute('SELECT vector FROM ferry_entities WHERE space = ?', [space]);
+  const { rows } = await tx.execute(`SELECT DISTINCT entity_type FROM ferry_entities WHERE space = ? AND ${UNQUEUED}`, [
+    space,
+  ]);
+  const { rows: vectors } = await tx.execute(`SELECT vector FROM ferry_entities WHERE space = ? AND ${UNQUEUED}`, [
+    space,
+  ]);
   await keepCountersOf(
     tx,
     vectors.map((row) => JSON.parse(String(row.vector))),
     clientId,
   );
   await tx.execute(
-    `DELETE FROM ferry_conflicts WHERE EXISTS (SELECT 1 FROM ferry_entities e WHERE e.space = ?
-       AND e.entity_type = ferry_conflicts.entity_type AND e.entity_id = ferry_conflicts.entity_id)`,
+    `DELETE FROM ferry_conflicts WHERE EXISTS (SELECT 1 FROM ferry_entities WHERE space = ? AND ${UNQUEUED}
+       AND ferry_entities.entity_type = ferry_conflicts.entity_type AND ferry_entities.entity_id = ferry_conflicts.entity_id)`,
     [space],
   );
-  await tx.execute('DELETE FROM ferry_entities WHERE space = ?', [space]);
+  await tx.execute(`DELETE FROM ferry_entities WHERE space = ? AND ${UNQUEUED}`, [space]);
   await tx.deleteKv(`${SPACE_CURSOR_PREFIX}${space}`);
   await tx.deleteKv(`${SNAPSHOT_PREFIX}${space}`);
   for (const row of rows) tx.touchedTypes.add(String(row.entity_type));
