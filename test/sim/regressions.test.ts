@@ -183,7 +183,7 @@ const REGRESSIONS: ReadonlyArray<{
     manual: true,
     serverWins: true,
     sharing: true,
-    why: "a refused write dropped the space's rows with a parked conflict: its held change stayed held for good, or, released, was answered \"conflict\" forever",
+    why: 'a refused write dropped the space\'s rows with a parked conflict: its held change stayed held for good, or, released, was answered "conflict" forever',
   },
 ];
 
