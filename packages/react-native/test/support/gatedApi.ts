@@ -1,5 +1,6 @@
 /**
- * A RemoteAPI that holds each push and pull request at a gate until the test lets it
+ * A RemoteAPI that holds each push and pull request (a pull is `pull` or `pullSpaces`, the one
+ * POST /v1/pull that carries the private cursor with every space's) at a gate until the test lets it
  * through, then sends it to the real server. It lets a test look at the UI while the engine
  * is in a given phase, without timers.
  */
@@ -42,13 +43,13 @@ export function gatedApi(inner: RemoteAPI): Gate {
     for (const key of Object.getOwnPropertyNames(o)) {
       const value = (inner as unknown as Record<string, unknown>)[key];
       if (key === 'constructor' || key in api || typeof value !== 'function') continue;
-      api[key] =
-        key === 'push' || key === 'pull'
-          ? async (...args: unknown[]) => {
-              await hold(key);
-              return value.apply(inner, args);
-            }
-          : value.bind(inner);
+      const method = key === 'push' ? 'push' : key === 'pull' || key === 'pullSpaces' ? 'pull' : null;
+      api[key] = method
+        ? async (...args: unknown[]) => {
+            await hold(method);
+            return value.apply(inner, args);
+          }
+        : value.bind(inner);
     }
   }
 
