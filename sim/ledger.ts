@@ -8,7 +8,7 @@ export class Ledger {
   readonly applied = new Map<string, number>();
   /** Changes whose `applied`/`duplicate` answer reached a running app; `scope` is the user or the space. */
   readonly acked = new Map<string, { scope: string; changeId: string }>();
-  /** Changes refused with FORBIDDEN whose answer reached a running app, by `device/changeId`. */
+  /** Changes whose latest answer to reach a running app was FORBIDDEN, by `device/changeId`. */
   readonly forbidden = new Map<string, { device: string; scope: string; changeId: string }>();
   /** Hears every `applied` answer the server produced, in commit order (the membership model). */
   onApplied: (user: string, change: PushedChange) => void = () => undefined;
@@ -42,8 +42,13 @@ export class Ledger {
       if (result.status === 'applied' || result.status === 'duplicate') {
         this.acked.set(key, { scope, changeId: result.changeId });
       }
+      // The latest answer a running app heard decides: a refusal the app died before recording
+      // is retried, and once a role was granted meanwhile the server may apply it or decide it
+      // as a conflict (a member wrote the same record), which the conflict invariants judge.
       if (result.status === 'rejected' && result.error?.code === 'FORBIDDEN') {
         this.forbidden.set(`${device}/${result.changeId}`, { device, scope, changeId: result.changeId });
+      } else {
+        this.forbidden.delete(`${device}/${result.changeId}`);
       }
     }
   }

@@ -149,7 +149,9 @@ export async function deadWrites(devices: readonly SimDevice[]): Promise<{ write
 /**
  * (e): every change refused as FORBIDDEN to a running app is in that device's dead letters,
  * or reached the server after all (the app died before recording the refusal, the owner
- * granted a role again, and the retry went through).
+ * granted a role again, and the retry went through). A retry decided otherwise (applied, or a
+ * conflict with a member's write of the same record) takes the change out of the ledger's
+ * refusals.
  */
 export function checkRefusalsVisible(ledger: Ledger, deadIds: ReadonlySet<string>, logged: ReadonlySet<string>): void {
   for (const { device, scope, changeId } of ledger.forbidden.values()) {
