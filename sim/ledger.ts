@@ -10,6 +10,8 @@ export class Ledger {
   readonly acked = new Map<string, { scope: string; changeId: string }>();
   /** Changes whose latest answer to reach a running app was FORBIDDEN, by `device/changeId`. */
   readonly forbidden = new Map<string, { device: string; scope: string; changeId: string }>();
+  /** FORBIDDEN answers that reached a running app, counted even when a later retry was decided otherwise. */
+  refusalsHeard = 0;
   /** Hears every `applied` answer the server produced, in commit order (the membership model). */
   onApplied: (user: string, change: PushedChange) => void = () => undefined;
 
@@ -47,6 +49,7 @@ export class Ledger {
       // as a conflict (a member wrote the same record), which the conflict invariants judge.
       if (result.status === 'rejected' && result.error?.code === 'FORBIDDEN') {
         this.forbidden.set(`${device}/${result.changeId}`, { device, scope, changeId: result.changeId });
+        this.refusalsHeard += 1;
       } else {
         this.forbidden.delete(`${device}/${result.changeId}`);
       }

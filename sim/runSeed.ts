@@ -90,7 +90,7 @@ export async function runSeed(options: WorldOptions): Promise<SeedOutcome> {
       compactions: world?.compactions ?? 0,
       resets: world?.network.resets ?? 0,
       inboxResolved: world?.inboxResolved ?? 0,
-      ...(world?.sharing ? { sharing: { ...world.sharing.stats, refusals: world.ledger.forbidden.size } } : {}),
+      ...(world?.sharing ? { sharing: { ...world.sharing.stats, refusals: world.ledger.refusalsHeard } } : {}),
     },
   };
   if (error !== undefined) {
