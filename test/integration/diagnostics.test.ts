@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION } from '@ferry/protocol';
+import { type Change, PROTOCOL_VERSION } from '@ferry/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../support/harness.js';
 
@@ -64,6 +64,38 @@ describe('sync.diagnostics()', () => {
     expect(text).not.toContain(CONTENT);
     expect(text).not.toContain(token);
     expect(text).not.toContain(token.split('.')[2] as string);
+  });
+
+  it('keeps the server\'s reason for a rejected change without the value it quotes', async () => {
+    const token = await h.token('alice');
+    const phone = await h.device('phone', {
+      config: { remoteAPI: undefined, apiBaseUrl: `${h.url}/`, getToken: () => token },
+    });
+    await phone.system.collection('todos').insert({ id: 'kept', title: 'x' });
+    const [change] = await phone.system.changeTracker.getPendingChanges();
+    // The SDK never builds a change like this one, but a message the server words for one quotes
+    // the value it was sent: ask the real server for that message.
+    const response = await fetch(`${h.url}/v1/push`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        'ferry-protocol': String(PROTOCOL_VERSION),
+      },
+      body: JSON.stringify({ clientId: 'phone', changes: [{ ...change, timestamp: CONTENT }] }),
+      signal: AbortSignal.timeout(5000),
+    });
+    const body = (await response.json()) as { error?: { message: string }; results?: Array<{ error?: { message: string } }> };
+    const message = body.error?.message ?? body.results?.[0]?.error?.message ?? '';
+    expect(message).toContain(CONTENT);
+    await phone.system.localStore.write((tx) =>
+      tx.addDeadLetter(change as Change, { code: 'VALIDATION_ERROR', message }, Date.now()),
+    );
+
+    const report = await phone.system.diagnostics();
+    expect(report.deadLetters[0]).toMatchObject({ code: 'VALIDATION_ERROR' });
+    expect(report.deadLetters[0]?.message).toMatch(/timestamp.*received …/);
+    expect(JSON.stringify(report)).not.toContain(CONTENT);
   });
 
   it('lists the last errors when the server cannot be reached, still without the token', async () => {

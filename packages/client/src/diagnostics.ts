@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION } from '@ferry/protocol';
+import { PROTOCOL_VERSION, redactReason } from '@ferry/protocol';
 import type { StoredConflict } from './conflicts/ConflictInbox.js';
 import type { SyncSystemConfig } from './SyncSystem.js';
 import type { LocalStore } from './store/LocalStore.js';
@@ -60,8 +60,9 @@ export interface DiagnosticsSources {
 }
 
 function redactMessage(message: string): string {
-  // Bearer tokens and JWTs never belong in a report, whatever put them in a message.
-  return message
+  // Bearer tokens and JWTs never belong in a report, whatever put them in a message; nor does
+  // a value the server's message quotes back.
+  return redactReason(message)
     .replace(/Bearer\s+\S+/gi, 'Bearer [redacted]')
     .replace(/eyJ[\w-]+\.[\w-]+\.[\w-]+/g, '[redacted token]')
     .slice(0, MAX_MESSAGE);

@@ -1,5 +1,7 @@
 import { storageErrorKind } from './storageErrorKind.js';
 
+export { redactReason } from '@ferry/protocol';
+
 /** An error as a log line may carry it: type, codes and where it was thrown, never the data involved. */
 export interface RedactedError {
   type: string;
@@ -31,15 +33,6 @@ export function scrubMessage(message: string): string {
     .replace(/`[^`]*`?/g, '`…`');
   const firstLine = scrubbed.split('\n', 1)[0] ?? '';
   return firstLine.length > MAX_MESSAGE ? `${firstLine.slice(0, MAX_MESSAGE)}…` : firstLine;
-}
-
-/**
- * A rejection's reason as the inspector may show it: the server's words (which name the field
- * or type at fault) without the value the device sent. Schema validation messages end in
- * `but received "…"` quoting it; that value is replaced by `…`.
- */
-export function redactReason(message: string): string {
-  return message.replace(/\breceived (?:"(?:[^"\\]|\\.)*"?|[^;]*)/g, 'received …').slice(0, 300);
 }
 
 function stringField(value: unknown): string | undefined {
