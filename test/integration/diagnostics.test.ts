@@ -66,7 +66,7 @@ describe('sync.diagnostics()', () => {
     expect(text).not.toContain(token.split('.')[2] as string);
   });
 
-  it('keeps the server\'s reason for a rejected change without the value it quotes', async () => {
+  it("keeps the server's reason for a rejected change without the value it quotes", async () => {
     const token = await h.token('alice');
     const phone = await h.device('phone', {
       config: { remoteAPI: undefined, apiBaseUrl: `${h.url}/`, getToken: () => token },
@@ -85,7 +85,10 @@ describe('sync.diagnostics()', () => {
       body: JSON.stringify({ clientId: 'phone', changes: [{ ...change, timestamp: CONTENT }] }),
       signal: AbortSignal.timeout(5000),
     });
-    const body = (await response.json()) as { error?: { message: string }; results?: Array<{ error?: { message: string } }> };
+    const body = (await response.json()) as {
+      error?: { message: string };
+      results?: Array<{ error?: { message: string } }>;
+    };
     const message = body.error?.message ?? body.results?.[0]?.error?.message ?? '';
     expect(message).toContain(CONTENT);
     await phone.system.localStore.write((tx) =>

@@ -29,7 +29,6 @@ export {
   parseDeviceReport,
 } from './deviceReport.js';
 export { ERROR_META, type ErrorBody, ErrorCode, errorBody } from './errors.js';
-export { redactReason } from './redact.js';
 export { fastPullResponse, fastPushResponse, isServerRecord } from './fastParse.js';
 export {
   ClockDriftError,
@@ -51,6 +50,7 @@ export {
   parseLiveHello,
   parseLiveServerMessage,
 } from './live.js';
+export { redactReason } from './redact.js';
 export { defaultSchemaDefinition } from './schema/defaultSchema.js';
 export {
   defineSchema,
