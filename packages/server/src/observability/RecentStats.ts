@@ -24,7 +24,7 @@ interface Sample {
   ms: number | null;
 }
 
-/** Most samples kept per kind: memory stays bounded whatever the traffic. */
+/** Most samples counted per kind (at most twice as many are held): memory stays bounded whatever the traffic. */
 const MAX_SAMPLES = 20_000;
 
 /**
@@ -54,7 +54,9 @@ export class RecentStats {
       this.#samples.set(kind, samples);
     }
     samples.push({ at: this.#now(), ms });
-    if (samples.length > MAX_SAMPLES) samples.splice(0, samples.length - MAX_SAMPLES);
+    // Trimmed in batches: dropping the oldest on every event would move the whole array each
+    // time (a busy server records thousands a second). Readers look at the newest MAX_SAMPLES.
+    if (samples.length >= 2 * MAX_SAMPLES) samples.splice(0, samples.length - MAX_SAMPLES);
   }
 
   /** Figures of `kind` over the window ending now. */
@@ -88,6 +90,7 @@ export class RecentStats {
   #current(kind: StatKind): Sample[] {
     const since = this.#now() - this.#windowMs;
     const samples = this.#samples.get(kind) ?? [];
+    if (samples.length > MAX_SAMPLES) samples.splice(0, samples.length - MAX_SAMPLES);
     const first = samples.findIndex((sample) => sample.at >= since);
     if (first > 0) samples.splice(0, first);
     else if (first === -1) samples.length = 0;
