@@ -72,13 +72,17 @@ async function pullWithRss(url: string, token: string, count: number) {
     const reader = await device(dir, 'device-rss', url, token);
     const baselineMB = Math.round(process.memoryUsage.rss() / 1024 / 1024);
     const sampler = rssSampler();
+    const cpuBefore = process.cpuUsage();
     const pull = await timed(count, async () => {
       const result = await reader.syncManager.pullChanges();
       expectCount('Ferry pull (RSS)', result.totalChanges, count);
     });
+    const cpu = process.cpuUsage(cpuBefore);
     const rss = sampler.stop();
     await reader.close();
-    return { pull, baselineMB, ...rss };
+    // The client's CPU time (user + system, all threads) over the pull: it moves far less with
+    // the machine's load than wall time does.
+    return { pull, cpuMs: Math.round((cpu.user + cpu.system) / 1000), baselineMB, ...rss };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { fastPullResponse, fastPushResponse, isServerRecord } from './fastParse.js';
@@ -104,5 +105,67 @@ describe('fast response validation', () => {
       { results: [], cursor: 1, serverTime: 1, extra: 1 },
     ];
     for (const body of bad) expect(fastPushResponse(body)).toBeUndefined();
+  });
+});
+
+describe('fast response validation remembers only what passed', () => {
+  // The fast checks remember strings that passed (field names, client ids, entity types, the
+  // last stamp); a sequence mixing good and bad strings in any order must get, record by
+  // record, valibot's verdict: accepted unchanged, or left to valibot.
+  const stamp = (wallTime: number, node: string) => encodeHlc({ wallTime, counter: 0, node });
+  const fieldNames = [
+    'title',
+    'done',
+    '$x',
+    '_y',
+    'a-b',
+    '1st',
+    '__proto__',
+    'constructor',
+    'x'.repeat(64),
+    'x'.repeat(65),
+  ];
+  const clientIds = ['device-a', 'server', 'b_2', 'bad key', 'constructor', '-x', 'y'.repeat(65)];
+  const stamps = [HLC, stamp(1_732_550_000_001, 'device-a'), 'nope', `${HLC}x`, HLC.replace('-', '+'), stamp(1, 'z')];
+  const types = ['todos', 'notes', '1todos', 'to do', 't'.repeat(65)];
+  const values = fc.oneof(
+    fc.constantFrom<unknown>(1, 'x', true, null, Number.NaN, Number.POSITIVE_INFINITY, [1, { a: 2 }], { n: 1 }),
+    fc.constant(JSON.parse(`${'{"a":'.repeat(40)}1${'}'.repeat(40)}`)),
+  );
+  const entries = <T>(keys: string[], value: fc.Arbitrary<T>) =>
+    fc.array(fc.tuple(fc.constantFrom(...keys), value), { maxLength: 4 }).map((pairs) => {
+      // Built like JSON.parse builds it, so "__proto__" becomes an own key.
+      return JSON.parse(JSON.stringify(Object.fromEntries(pairs.filter(([key]) => key !== '__proto__')))) as object;
+    });
+  const arbitraryRecord = fc.record({
+    entityType: fc.constantFrom(...types),
+    data: fc.oneof(fc.constant(null), entries(fieldNames, values)),
+    vector: entries(clientIds, fc.constantFrom(0, 1, 7, -1, 1.5)),
+    hlc: fc.constantFrom(...stamps),
+    fieldHlcs: entries(fieldNames, fc.constantFrom(...stamps)),
+    clientId: fc.constantFrom(...clientIds),
+  });
+
+  it('gives the verdict of ServerRecordSchema for every record of any sequence', () => {
+    fc.assert(
+      fc.property(fc.array(arbitraryRecord, { minLength: 1, maxLength: 30 }), (overrides) => {
+        for (const override of overrides) {
+          const input = record(override);
+          const slow = v.safeParse(ServerRecordSchema, input);
+          const unchanged = slow.success && JSON.stringify(slow.output) === JSON.stringify(input);
+          expect(isServerRecord(input)).toBe(unchanged);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps refusing a string after many distinct good ones filled its memory', () => {
+    for (let index = 0; index < 400; index++) {
+      expect(isServerRecord(record({ data: { [`f${index}`]: 1 }, vector: { [`c${index}`]: 1 } }))).toBe(true);
+    }
+    expect(isServerRecord(record({ data: { 'a-b': 1 } }))).toBe(false);
+    expect(isServerRecord(record({ vector: { 'bad key': 1 } }))).toBe(false);
+    expect(isServerRecord(record({ data: { f399: 1 } }))).toBe(true);
   });
 });

@@ -46,20 +46,67 @@ function hasOnlyKeys(value: Plain, count: number, allowed: ReadonlySet<string>):
   return seen === count;
 }
 
+/**
+ * A pure string check with a memory of the strings it passed. A page repeats the same few
+ * field names, client ids and stamps on every record (a record's field stamps are usually its
+ * own stamp), so most checks become one lookup instead of a pattern test. The answer is the
+ * check's own: only strings that passed are remembered, and at most `limit` of them, so a
+ * server sending endless distinct names costs memory no more than this bound.
+ */
+function remembered(check: (text: string) => boolean, limit: number): (text: string) => boolean {
+  const passed = new Set<string>();
+  let last = '';
+  return (text) => {
+    if (text === last || passed.has(text)) return true;
+    if (!check(text)) return false;
+    if (passed.size < limit) passed.add(text);
+    last = text;
+    return true;
+  };
+}
+
+const isKnownFieldName = remembered(isFieldName, 256);
+const isKnownClientId = remembered((text) => CLIENT_ID_PATTERN.test(text), 256);
+const isKnownEntityType = remembered((text) => ENTITY_TYPE_PATTERN.test(text), 64);
+// Stamps are rarely repeated across records: only the last one is remembered (the set stays empty).
+const isKnownHlc = remembered(isHlc, 0);
+
 function isVector(value: unknown): boolean {
   if (!isObject(value)) return false;
   const keys = Object.keys(value);
   if (keys.length > 1000) return false;
   for (const key of keys) {
-    if (!CLIENT_ID_PATTERN.test(key) || !isCounter(value[key])) return false;
+    if (!isKnownClientId(key) || !isCounter(value[key])) return false;
   }
   return true;
 }
 
+/**
+ * A JSON value as `jsonProblem` accepts it below the top level (`depth` ≥ 1): primitives are
+ * answered here, anything nested goes to `jsonProblem` itself.
+ */
+function isFieldValue(value: unknown): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    default:
+      return value === null || jsonProblem(value, LIMITS.maxJsonDepth, 1) === undefined;
+  }
+}
+
+/** `isFieldName` of every key and `jsonProblem(value, maxJsonDepth) === undefined`, in one pass. */
 function isRecordData(value: unknown): boolean {
-  if (!isObject(value)) return false;
-  for (const key of Object.keys(value)) if (!isFieldName(key)) return false;
-  return jsonProblem(value, LIMITS.maxJsonDepth) === undefined;
+  if (!isObject(value) || LIMITS.maxJsonDepth < 1) return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const key of Object.keys(value)) {
+    // isFieldName refuses the keys jsonProblem forbids.
+    if (!isKnownFieldName(key) || !isFieldValue(value[key])) return false;
+  }
+  return true;
 }
 
 function isFieldHlcs(value: unknown): boolean {
@@ -68,7 +115,7 @@ function isFieldHlcs(value: unknown): boolean {
     // `v.record` silently drops these keys: leave such input to valibot.
     if (FORBIDDEN_KEYS.has(key)) return false;
     const stamp = value[key];
-    if (typeof stamp !== 'string' || !isHlc(stamp)) return false;
+    if (typeof stamp !== 'string' || !isKnownHlc(stamp)) return false;
   }
   return true;
 }
@@ -93,7 +140,7 @@ export function isServerRecord(value: unknown): value is ServerRecord {
   const { entityType, entityId, data, hlc, clientId, changeId } = value;
   return (
     typeof entityType === 'string' &&
-    ENTITY_TYPE_PATTERN.test(entityType) &&
+    isKnownEntityType(entityType) &&
     typeof entityId === 'string' &&
     entityId.length >= 1 &&
     entityId.length <= 256 &&
@@ -104,11 +151,11 @@ export function isServerRecord(value: unknown): value is ServerRecord {
     isCounter(value.version) &&
     isVector(value.vector) &&
     typeof hlc === 'string' &&
-    isHlc(hlc) &&
+    isKnownHlc(hlc) &&
     isFieldHlcs(value.fieldHlcs) &&
     isCounter(value.seq) &&
     typeof clientId === 'string' &&
-    CLIENT_ID_PATTERN.test(clientId) &&
+    isKnownClientId(clientId) &&
     typeof changeId === 'string' &&
     CHANGE_ID_PATTERN.test(changeId)
   );
