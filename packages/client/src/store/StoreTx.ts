@@ -7,8 +7,10 @@ import {
   INSERT_ENTITIES,
   OUTBOX_COLUMNS,
   outboxFromRow,
+  RANGE_PROBE_LIMIT,
   SELECT_ENTITIES_IN,
   SELECT_ENTITY,
+  SELECT_IDS_IN_RANGE,
   SELECT_PENDING_AFTER,
   SELECT_PENDING_FOR,
   SELECT_PENDING_IN,
@@ -23,6 +25,31 @@ export { stripOutbox } from './storeRows.js';
 /** An entity's key in the prefetch caches. */
 function keyOf(entityType: string, entityId: string): string {
   return `${entityType}\u0000${entityId}`;
+}
+
+// Outside ASCII, the order SQLite's BINARY collation compares ids in (bytes of the database's
+// encoding) and JavaScript's (UTF-16 code units) can differ; inside it they agree in every encoding.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ASCII is the range tested
+const NOT_ASCII = /[^\u0000-\u007f]/;
+/** Entity types per page up to which a range probe per type is tried. */
+const MAX_PROBED_TYPES = 4;
+
+/**
+ * The smallest and largest id of each type among `keys`, when every id is ASCII and there are
+ * at most {@link MAX_PROBED_TYPES} types; otherwise `undefined`.
+ */
+function idRanges(keys: Iterable<[string, string]>): Map<string, [string, string]> | undefined {
+  const ranges = new Map<string, [string, string]>();
+  for (const [entityType, entityId] of keys) {
+    if (NOT_ASCII.test(entityId)) return undefined;
+    const range = ranges.get(entityType);
+    if (!range) {
+      if (ranges.size === MAX_PROBED_TYPES) return undefined;
+      ranges.set(entityType, [entityId, entityId]);
+    } else if (entityId < range[0]) range[0] = entityId;
+    else if (entityId > range[1]) range[1] = entityId;
+  }
+  return ranges;
 }
 
 /**
@@ -65,30 +92,58 @@ export class StoreTx {
    * Loads the entities and (unless `pending: false`) the pending changes of `keys` in one query
    * each, for the {@link getEntity} and {@link pendingFor} calls that follow in this transaction.
    * The objects returned from the cache are shared: callers must not mutate them.
+   *
+   * `mostlyNew` (a pulled page) first asks, per entity type, which ids the device holds between
+   * the page's smallest and largest id: when that range holds few rows (always, for pages of
+   * new records with ordered ids), only the keys found there are loaded, and every other key is
+   * known absent without a look-up. Otherwise, or for ids outside ASCII, every key is looked up.
    */
   async prefetch(
     keys: Iterable<{ entityType: string; entityId: string }>,
-    options: { pending?: boolean } = {},
+    options: { pending?: boolean; mostlyNew?: boolean } = {},
   ): Promise<void> {
     const unique = new Map<string, [string, string]>();
     for (const { entityType, entityId } of keys) unique.set(keyOf(entityType, entityId), [entityType, entityId]);
     if (unique.size === 0) return;
-    const param = JSON.stringify([...unique.values()]);
     for (const key of unique.keys()) this.#entities.set(key, null);
-    const entities = await this.#sql.execute(SELECT_ENTITIES_IN, [param]);
-    for (const row of entities.rows) {
-      const entity = entityFromRow(row);
-      this.#entities.set(keyOf(entity.entityType, entity.entityId), entity);
+    const held = options.mostlyNew ? await this.#heldInRanges(unique) : undefined;
+    if (held === undefined || held.length > 0) {
+      const entities = await this.#sql.execute(SELECT_ENTITIES_IN, [JSON.stringify(held ?? [...unique.values()])]);
+      for (const row of entities.rows) {
+        const entity = entityFromRow(row);
+        this.#entities.set(keyOf(entity.entityType, entity.entityId), entity);
+      }
     }
     if (options.pending === false || (await this.#isOutboxEmpty())) return;
     for (const key of unique.keys()) this.#pending.set(key, []);
-    const pending = await this.#sql.execute(SELECT_PENDING_IN, [param]);
+    const pending = await this.#sql.execute(SELECT_PENDING_IN, [JSON.stringify([...unique.values()])]);
     for (const row of pending.rows) {
       const entry = outboxFromRow(row);
       const key = keyOf(entry.entityType, entry.entityId);
       this.#pending.get(key)?.push(entry);
       this.#pendingKeys.set(entry.id, key);
     }
+  }
+
+  /**
+   * The keys of `unique` the entity table holds, found by one index range read per type; or
+   * `undefined` when that cannot tell (ids outside ASCII, many types, a range holding more than
+   * {@link RANGE_PROBE_LIMIT} rows). A key absent from the answer is absent from the table: its
+   * id lies inside its type's range, and the range was read whole.
+   */
+  async #heldInRanges(unique: ReadonlyMap<string, [string, string]>): Promise<[string, string][] | undefined> {
+    const ranges = idRanges(unique.values());
+    if (!ranges) return undefined;
+    const held: [string, string][] = [];
+    for (const [entityType, [low, high]] of ranges) {
+      const { rows } = await this.#sql.execute(SELECT_IDS_IN_RANGE, [entityType, low, high]);
+      if (rows.length > RANGE_PROBE_LIMIT) return undefined;
+      for (const row of rows) {
+        const entityId = String(row.entity_id);
+        if (unique.has(keyOf(entityType, entityId))) held.push([entityType, entityId]);
+      }
+    }
+    return held;
   }
 
   #dropCaches(): void {

@@ -25,6 +25,11 @@ export const SELECT_PENDING_FOR = `SELECT ${OUTBOX_COLUMNS} FROM ferry_outbox WH
 // outer loop, so each key is one primary-key (or index) probe.
 export const SELECT_ENTITIES_IN = `SELECT ${ENTITY_COLUMNS} FROM json_each(?) AS k CROSS JOIN ferry_entities
        WHERE entity_type = json_extract(k.value, '$[0]') AND entity_id = json_extract(k.value, '$[1]')`;
+// The ids one type holds between two ids, read from the primary key's index alone. With a
+// LIMIT of RANGE_PROBE_LIMIT + 1 it tells whether the range holds at most RANGE_PROBE_LIMIT rows.
+export const RANGE_PROBE_LIMIT = 64;
+export const SELECT_IDS_IN_RANGE = `SELECT entity_id FROM ferry_entities
+       WHERE entity_type = ? AND entity_id >= ? AND entity_id <= ? LIMIT ${RANGE_PROBE_LIMIT + 1}`;
 export const SELECT_PENDING_IN = `SELECT ${OUTBOX_COLUMNS} FROM json_each(?) AS k CROSS JOIN ferry_outbox
        WHERE entity_type = json_extract(k.value, '$[0]') AND entity_id = json_extract(k.value, '$[1]') ORDER BY seq`;
 export const SELECT_PENDING_AFTER = `SELECT ${OUTBOX_COLUMNS} FROM ferry_outbox WHERE held = 0 AND seq > ? ORDER BY seq LIMIT ?`;

@@ -124,7 +124,7 @@ export class PullSyncStrategy {
       const conflicts: DetectedConflict[] = [];
       await store.write(async (tx) => {
         await this.#tracker.restoreClock(tx);
-        await tx.prefetch(response.changes);
+        await tx.prefetch(response.changes, { mostlyNew: true });
         if (seen) for (const record of response.changes) seen.add(entityKey(record.entityType, record.entityId));
         conflicts.push(...(await applyServerRecords(tx, response.changes, this.#tracker.clock)));
         await tx.setKv(this.#cursorKey, String(response.cursor));

@@ -220,7 +220,7 @@ async function applySpacePage(
       for (const row of rows) elsewhere.add(`${row.entity_type}\u0000${row.entity_id}`);
     }
     const records = changes.filter((record) => !elsewhere.has(`${record.entityType}\u0000${record.entityId}`));
-    await tx.prefetch(records);
+    await tx.prefetch(records, { mostlyNew: true });
     conflicts.push(...(await applyServerRecords(tx, records, tracker.clock)));
     if (records.length > 0) {
       // Rows the page created carry no space yet; the ids are this space's (checked above).
