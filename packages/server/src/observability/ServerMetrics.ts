@@ -14,6 +14,21 @@ export const SERVER_VERSION: string = (() => {
   }
 })();
 
+/**
+ * The process's own metrics (process_*, nodejs_eventloop_lag_*, heap, GC), collected once per
+ * process however many servers it runs: prom-client's default metrics install a GC observer and
+ * an event-loop monitor that are never removed, so collecting them per server made every server a
+ * process ever created (tests, the simulator, a restart in place) keep costing on every GC.
+ */
+let processRegistry: Registry | undefined;
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
 /** How a pushed change ended, as counted by `ferry_changes_total`. */
 export type ChangeOutcome = 'applied' | 'duplicate' | 'conflict' | 'rejected';
 
@@ -115,8 +130,7 @@ export class ServerMetrics {
       registers: [this.registry],
     });
     build.set({ version: SERVER_VERSION, protocol: String(PROTOCOL_VERSION) }, 1);
-    // process_*, nodejs_eventloop_lag_seconds, nodejs_eventloop_lag_p99_seconds, heap, GC.
-    collectDefaultMetrics({ register: this.registry });
+    processMetrics();
   }
 
   /**
@@ -144,6 +158,7 @@ export class ServerMetrics {
   /** The registry's text exposition, with the scrape-time gauges refreshed first. */
   async text(): Promise<string> {
     this.liveConnections.set(this.#liveSize());
-    return this.registry.metrics();
+    // The server's metrics, then the process's (process_*, nodejs_eventloop_lag_seconds, heap, GC).
+    return `${await this.registry.metrics()}\n${await processMetrics().metrics()}`;
   }
 }

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { ChangeDecider } from '../storage/ServerStorage.js';
 import { makeChange, pushBody, SECRET, startTestServer, T0, type TestServer } from '../testing/testServer.js';
+import { ServerMetrics } from './ServerMetrics.js';
 
 const ADMIN_TOKEN = 'admin-token-that-is-long-enough-0123456789';
 
@@ -291,5 +292,31 @@ describe('/metrics over real HTTP', () => {
 
   it('refuses to start with an admin token too short to be a secret', async () => {
     await expect(startTestServer({ adminToken: 'short' })).rejects.toThrow(/at least 32/);
+  });
+});
+
+describe('process metrics', () => {
+  /** Enough short-lived garbage to be sure of young-generation collections. */
+  async function makeGarbage(): Promise<void> {
+    let keep = 0;
+    for (let round = 0; round < 200; round++) keep += Array.from({ length: 10_000 }, (_, i) => ({ i })).length;
+    expect(keep).toBe(2_000_000);
+    // GC entries reach observers asynchronously.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+
+  it('are collected once per process, however many servers it creates', async () => {
+    const first = new ServerMetrics();
+    await makeGarbage();
+    const second = new ServerMetrics();
+    await makeGarbage();
+    const [a, b] = [parseMetrics(await first.text()), parseMetrics(await second.text())];
+    // One collector: both servers report the same process's collections. A collector per server
+    // (never removed) would have counted fewer for the second, and cost every GC once per server.
+    const gcs = total(a, 'nodejs_gc_duration_seconds_count');
+    expect(gcs).toBeGreaterThan(0);
+    expect(total(b, 'nodejs_gc_duration_seconds_count')).toBe(gcs);
+    expect(a.has('process_cpu_user_seconds_total')).toBe(true);
+    expect(total(a, 'ferry_build_info')).toBe(1);
   });
 });
