@@ -2,7 +2,7 @@
  * The local database layout. Entity type names are data in a column, never table names,
  * so no user string ever becomes an SQL identifier.
  */
-export const STORE_SCHEMA_VERSION = 2;
+export const STORE_SCHEMA_VERSION = 3;
 
 export const STORE_MIGRATIONS: readonly string[][] = [
   [
@@ -58,4 +58,8 @@ export const STORE_MIGRATIONS: readonly string[][] = [
     'ALTER TABLE ferry_outbox ADD COLUMN space TEXT',
     'CREATE INDEX IF NOT EXISTS ferry_entities_space ON ferry_entities (space) WHERE space IS NOT NULL',
   ],
+  // Version 3 writes `field_hlcs` as '=' when every field carries the record's stamp
+  // (storeRows.ts, EVERY_FIELD_AT_RECORD_STAMP). Rows written before keep their JSON and are read
+  // as they are: nothing to rewrite, but a build that cannot read '=' must refuse the file.
+  [],
 ];

@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBetterSqliteDriver } from '../drivers/better-sqlite3.js';
 import { LocalStore } from './LocalStore.js';
-import { STORE_MIGRATIONS } from './schema.js';
+import { STORE_MIGRATIONS, STORE_SCHEMA_VERSION } from './schema.js';
 
 const schema = defineSchema({ entities: { todos: { fields: { title: 'string' } } } });
 let dir: string;
@@ -42,7 +42,7 @@ describe('store migration to spaces', () => {
 
     const store = await LocalStore.open(createBetterSqliteDriver(dbPath), { schema });
     try {
-      expect(await store.kv.getItem('schemaVersion')).toBe('2');
+      expect(await store.kv.getItem('schemaVersion')).toBe(String(STORE_SCHEMA_VERSION));
       const [doc] = await store.find('todos', { space: null });
       expect(doc).toEqual({ title: 'Old', id: 't1' });
       expect(doc?.space).toBeNull();

@@ -46,6 +46,41 @@ export const INSERT_ENTITIES: ReadonlyMap<number, string> = new Map(
 export const SET_SERVER_VERSION =
   'UPDATE ferry_entities SET version = ?, server_version = ? WHERE entity_type = ? AND entity_id = ?';
 
+/**
+ * `field_hlcs` of a record whose fields all carry the record's own stamp, in the order of its
+ * data's fields (a created record, a whole record pulled or acknowledged: nearly every row), in
+ * place of `{"field":"stamp",…}`. It saves about a third of such a row's bytes, and a
+ * `JSON.stringify` per write and a `JSON.parse` per read. Not JSON, so never mistaken for a
+ * stored map; a store holding it has schema version 3, which older builds refuse to open.
+ */
+export const EVERY_FIELD_AT_RECORD_STAMP = '=';
+
+/** The `field_hlcs` column of an entity: {@link EVERY_FIELD_AT_RECORD_STAMP} when it says all. */
+function fieldHlcsColumn(entity: LocalEntity): string {
+  const { data, fieldHlcs, hlc } = entity;
+  if (data !== null) {
+    const fields = Object.keys(data);
+    const stamped = Object.keys(fieldHlcs);
+    if (fields.length === stamped.length) {
+      let same = true;
+      for (let index = 0; same && index < fields.length; index++) {
+        const field = fields[index] as string;
+        // '__proto__' could not be rebuilt by assignment (see everyFieldAt).
+        same = field === stamped[index] && fieldHlcs[field] === hlc && field !== '__proto__';
+      }
+      if (same) return EVERY_FIELD_AT_RECORD_STAMP;
+    }
+  }
+  return JSON.stringify(fieldHlcs);
+}
+
+/** The field stamps {@link EVERY_FIELD_AT_RECORD_STAMP} stands for: every field of `data` at `hlc`. */
+function everyFieldAt(data: RecordData | null, hlc: string): Record<string, string> {
+  const fieldHlcs: Record<string, string> = {};
+  if (data !== null) for (const field of Object.keys(data)) fieldHlcs[field] = hlc;
+  return fieldHlcs;
+}
+
 /** An entity's values in {@link ENTITY_COLUMNS} order. */
 export function entityParams(entity: LocalEntity): SqlValue[] {
   return [
@@ -56,7 +91,7 @@ export function entityParams(entity: LocalEntity): SqlValue[] {
     entity.version,
     JSON.stringify(entity.vector),
     entity.hlc,
-    JSON.stringify(entity.fieldHlcs),
+    fieldHlcsColumn(entity),
     entity.serverVersion,
     entity.space ?? null,
   ];
@@ -64,15 +99,18 @@ export function entityParams(entity: LocalEntity): SqlValue[] {
 
 /** An entity as stored, from its row. */
 export function entityFromRow(row: SqlRow): LocalEntity {
+  const data = row.data === null ? null : (JSON.parse(String(row.data)) as RecordData);
+  const hlc = String(row.hlc);
   return {
     entityType: String(row.entity_type),
     entityId: String(row.entity_id),
-    data: row.data === null ? null : (JSON.parse(String(row.data)) as RecordData),
+    data,
     deleted: row.deleted === 1,
     version: Number(row.version),
     vector: JSON.parse(String(row.vector)),
-    hlc: String(row.hlc),
-    fieldHlcs: JSON.parse(String(row.field_hlcs)),
+    hlc,
+    fieldHlcs:
+      row.field_hlcs === EVERY_FIELD_AT_RECORD_STAMP ? everyFieldAt(data, hlc) : JSON.parse(String(row.field_hlcs)),
     serverVersion: Number(row.server_version),
     ...(row.space === null || row.space === undefined ? {} : { space: String(row.space) }),
   };
