@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { defaultSchema } from '../defaultSchema.js';
 import { decideChange } from '../push/decideChange.js';
 import { SqliteStorage } from './SqliteStorage.js';
+import { MIGRATIONS } from './sqliteStatements.js';
 import { runStorageContract } from './storageContract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ferry-sqlite-'));
@@ -23,7 +24,7 @@ describe('SqliteStorage', () => {
     const db = new Database(storage.path, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
-    expect(storage.schemaVersion).toBe(3);
+    expect(storage.schemaVersion).toBe(MIGRATIONS.length);
     await storage.close();
   });
 
@@ -53,7 +54,7 @@ describe('SqliteStorage', () => {
     await first.close();
     await first.close();
     const second = new SqliteStorage(path);
-    expect(second.schemaVersion).toBe(3);
+    expect(second.schemaVersion).toBe(MIGRATIONS.length);
     expect(await second.getRecord('alice', 'todos', 't1')).toMatchObject({ data: { title: 'kept' }, seq: 1 });
     expect(await second.currentSeq('alice')).toBe(1);
     await second.close();
@@ -123,6 +124,99 @@ describe('SqliteStorage', () => {
     };
     expect(storage.pullJson('alice', { cursor: 0, limit: 10 })).toBeUndefined();
     await storage.close();
+  });
+
+  it('upgrades a version-3 file: the change log keyed by change id keeps every change, duplicate check and sequence', async () => {
+    // A file as a server at schema version 3 left it: its tables, and two changes of alice's in the log.
+    const path = nextFile();
+    const old = new Database(path);
+    old.pragma('journal_mode = WAL');
+    old.exec('CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    MIGRATIONS.slice(0, 3).forEach((sql, index) => {
+      old.exec(sql);
+      old.prepare('INSERT INTO schema_version (version, applied_at) VALUES (?, 0)').run(index + 1);
+    });
+    const hlc = (counter: number) => encodeHlc({ wallTime: 1_732_550_000_000, counter, node: 'dev1' });
+    const logged = [1, 2].map((seq) => ({
+      id: `old${seq}`,
+      entityType: 'todos',
+      entityId: 't1',
+      operation: seq === 1 ? 'CREATE' : 'UPDATE',
+      data: { title: `v${seq}` },
+      timestamp: 1,
+      hlc: hlc(seq),
+      version: seq,
+      vector: { dev1: seq },
+      clientId: 'dev1',
+    }));
+    for (const [index, change] of logged.entries()) {
+      old
+        .prepare(
+          `INSERT INTO change_log (scope, change_id, seq, client_id, entity_type, entity_id, change, applied_at)
+           VALUES ('alice', ?, ?, 'dev1', 'todos', 't1', ?, ?)`,
+        )
+        .run(change.id, index + 1, JSON.stringify(change), 1_000 + index);
+    }
+    old
+      .prepare(
+        `INSERT INTO records (scope, entity_type, entity_id, data, deleted, version, vector, hlc, field_hlcs, seq, client_id, change_id, written_at)
+         VALUES ('alice', 'todos', 't1', '{"title":"v2"}', 0, 2, '{"dev1":2}', ?, ?, 2, 'dev1', 'old2', 1001)`,
+      )
+      .run(hlc(2), JSON.stringify({ title: hlc(2) }));
+    old.prepare("INSERT INTO scopes (scope, seq) VALUES ('alice', 2)").run();
+    old.close();
+
+    const storage = new SqliteStorage(path);
+    expect(storage.schemaVersion).toBe(4);
+    const history = await storage.changesSince('alice', { since: 0, limit: 10 });
+    expect(history.items).toEqual(logged.map((change, index) => ({ ...change, seq: index + 1 })));
+    const clock = new HybridLogicalClock('server');
+    const decide = (input: Parameters<typeof decideChange>[0]) => decideChange(input, { schema: defaultSchema, clock });
+    const retried = await storage.applyChanges(
+      'alice',
+      [logged[1] as (typeof logged)[number] & { operation: 'UPDATE' }],
+      decide,
+    );
+    expect(retried.results[0]?.status).toBe('duplicate');
+    const next = await storage.applyChanges(
+      'alice',
+      [
+        {
+          ...(logged[1] as (typeof logged)[number]),
+          id: 'new3',
+          operation: 'UPDATE',
+          hlc: hlc(3),
+          version: 3,
+          vector: { dev1: 3 },
+        },
+      ],
+      decide,
+    );
+    expect(next.results[0]?.status).toBe('applied');
+    expect(next.cursor).toBe(3);
+    await storage.close();
+
+    const db = new Database(path, { readonly: true });
+    const indexes = db.prepare<[], { name: string; origin: string }>('PRAGMA index_list(change_log)').all();
+    const columns = (name: string) =>
+      db
+        .prepare<[string], { name: string }>('SELECT name FROM pragma_index_info(?) ORDER BY seqno')
+        .all(name)
+        .map((c) => c.name);
+    const primary = indexes.find((index) => index.origin === 'pk');
+    expect(columns(primary?.name ?? '')).toEqual(['change_id', 'scope']);
+    expect(indexes.filter((index) => index.origin === 'c').map((index) => [index.name, columns(index.name)])).toEqual(
+      expect.arrayContaining([
+        ['change_log_scope_seq', ['scope', 'seq']],
+        ['change_log_applied_at', ['applied_at']],
+      ]),
+    );
+    expect(db.prepare('SELECT applied_at FROM change_log ORDER BY seq').pluck().all()).toEqual([
+      1_000,
+      1_001,
+      expect.any(Number),
+    ]);
+    db.close();
   });
 
   it('refuses a database from a newer server', async () => {
