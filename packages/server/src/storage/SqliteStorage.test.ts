@@ -219,6 +219,68 @@ describe('SqliteStorage', () => {
     db.close();
   });
 
+  it('judges a few-change push (one probe per key) exactly as a large one (one JSON-list query)', async () => {
+    const clock = new HybridLogicalClock('server', { now: () => 1_732_550_000_000 });
+    const decide = (input: Parameters<typeof decideChange>[0]) => decideChange(input, { schema: defaultSchema, clock });
+    const stamp = (counter: number) => encodeHlc({ wallTime: 1_732_550_000_000, counter, node: 'dev1' });
+    const write = (id: string, entityId: string, version: number, operation = version === 1 ? 'CREATE' : 'UPDATE') => ({
+      id,
+      entityType: 'todos',
+      entityId,
+      operation: operation as 'CREATE' | 'UPDATE' | 'DELETE',
+      data: operation === 'DELETE' ? null : { title: `${entityId} v${version}` },
+      timestamp: 1,
+      hlc: stamp(version),
+      version,
+      vector: { dev1: version },
+      clientId: 'dev1',
+    });
+    const seeded = [write('s1', 'a', 1), write('s2', 'b', 1), write('s3', 'c', 1)];
+    // Updates, a stale write (a conflict), a re-sent id (a duplicate, also within the push), a
+    // delete, a create: twelve changes, more than a few.
+    const pushed = [
+      write('p1', 'a', 2),
+      write('s2', 'b', 1),
+      { ...write('p2', 'c', 1, 'UPDATE'), vector: { dev2: 1 }, clientId: 'dev2' },
+      write('p3', 'd', 1),
+      write('p4', 'b', 2, 'DELETE'),
+      write('p1', 'a', 2),
+      write('p5', 'a', 3),
+      write('p6', 'e', 1),
+      write('p7', 'd', 2),
+      write('p8', 'f', 1),
+      write('p9', 'g', 1),
+      write('p10', 'h', 1),
+    ];
+    const outcome = async (pushes: (typeof pushed)[]) => {
+      const storage = new SqliteStorage(nextFile(), { now: () => 1_000 });
+      await storage.applyChanges('alice', seeded, decide);
+      const results = [];
+      for (const push of pushes) results.push(...(await storage.applyChanges('alice', push, decide)).results);
+      const state = await storage.pull('alice', { cursor: 0, limit: 100 });
+      const log = await storage.changesSince('alice', { since: 0, limit: 100 });
+      await storage.close();
+      return { results, state, log };
+    };
+    const large = await outcome([pushed]);
+    expect(large.results.map((result) => result.status)).toEqual([
+      'applied',
+      'duplicate',
+      'conflict',
+      'applied',
+      'applied',
+      'duplicate',
+      'applied',
+      'applied',
+      'applied',
+      'applied',
+      'applied',
+      'applied',
+    ]);
+    expect(await outcome([pushed.slice(0, 6), pushed.slice(6)])).toEqual(large);
+    expect(await outcome(pushed.map((change) => [change]))).toEqual(large);
+  });
+
   it('refuses a database from a newer server', async () => {
     const path = nextFile();
     await new SqliteStorage(path).close();

@@ -47,6 +47,12 @@ interface AppliedPush extends ApplyOutcome {
  */
 const MAX_GROUP_CHANGES = 2000;
 
+/**
+ * Pushes of at most this many changes read their current records and logged ids with one
+ * primary-key probe per change; larger ones with one query per push over a JSON list of keys.
+ */
+const FEW_CHANGES = 8;
+
 /** Options of {@link SqliteStorage}. */
 export interface SqliteStorageOptions {
   /** How long a writer waits for another process's lock on the file (default 5 s). */
@@ -174,11 +180,20 @@ export class SqliteStorage implements ServerStorage {
     let seq = first;
     // Read once, then kept current in memory: the transaction is IMMEDIATE, the only writer.
     const records = new Map<string, ServerRecord>();
-    for (const row of s.recordsIn.all(JSON.stringify(changes.map((c) => [c.entityType, c.entityId])), scope)) {
-      records.set(recordKey(row.entity_type, row.entity_id), toRecord(row));
-    }
     const logged = new Set<string>();
-    for (const row of s.loggedIn.all(JSON.stringify(changes.map((c) => c.id)), scope)) logged.add(row.change_id);
+    if (changes.length <= FEW_CHANGES) {
+      // A few keys: a primary-key probe each costs less than building and walking a JSON list.
+      for (const change of changes) {
+        const row = s.getRecord.get(scope, change.entityType, change.entityId);
+        if (row) records.set(recordKey(row.entity_type, row.entity_id), toRecord(row));
+        if (s.isLogged.get(change.id, scope)) logged.add(change.id);
+      }
+    } else {
+      for (const row of s.recordsIn.all(JSON.stringify(changes.map((c) => [c.entityType, c.entityId])), scope)) {
+        records.set(recordKey(row.entity_type, row.entity_id), toRecord(row));
+      }
+      for (const row of s.loggedIn.all(JSON.stringify(changes.map((c) => c.id)), scope)) logged.add(row.change_id);
+    }
     for (const change of changes) {
       const key = recordKey(change.entityType, change.entityId);
       const current = records.get(key) ?? null;

@@ -181,6 +181,10 @@ export function prepareStatements(db: Database.Database) {
       `SELECT ${RECORD_COLUMNS} FROM json_each(?) AS k CROSS JOIN records
        WHERE scope = ? AND entity_type = json_extract(k.value, '$[0]') AND entity_id = json_extract(k.value, '$[1]')`,
     ),
+    isLogged: prepare<[string, string], { found: number }>(
+      db,
+      'SELECT 1 AS found FROM change_log WHERE change_id = ? AND scope = ?',
+    ),
     loggedIn: prepare<[string, string], { change_id: string }>(
       db,
       'SELECT change_id FROM json_each(?) AS k CROSS JOIN change_log WHERE scope = ? AND change_id = k.value',
