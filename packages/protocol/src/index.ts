@@ -29,6 +29,7 @@ export {
   parseDeviceReport,
 } from './deviceReport.js';
 export { ERROR_META, type ErrorBody, ErrorCode, errorBody } from './errors.js';
+export { fastChange } from './fastChange.js';
 export { fastPullResponse, fastPushResponse, isServerRecord } from './fastParse.js';
 export {
   ClockDriftError,
