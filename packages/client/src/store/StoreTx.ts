@@ -14,6 +14,7 @@ import {
   SELECT_PENDING_AFTER,
   SELECT_PENDING_FOR,
   SELECT_PENDING_IN,
+  SELECT_PUSHABLE_AFTER,
   SET_SERVER_VERSION,
   stripOutbox,
   UPSERT_ENTITY,
@@ -282,6 +283,15 @@ export class StoreTx {
   async pendingChangesAfter(seq: number, limit: number): Promise<OutboxEntry[]> {
     const { rows } = await this.#sql.execute(SELECT_PENDING_AFTER, [seq, limit]);
     return rows.map(outboxFromRow);
+  }
+
+  /**
+   * What {@link pendingChangesAfter} reads, as each change's wire JSON (`JSON.stringify` of its
+   * {@link stripOutbox}) with its outbox position: the push sends these texts as they are.
+   */
+  async pushableChangesAfter(seq: number, limit: number): Promise<Array<{ seq: number; json: string }>> {
+    const { rows } = await this.#sql.execute(SELECT_PUSHABLE_AFTER, [seq, limit]);
+    return rows.map((row) => ({ seq: Number(row.seq), json: String(row.change) }));
   }
 
   async pendingFor(entityType: string, entityId: string): Promise<OutboxEntry[]> {

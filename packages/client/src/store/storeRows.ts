@@ -33,6 +33,17 @@ export const SELECT_IDS_IN_RANGE = `SELECT entity_id FROM ferry_entities
 export const SELECT_PENDING_IN = `SELECT ${OUTBOX_COLUMNS} FROM json_each(?) AS k CROSS JOIN ferry_outbox
        WHERE entity_type = json_extract(k.value, '$[0]') AND entity_id = json_extract(k.value, '$[1]') ORDER BY seq`;
 export const SELECT_PENDING_AFTER = `SELECT ${OUTBOX_COLUMNS} FROM ferry_outbox WHERE held = 0 AND seq > ? ORDER BY seq LIMIT ?`;
+// The push reads its batch as the wire JSON of each change, built by SQLite from the stored
+// texts: `data`, `vector` and `field_hlcs` are already the JSON the change was queued with, so
+// they are copied, never parsed and serialised again. Keys, order and optional keys are those of
+// `JSON.stringify(stripOutbox(outboxFromRow(row)))`, and json_quote escapes as JSON.stringify
+// does (`pushBody.test.ts` holds the two to the same text).
+export const SELECT_PUSHABLE_AFTER = `SELECT seq, printf('{"id":%s,"entityType":%s,"entityId":%s,"operation":%s,"data":%s,"timestamp":%s,"hlc":%s,"version":%s,"vector":%s,"clientId":%s%s%s}',
+         json_quote(change_id), json_quote(entity_type), json_quote(entity_id), json_quote(operation), coalesce(data, 'null'),
+         timestamp, json_quote(hlc), version, vector, json_quote(client_id),
+         CASE WHEN field_hlcs IS NULL OR field_hlcs = 'null' THEN '' ELSE ',"fieldHlcs":' || field_hlcs END,
+         CASE WHEN space IS NULL OR space = '' THEN '' ELSE ',"space":' || json_quote(space) END) AS change
+       FROM ferry_outbox WHERE held = 0 AND seq > ? ORDER BY seq LIMIT ?`;
 // Rows per multi-row INSERT of known-absent entities, largest first: a page is cut into chunks
 // of these sizes, so a handful of statement texts (each prepared once) serve any page, and a
 // chunk binds at most 640 parameters (old SQLite builds allow 999).

@@ -2,7 +2,7 @@ import type { Change } from '@ferry/protocol';
 import { NetworkError, SyncError } from '../errors.js';
 import { stripOutbox } from '../store/StoreTx.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
-import { pushBodyBytes, serialiseChange } from '../transport/pushBody.js';
+import { changeFromJson, pushBodyBytes } from '../transport/pushBody.js';
 
 /** One push request's worth of the outbox. */
 export interface OutboxBatch {
@@ -78,14 +78,14 @@ export class OutboxBatcher {
     const dead: DeadLettered[] = [];
     let from = after;
     for (;;) {
-      const entries = await store.read((tx) => tx.pendingChangesAfter(from, count));
+      // Each change comes as the JSON it was queued with; parsed once, never serialised again.
+      const entries = await store.read((tx) => tx.pushableChangesAfter(from, count));
       const changes: Change[] = [];
       const tooLarge: Change[] = [];
       let bytes = pushBodyBytes(clientId, []);
       let lastSeq = from;
       for (const entry of entries) {
-        const change = stripOutbox(entry);
-        const size = serialiseChange(change);
+        const { change, bytes: size } = changeFromJson(entry.json);
         if (pushBodyBytes(clientId, [size]) > rules.maxBodyBytes) {
           tooLarge.push(change);
           if (changes.length === 0) lastSeq = entry.seq;

@@ -4,10 +4,11 @@ import type { Change, PushRequest } from '@ferry/protocol';
  * Sizes of `POST /v1/push` bodies, as the HTTP transport serialises them
  * (`JSON.stringify({ clientId, changes })`), so a push can be cut to the server's body limit
  * before it is sent rather than after the server refuses it. The JSON a push was sized by is
- * kept and sent as it is: each change is serialised once, not once to size it and again to send it.
+ * kept and sent as it is: the push reads each change as the JSON it was queued with
+ * ({@link changeFromJson}), so it is never serialised again, neither to size it nor to send it.
  */
 
-/** The JSON of changes a push was sized by ({@link serialiseChange}); the objects are never mutated after. */
+/** The JSON of changes a push was sized by ({@link changeFromJson}); the objects are never mutated after. */
 const serialised = new WeakMap<Change, string>();
 
 // Every UTF-16 unit below 0x80 is one UTF-8 byte: most bodies are ASCII, and the pattern test
@@ -40,14 +41,13 @@ export function changeBytes(change: Change): number {
 }
 
 /**
- * Bytes of `change` in a push body, keeping its JSON for {@link pushRequestJson}. Only for
- * changes the push owns (fresh objects read from the outbox): one mutated afterwards would be
- * sent as it was when sized.
+ * The change a push body carries as `json` (its wire JSON, as stored), with its size in the
+ * body; the text is kept for {@link pushRequestJson}, so the change is sent as that text.
  */
-export function serialiseChange(change: Change): number {
-  const json = JSON.stringify(change);
+export function changeFromJson(json: string): { change: Change; bytes: number } {
+  const change = JSON.parse(json) as Change;
   serialised.set(change, json);
-  return utf8Length(json);
+  return { change, bytes: utf8Length(json) };
 }
 
 /**
