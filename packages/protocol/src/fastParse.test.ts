@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { fastPullResponse, fastPushResponse, isServerRecord } from './fastParse.js';
+import { fastPullResponse, fastPushAckResponse, fastPushResponse, isServerRecord } from './fastParse.js';
 import { encodeHlc } from './hlc.js';
-import { PullResponseSchema, PushResponseSchema, ServerRecordSchema } from './schemas.js';
+import { PullResponseSchema, PushAckResponseSchema, PushResponseSchema, ServerRecordSchema } from './schemas.js';
 
 const HLC = encodeHlc({ wallTime: 1_732_550_000_000, counter: 3, node: 'device-a' });
 
@@ -167,5 +167,58 @@ describe('fast response validation remembers only what passed', () => {
     expect(isServerRecord(record({ data: { 'a-b': 1 } }))).toBe(false);
     expect(isServerRecord(record({ vector: { 'bad key': 1 } }))).toBe(false);
     expect(isServerRecord(record({ data: { f399: 1 } }))).toBe(true);
+  });
+});
+
+// Ways a result of a push that asked for compact acknowledgements can look on the wire.
+const ACK_RESULTS: Record<string, Record<string, unknown>> = {
+  compact: { changeId: 'c1', status: 'applied', version: 1, seq: 2 },
+  'compact duplicate': { changeId: 'c1', status: 'duplicate', version: 3, seq: 9 },
+  'compact conflict': { changeId: 'c1', status: 'conflict', version: 1, seq: 2 },
+  'compact rejected': { changeId: 'c1', status: 'rejected', version: 1, seq: 2 },
+  'compact without seq': { changeId: 'c1', status: 'applied', version: 1 },
+  'compact without version': { changeId: 'c1', status: 'applied', seq: 1 },
+  'compact negative seq': { changeId: 'c1', status: 'applied', version: 1, seq: -1 },
+  'compact string version': { changeId: 'c1', status: 'applied', version: '1', seq: 1 },
+  'compact with record': { changeId: 'c1', status: 'applied', version: 1, seq: 2, record: record() },
+  'compact with error': {
+    changeId: 'c1',
+    status: 'applied',
+    version: 1,
+    seq: 2,
+    error: { code: 'X', message: 'm', retryable: false },
+  },
+  'compact extra key': { changeId: 'c1', status: 'applied', version: 1, seq: 2, extra: 1 },
+  'compact bad change id': { changeId: '', status: 'applied', version: 1, seq: 2 },
+  full: { changeId: 'c1', status: 'applied', record: record() },
+  'full without record': { changeId: 'c1', status: 'applied' },
+  'full bad record': { changeId: 'c1', status: 'applied', record: record({ hlc: 'x' }) },
+  rejected: {
+    changeId: 'c1',
+    status: 'rejected',
+    error: { code: 'VALIDATION_ERROR', message: 'no', retryable: false },
+  },
+};
+
+describe('fast validation of compact acknowledgements', () => {
+  for (const [name, result] of Object.entries(ACK_RESULTS)) {
+    it(`agrees with PushAckResponseSchema: ${name}`, () => {
+      const body = { results: [ACK_RESULTS.compact, result], cursor: 2, serverTime: 5 };
+      const slow = v.safeParse(PushAckResponseSchema, body);
+      const fast = fastPushAckResponse(body);
+      // The fast path only accepts what valibot accepts without altering it.
+      if (fast) expect(slow.success && slow.output).toEqual(fast);
+      else expect(slow.success ? JSON.stringify(slow.output) : 'rejected').not.toBe(JSON.stringify(body));
+    });
+  }
+
+  it('takes the fast path for compact and full results alike, and refuses a compact result valibot refuses', () => {
+    const body = { results: [ACK_RESULTS.compact, ACK_RESULTS.full, ACK_RESULTS.rejected], cursor: 2, serverTime: 5 };
+    expect(fastPushAckResponse(body)).toBe(body);
+    for (const name of ['compact conflict', 'compact without seq', 'compact with record', 'compact extra key']) {
+      const bad = { results: [ACK_RESULTS[name]], cursor: 2, serverTime: 5 };
+      expect(fastPushAckResponse(bad)).toBeUndefined();
+      expect(v.safeParse(PushAckResponseSchema, bad).success).toBe(false);
+    }
   });
 });

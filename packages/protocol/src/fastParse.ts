@@ -16,6 +16,7 @@ import {
   ENTITY_TYPE_PATTERN,
   isWellFormedText,
   type PullResponse,
+  type PushAckResponse,
   type PushResponse,
   type ServerRecord,
 } from './schemas.js';
@@ -218,4 +219,32 @@ export function fastPushResponse(value: unknown): PushResponse | undefined {
   if (!Array.isArray(results) || !isCounter(value.cursor) || !isCounter(value.serverTime)) return undefined;
   for (const result of results) if (!isChangeResult(result)) return undefined;
   return value as unknown as PushResponse;
+}
+
+const COMPACT_KEYS = new Set(['changeId', 'status', 'version', 'seq']);
+
+/** True when `value` is a compact result that `CompactResultSchema` would accept unchanged. */
+function isCompactResult(value: unknown): boolean {
+  if (!isObject(value) || !hasOnlyKeys(value, COMPACT_KEYS.size, COMPACT_KEYS)) return false;
+  const { changeId, status } = value;
+  return (
+    typeof changeId === 'string' &&
+    CHANGE_ID_PATTERN.test(changeId) &&
+    (status === 'applied' || status === 'duplicate') &&
+    isCounter(value.version) &&
+    isCounter(value.seq)
+  );
+}
+
+/**
+ * The answer to a push that asked for compact acknowledgements when it passes the fast check,
+ * else `undefined` (run `PushAckResponseSchema`). A compact result costs four key checks where a
+ * full one validates a whole record.
+ */
+export function fastPushAckResponse(value: unknown): PushAckResponse | undefined {
+  if (!isObject(value) || !hasOnlyKeys(value, PUSH_KEYS.size, PUSH_KEYS)) return undefined;
+  const { results } = value;
+  if (!Array.isArray(results) || !isCounter(value.cursor) || !isCounter(value.serverTime)) return undefined;
+  for (const result of results) if (!isCompactResult(result) && !isChangeResult(result)) return undefined;
+  return value as unknown as PushAckResponse;
 }

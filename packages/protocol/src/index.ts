@@ -1,3 +1,4 @@
+export { compactResult, expandPushResponse, isRecordOfChange, recordFromChange } from './compactAck.js';
 export { canonicalJson, compareCanonical, jsonEqual } from './conflicts/canonicalJson.js';
 export { fieldStamps, type MergedState, mergeStates } from './conflicts/mergeStates.js';
 export { pickState, resolveStates, type StateResolution } from './conflicts/resolveStates.js';
@@ -30,7 +31,7 @@ export {
 } from './deviceReport.js';
 export { ERROR_META, type ErrorBody, ErrorCode, errorBody } from './errors.js';
 export { fastChange } from './fastChange.js';
-export { fastPullResponse, fastPushResponse, isServerRecord } from './fastParse.js';
+export { fastPullResponse, fastPushAckResponse, fastPushResponse, isServerRecord } from './fastParse.js';
 export {
   ClockDriftError,
   compareHlc,
@@ -86,6 +87,8 @@ export {
   ChangeSchema,
   CLIENT_ID_PATTERN,
   ClientIdSchema,
+  type CompactResult,
+  CompactResultSchema,
   describeIssues,
   ENTITY_TYPE_PATTERN,
   EntityIdSchema,
@@ -103,6 +106,10 @@ export {
   PullQuerySchema,
   type PullResponse,
   PullResponseSchema,
+  type PushAckResponse,
+  PushAckResponseSchema,
+  type PushAckResult,
+  PushAckResultSchema,
   type PushRequest,
   PushRequestSchema,
   type PushResponse,

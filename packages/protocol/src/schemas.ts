@@ -238,6 +238,50 @@ export const PushResponseSchema = v.object({
 });
 export type PushResponse = v.InferOutput<typeof PushResponseSchema>;
 
+/**
+ * A compact acknowledgement (`POST /v1/push?ack=compact`): the change was applied (or had been)
+ * and the entity's server record is exactly what the change carried, so only the record's
+ * `version` and `seq` travel; the client rebuilds the rest from the change it sent
+ * (`recordFromChange`, docs/protocol.md).
+ */
+export const CompactResultSchema = v.strictObject({
+  changeId: ChangeIdSchema,
+  status: v.picklist(['applied', 'duplicate']),
+  version: Counter,
+  seq: Counter,
+});
+export type CompactResult = v.InferOutput<typeof CompactResultSchema>;
+
+/** Any object carrying a compact result's own keys is judged as a compact result, never stripped to a full one. */
+function looksCompact(value: unknown): boolean {
+  return (
+    typeof value === 'object' && value !== null && (Object.hasOwn(value, 'version') || Object.hasOwn(value, 'seq'))
+  );
+}
+
+/**
+ * One result of a push that asked for compact acknowledgements: a result with `version` or `seq`
+ * must be a valid {@link CompactResultSchema}; any other is judged by {@link ChangeResultSchema}.
+ */
+export const PushAckResultSchema = v.pipe(
+  v.unknown(),
+  v.rawTransform<unknown, CompactResult | ChangeResult>(({ dataset, addIssue, NEVER }) => {
+    const compact = looksCompact(dataset.value);
+    const parsed = compact
+      ? v.safeParse(CompactResultSchema, dataset.value)
+      : v.safeParse(ChangeResultSchema, dataset.value);
+    if (parsed.success) return parsed.output;
+    const what = compact ? 'compact result (changeId, status applied or duplicate, version, seq only)' : 'result';
+    addIssue({ message: `invalid ${what}: ${describeIssues(parsed.issues)}` });
+    return NEVER;
+  }),
+);
+export type PushAckResult = v.InferOutput<typeof PushAckResultSchema>;
+
+/** The answer to `POST /v1/push?ack=compact`: {@link PushResponseSchema} whose results may be compact. */
+export const PushAckResponseSchema = v.object({ ...PushResponseSchema.entries, results: v.array(PushAckResultSchema) });
+export type PushAckResponse = v.InferOutput<typeof PushAckResponseSchema>;
+
 /** Query of `GET /v1/pull`; numbers arrive as strings in a query string. */
 export const PullQuerySchema = v.strictObject({
   cursor: v.optional(

@@ -53,9 +53,10 @@ const changeArb: fc.Arbitrary<Change> = fc
     },
     { requiredKeys: ['entityType', 'entityId', 'operation', 'data', 'timestamp', 'version', 'vector'] },
   )
-  .map((fields, index) => {
+  .map((fields) => {
     const change: Change = {
-      id: `${HLC}.${String(index).padStart(6, '0')}`,
+      // Replaced by a fresh id when queued.
+      id: `${HLC}.000000`,
       entityType: fields.entityType,
       entityId: fields.entityId,
       operation: fields.operation,

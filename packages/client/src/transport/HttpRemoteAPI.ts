@@ -3,16 +3,17 @@ import {
   ChangeSchema,
   describeIssues,
   ErrorBodySchema,
+  expandPushResponse,
   fastPullResponse,
-  fastPushResponse,
+  fastPushAckResponse,
   type MultiPullRequest,
   type MultiPullResponse,
   MultiPullResponseSchema,
   type PullResponse,
   PullResponseSchema,
+  PushAckResponseSchema,
   type PushRequest,
   type PushResponse,
-  PushResponseSchema,
   type RecordData,
   type ServerConfig,
   ServerConfigSchema,
@@ -73,10 +74,25 @@ export class HttpRemoteAPI implements RemoteAPI {
     this.pullSpaces = this.pullSpaces.bind(this);
   }
 
+  /**
+   * Asks for compact acknowledgements (`?ack=compact`, docs/protocol.md): a change the server
+   * stored exactly as sent comes back as its record's `version` and `seq`, and the record is
+   * rebuilt here from the change, so the engine sees the full form either way. A server that
+   * predates them ignores the parameter and answers in full.
+   */
   async push(request: PushRequest, options?: RequestOptions): Promise<PushResponse> {
     const json = pushRequestJson(request);
-    const text = await this.#http.send({ method: 'POST', path: '/v1/push', json, signal: options?.signal });
-    return this.#http.parse('POST /v1/push', text, PushResponseSchema, fastPushResponse);
+    const text = await this.#http.send({
+      method: 'POST',
+      path: '/v1/push',
+      query: { ack: 'compact' },
+      json,
+      signal: options?.signal,
+    });
+    const answer = this.#http.parse('POST /v1/push', text, PushAckResponseSchema, fastPushAckResponse);
+    const expanded = expandPushResponse(request.changes, answer);
+    if ('problem' in expanded) throw protocolError('POST /v1/push', expanded.problem);
+    return expanded.response;
   }
 
   /** An empty `types` list means no narrowing, the same as leaving it out. */

@@ -119,9 +119,9 @@ export function observeAnswer(request: FastifyRequest, route: string, schema: Se
       const fate: ChangeFate = { entityType: typeLabel(schema, change.entityType), status };
       if (typeof result.changeId === 'string') fate.changeId = result.changeId;
       if (typeof change.space === 'string') fate.space = change.space;
-      if (status === 'applied' && isObject(result.record) && typeof result.record.seq === 'number') {
-        fate.seq = result.record.seq;
-      }
+      // A compact acknowledgement (`?ack=compact`) carries the record's seq itself.
+      const seq = isObject(result.record) ? result.record.seq : result.seq;
+      if (status === 'applied' && typeof seq === 'number') fate.seq = seq;
       if (status === 'conflict') fate.conflictType = conflictType(change, result.record);
       if (status === 'rejected' && isObject(result.error)) {
         fate.code = String(result.error.code);

@@ -239,3 +239,55 @@ describe('POST /v1/batch', () => {
     expect(ok.json()).toEqual({ success: true, failed: [] });
   });
 });
+
+describe('POST /v1/push?ack=compact', () => {
+  it('answers a change stored exactly as sent with its version and seq, anything else in full', async () => {
+    const created = makeChange({ entityId: 'c1', data: { title: 'milk', completed: false } });
+    await push([makeChange({ entityId: 'p1', data: { title: 'eggs', completed: false } })]);
+    const partial = makeChange({
+      entityId: 'p1',
+      operation: 'UPDATE',
+      data: { title: 'brown eggs' },
+      version: 2,
+      vector: { 'device-a': 2 },
+    });
+    const stale = makeChange({
+      entityId: 'p1',
+      operation: 'UPDATE',
+      data: { title: 'x' },
+      clientId: 'device-a',
+      vector: {},
+    });
+    const invalid = makeChange({ entityId: 'bad', data: { title: 5 } });
+    const response = await t.call('POST', '/v1/push?ack=compact', {
+      body: pushBody([created, partial, stale, invalid]),
+    });
+    expect(response.statusCode).toBe(200);
+    const [compact, patched, conflict, rejected] = response.json().results;
+    expect(compact).toEqual({ changeId: created.id, status: 'applied', version: 1, seq: 2 });
+    expect(patched).toMatchObject({ status: 'applied', record: { data: { title: 'brown eggs', completed: false } } });
+    expect(conflict).toMatchObject({ status: 'conflict', record: { entityId: 'p1' } });
+    expect(rejected).toMatchObject({ status: 'rejected', error: { code: 'VALIDATION_ERROR' } });
+    // A retry after a lost answer: the change is logged already, and its record is still its own.
+    const again = await t.call('POST', '/v1/push?ack=compact', { body: pushBody([created]) });
+    expect(again.json().results).toEqual([{ changeId: created.id, status: 'duplicate', version: 1, seq: 2 }]);
+  });
+
+  it('answers in full without ack or with ack=full, as every client before compact answers expects', async () => {
+    const change = makeChange({ entityId: 'c1' });
+    const [full] = (await push([change])).results;
+    expect(full).toMatchObject({
+      status: 'applied',
+      record: { entityId: 'c1', version: 1, seq: 1, data: change.data },
+    });
+    const explicit = await t.call('POST', '/v1/push?ack=full', { body: pushBody([change]) });
+    expect(explicit.json().results[0]).toMatchObject({ status: 'duplicate', record: { seq: 1 } });
+  });
+
+  it('refuses any other ack with a 400 and applies nothing', async () => {
+    const response = await t.call('POST', '/v1/push?ack=tiny', { body: pushBody([makeChange({ entityId: 'c1' })]) });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error).toMatchObject({ code: 'VALIDATION_ERROR', message: expect.stringContaining('ack') });
+    expect((await pullAll('alice', 10)).records).toEqual([]);
+  });
+});

@@ -12,6 +12,7 @@ import { HttpError } from '../errors.js';
 import { noteBatchResults, notePulled } from '../observability/requestOutcome.js';
 import { applyPush } from '../push/applyPush.js';
 import { parsePushRequest } from '../push/parsePushRequest.js';
+import { compactPushResponse, wantsCompactAck } from '../push/pushAck.js';
 import { multiPull, requestSpaceAccess } from './multiPull.js';
 import { parseInput, queryInt, requireEntityType } from './parseInput.js';
 import { privateScope } from './privateScope.js';
@@ -44,8 +45,10 @@ export function serverConfig(ctx: RouteContext): ServerConfig {
  */
 export function registerSyncRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.post('/push', async (request) => {
+    const compact = wantsCompactAck(request.query);
     const push = parsePushRequest(request.body);
-    return applyPush(ctx.apply, requestSpaceAccess(request, ctx), push.entries);
+    const response = await applyPush(ctx.apply, requestSpaceAccess(request, ctx), push.entries);
+    return compact ? compactPushResponse(push.entries, response) : response;
   });
 
   app.post('/batch', async (request) => {
