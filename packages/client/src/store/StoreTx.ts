@@ -1,6 +1,7 @@
 import type { Change } from '@ferry/protocol';
 import type { SqlExecutor, SqlValue } from './SqlDriver.js';
 import {
+  DELETE_CHANGES_IN,
   entityFromRow,
   entityParams,
   INSERT_CHUNKS,
@@ -16,6 +17,7 @@ import {
   SELECT_PENDING_IN,
   SELECT_PUSHABLE_AFTER,
   SET_SERVER_VERSION,
+  SET_SERVER_VERSIONS_AS_SENT,
   stripOutbox,
   UPSERT_ENTITY,
 } from './storeRows.js';
@@ -23,10 +25,11 @@ import type { DeadLetter, LocalEntity, OutboxEntry } from './types.js';
 
 export { stripOutbox } from './storeRows.js';
 
-/** An entity's key in the prefetch caches. */
-function keyOf(entityType: string, entityId: string): string {
+/** An entity's key in the prefetch caches (and in {@link StoreTx.setServerVersionsAsSent}'s answer). */
+export function entityKey(entityType: string, entityId: string): string {
   return `${entityType}\u0000${entityId}`;
 }
+const keyOf = entityKey;
 
 // Outside ASCII, the order SQLite's BINARY collation compares ids in (bytes of the database's
 // encoding) and JavaScript's (UTF-16 code units) can differ; inside it they agree in every encoding.
@@ -227,6 +230,29 @@ export class StoreTx {
     this.touchedTypes.add(entityType);
   }
 
+  /**
+   * {@link setServerVersion} for many acknowledged changes at once, each applied only where the
+   * entity still holds exactly the state its change (still in the outbox) left, field stamps
+   * `fieldHlcs` (JSON) included, and the version is news. Returns the keys ({@link entityKey})
+   * of the entities it updated; the caller settles the others one by one.
+   */
+  async setServerVersionsAsSent(
+    acks: ReadonlyArray<{ changeId: string; version: number; fieldHlcs: string }>,
+  ): Promise<Set<string>> {
+    const updated = new Set<string>();
+    if (acks.length === 0) return updated;
+    const param = JSON.stringify(acks.map((ack) => [ack.changeId, ack.version, ack.fieldHlcs]));
+    const { rows } = await this.#sql.execute(SET_SERVER_VERSIONS_AS_SENT, [param]);
+    for (const row of rows) {
+      const entityType = String(row.entity_type);
+      const key = keyOf(entityType, String(row.entity_id));
+      updated.add(key);
+      this.#entities.delete(key);
+      this.touchedTypes.add(entityType);
+    }
+    return updated;
+  }
+
   async removeEntity(entityType: string, entityId: string): Promise<void> {
     await this.#sql.execute('DELETE FROM ferry_entities WHERE entity_type = ? AND entity_id = ?', [
       entityType,
@@ -321,18 +347,30 @@ export class StoreTx {
   async removeChange(changeId: string): Promise<boolean> {
     const { rowsAffected } = await this.#sql.execute('DELETE FROM ferry_outbox WHERE change_id = ?', [changeId]);
     if (rowsAffected > 0) this.outboxTouched = true;
-    const key = this.#pendingKeys.get(changeId);
-    if (key !== undefined) {
-      this.#pendingKeys.delete(changeId);
-      // A new array: a caller may be iterating the list it was given.
-      const list = this.#pending.get(key);
-      if (list)
-        this.#pending.set(
-          key,
-          list.filter((entry) => entry.id !== changeId),
-        );
-    }
+    this.#forgetPending(changeId);
     return rowsAffected > 0;
+  }
+
+  /** Drops a removed change from the prefetched pending lists. */
+  #forgetPending(changeId: string): void {
+    const key = this.#pendingKeys.get(changeId);
+    if (key === undefined) return;
+    this.#pendingKeys.delete(changeId);
+    // A new array: a caller may be iterating the list it was given.
+    const list = this.#pending.get(key);
+    if (list)
+      this.#pending.set(
+        key,
+        list.filter((entry) => entry.id !== changeId),
+      );
+  }
+
+  /** {@link removeChange} for many changes, in one statement. */
+  async removeChanges(changeIds: readonly string[]): Promise<void> {
+    if (changeIds.length === 0) return;
+    const { rowsAffected } = await this.#sql.execute(DELETE_CHANGES_IN, [JSON.stringify(changeIds)]);
+    if (rowsAffected > 0) this.outboxTouched = true;
+    for (const changeId of changeIds) this.#forgetPending(changeId);
   }
 
   async setHeld(entityType: string, entityId: string, held: boolean): Promise<void> {

@@ -56,6 +56,20 @@ export const INSERT_ENTITIES: ReadonlyMap<number, string> = new Map(
 );
 export const SET_SERVER_VERSION =
   'UPDATE ferry_entities SET version = ?, server_version = ? WHERE entity_type = ? AND entity_id = ?';
+// A push batch's acknowledgements of changes whose entity the device still holds exactly as the
+// change left it, in one statement: each [change id, server version, field stamps JSON] finds its
+// outbox row (the change as queued) and its entity, and the entity's version is recorded only
+// when its state is, text for text, the acknowledged one (stamp, tombstone flag, data, vector,
+// field stamps) and the version is news: what settling each one alone does.
+export const SET_SERVER_VERSIONS_AS_SENT = `UPDATE ferry_entities AS e SET version = max(e.version, a.v), server_version = a.v
+       FROM (SELECT o.entity_type AS t, o.entity_id AS i, o.operation AS op, o.data AS d, o.vector AS vec, o.hlc AS h,
+               json_extract(k.value, '$[1]') AS v, json_extract(k.value, '$[2]') AS fh
+             FROM json_each(?) AS k JOIN ferry_outbox AS o ON o.change_id = json_extract(k.value, '$[0]')) AS a
+       WHERE e.entity_type = a.t AND e.entity_id = a.i AND e.hlc = a.h AND e.vector = a.vec
+         AND e.deleted = (a.op = 'DELETE') AND e.data IS (CASE WHEN a.op = 'DELETE' THEN NULL ELSE a.d END)
+         AND e.field_hlcs = a.fh AND (a.v > e.version OR a.v <> e.server_version)
+       RETURNING entity_type, entity_id`;
+export const DELETE_CHANGES_IN = 'DELETE FROM ferry_outbox WHERE change_id IN (SELECT value FROM json_each(?))';
 
 /**
  * `field_hlcs` of a record whose fields all carry the record's own stamp, in the order of its

@@ -9,14 +9,31 @@ import {
 } from '@ferry/protocol';
 import { applyServerRecord, type DetectedConflict, observeStamp } from '../conflicts/reconcile.js';
 import { SyncError } from '../errors.js';
-import type { StoreTx } from '../store/StoreTx.js';
+import { entityKey, type StoreTx } from '../store/StoreTx.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
 import type { PushChangeResult, PushResult } from './PushSyncStrategy.js';
 import { forgetRefusedWrite } from './pullSpaces.js';
 
+/** Options of {@link settleBatch}. */
+export interface SettleOptions {
+  /**
+   * Settle the acknowledgements that allow it together, in two statements for the batch (the
+   * default). `false` settles every change alone: the reference the set-based path is tested
+   * against.
+   */
+  setBased?: boolean;
+}
+
 /**
  * Settles one batch's results in one local transaction; returns the conflicts to resolve
  * (after the transaction). `summary` is updated in place.
+ *
+ * Results are settled in order, one by one, except the acknowledgements {@link asSentAcks}
+ * picks: those go first, together, in two statements (their outbox rows deleted; their
+ * entities' server versions recorded where the entity still holds exactly the acknowledged
+ * state). They are picked so that no other result of the batch reads or writes what they
+ * touch, which makes the order irrelevant; the clock and the summary still see every result
+ * in order. An acknowledgement whose entity turns out to differ is settled alone, as before.
  */
 export async function settleBatch(
   tracker: ChangeTracker,
@@ -24,13 +41,34 @@ export async function settleBatch(
   results: ChangeResult[],
   summary: PushResult,
   now: () => number,
+  options: SettleOptions = {},
 ): Promise<DetectedConflict[]> {
   const conflicts: DetectedConflict[] = [];
   const clock = tracker.clock;
   await tracker.store.write(async (tx) => {
-    // Pending changes are not prefetched: an acknowledged change whose state the device
-    // holds (the common case) needs none, and the general path reads its own.
-    await tx.prefetch(changes, { pending: false });
+    const asSent = options.setBased === false ? [] : asSentAcks(changes, results);
+    // Acknowledged together: outbox rows gone, entities holding the acknowledged state updated.
+    const settled = new Set<number>();
+    if (asSent.length > 0) {
+      const updated = await tx.setServerVersionsAsSent(
+        asSent.map((index) => {
+          const record = results[index]?.record as ServerRecord;
+          return { changeId: record.changeId, version: record.version, fieldHlcs: JSON.stringify(record.fieldHlcs) };
+        }),
+      );
+      await tx.removeChanges(asSent.map((index) => (changes[index] as Change).id));
+      for (const index of asSent) {
+        const change = changes[index] as Change;
+        if (updated.has(entityKey(change.entityType, change.entityId))) settled.add(index);
+      }
+    }
+    const removed = new Set(asSent);
+    // Pending changes are not prefetched: an acknowledged change whose state the device holds
+    // (the common case) needs none, and the general path reads its own.
+    await tx.prefetch(
+      changes.filter((_, index) => !settled.has(index)),
+      { pending: false },
+    );
     for (const [index, result] of results.entries()) {
       const change = changes[index]!;
       if (result.changeId !== change.id) {
@@ -38,8 +76,9 @@ export async function settleBatch(
       }
       const entry: PushChangeResult = { changeId: change.id, success: false, status: result.status };
       if (result.status === 'applied' || result.status === 'duplicate') {
-        await tx.removeChange(change.id);
-        if (result.record) await settleAcknowledged(tx, result.record, clock, change.space);
+        if (!removed.has(index)) await tx.removeChange(change.id);
+        if (settled.has(index) && result.record) observeStamp(clock, result.record.hlc);
+        else if (result.record) await settleAcknowledged(tx, result.record, clock, change.space);
         entry.success = true;
         summary.successful++;
       } else if (result.status === 'conflict' && result.record) {
@@ -103,4 +142,48 @@ async function settleAcknowledged(
     return;
   }
   await applyServerRecord(tx, record, clock, space);
+}
+
+/**
+ * The acknowledgements of a batch that can be settled together, ahead of the others: an
+ * `applied` or `duplicate` result whose record is the change's own state (the very objects, as a
+ * compact acknowledgement rebuilds it: `recordFromChange`), for an entity no other change or
+ * record of the batch names, so nothing settled in between reads or writes that entity. None
+ * when the batch holds a `FORBIDDEN` refusal: forgetting a refused write drops a whole space's
+ * records and pending changes, other entities' included.
+ */
+function asSentAcks(changes: readonly Change[], results: readonly ChangeResult[]): number[] {
+  const seen = new Map<string, number>();
+  const count = (entityType: string, entityId: string) => {
+    const key = entityKey(entityType, entityId);
+    seen.set(key, (seen.get(key) ?? 0) + 1);
+  };
+  for (const [index, result] of results.entries()) {
+    if (result.status === 'rejected' && result.error?.code === 'FORBIDDEN') return [];
+    const change = changes[index];
+    if (change) count(change.entityType, change.entityId);
+    if (result.record) count(result.record.entityType, result.record.entityId);
+  }
+  const picked: number[] = [];
+  for (const [index, result] of results.entries()) {
+    const change = changes[index];
+    const record = result.record;
+    if (!change || !record || (result.status !== 'applied' && result.status !== 'duplicate')) continue;
+    const deleted = change.operation === 'DELETE';
+    if (
+      result.changeId === change.id &&
+      record.changeId === change.id &&
+      record.entityType === change.entityType &&
+      record.entityId === change.entityId &&
+      // Named twice, by this change and its own record: by nothing else in the batch.
+      seen.get(entityKey(change.entityType, change.entityId)) === 2 &&
+      record.hlc === change.hlc &&
+      record.deleted === deleted &&
+      record.vector === change.vector &&
+      (deleted ? record.data === null && change.data === null : record.data === change.data)
+    ) {
+      picked.push(index);
+    }
+  }
+  return picked;
 }
