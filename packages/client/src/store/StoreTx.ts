@@ -233,7 +233,7 @@ export class StoreTx {
   /**
    * {@link setServerVersion} for many acknowledged changes at once, each applied only where the
    * entity still holds exactly the state its change (still in the outbox) left, field stamps
-   * `fieldHlcs` (JSON) included, and the version is news. Returns the keys ({@link entityKey})
+   * `fieldHlcs` (the column as `fieldHlcsColumn` writes it) included, and the version is news. Returns the keys ({@link entityKey})
    * of the entities it updated; the caller settles the others one by one.
    */
   async setServerVersionsAsSent(

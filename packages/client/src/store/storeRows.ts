@@ -60,7 +60,8 @@ export const SET_SERVER_VERSION =
 // change left it, in one statement: each [change id, server version, field stamps JSON] finds its
 // outbox row (the change as queued) and its entity, and the entity's version is recorded only
 // when its state is, text for text, the acknowledged one (stamp, tombstone flag, data, vector,
-// field stamps) and the version is news: what settling each one alone does.
+// field stamps as `fieldHlcsColumn` writes them) and the version is news: what settling each one
+// alone does. A row that says the same in other text (written by an older build) is settled alone.
 export const SET_SERVER_VERSIONS_AS_SENT = `UPDATE ferry_entities AS e SET version = max(e.version, a.v), server_version = a.v
        FROM (SELECT o.entity_type AS t, o.entity_id AS i, o.operation AS op, o.data AS d, o.vector AS vec, o.hlc AS h,
                json_extract(k.value, '$[1]') AS v, json_extract(k.value, '$[2]') AS fh
@@ -81,7 +82,7 @@ export const DELETE_CHANGES_IN = 'DELETE FROM ferry_outbox WHERE change_id IN (S
 export const EVERY_FIELD_AT_RECORD_STAMP = '=';
 
 /** The `field_hlcs` column of an entity: {@link EVERY_FIELD_AT_RECORD_STAMP} when it says all. */
-function fieldHlcsColumn(entity: LocalEntity): string {
+export function fieldHlcsColumn(entity: Pick<LocalEntity, 'data' | 'fieldHlcs' | 'hlc'>): string {
   const { data, fieldHlcs, hlc } = entity;
   if (data !== null) {
     const fields = Object.keys(data);

@@ -10,6 +10,7 @@ import {
 import { applyServerRecord, type DetectedConflict, observeStamp } from '../conflicts/reconcile.js';
 import { SyncError } from '../errors.js';
 import { entityKey, type StoreTx } from '../store/StoreTx.js';
+import { fieldHlcsColumn } from '../store/storeRows.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
 import type { PushChangeResult, PushResult } from './PushSyncStrategy.js';
 import { forgetRefusedWrite } from './pullSpaces.js';
@@ -53,7 +54,9 @@ export async function settleBatch(
       const updated = await tx.setServerVersionsAsSent(
         asSent.map((index) => {
           const record = results[index]?.record as ServerRecord;
-          return { changeId: record.changeId, version: record.version, fieldHlcs: JSON.stringify(record.fieldHlcs) };
+          const data = record.deleted ? null : record.data;
+          const fieldHlcs = fieldHlcsColumn({ data, fieldHlcs: record.fieldHlcs, hlc: record.hlc });
+          return { changeId: record.changeId, version: record.version, fieldHlcs };
         }),
       );
       await tx.removeChanges(asSent.map((index) => (changes[index] as Change).id));
