@@ -72,14 +72,17 @@ export async function registerObservability(app: FastifyInstance, deps: Observab
   const unwatchGroups = onGroupCommit ? metrics.watchGroupCommits(onGroupCommit) : undefined;
   if (unwatchGroups) app.addHook('onClose', async () => unwatchGroups());
 
-  app.addHook('onRequest', async (request) => {
+  // The per-request hooks take the callback form: an async hook costs a promise and a
+  // microtask per request for work that never waits.
+  app.addHook('onRequest', (request, _reply, done) => {
     started.set(request, performance.now());
+    done();
   });
 
-  app.addHook('preSerialization', async (request, _reply, payload) => {
+  app.addHook('preSerialization', (request, _reply, payload, done) => {
     const route = request.routeOptions.url;
     if (route !== undefined && SYNC_ROUTES.has(route)) observeAnswer(request, route, deps.schema, payload);
-    return payload;
+    done(null, payload);
   });
 
   app.addHook('onError', async (request, _reply, error) => {
@@ -94,7 +97,12 @@ export async function registerObservability(app: FastifyInstance, deps: Observab
     }
   });
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
+    observeResponse(request, reply);
+    done();
+  });
+
+  function observeResponse(request: FastifyRequest, reply: FastifyReply): void {
     const ms = performance.now() - (started.get(request) ?? performance.now());
     const route = request.routeOptions.url ?? 'unmatched';
     const status = String(reply.statusCode);
@@ -145,7 +153,7 @@ export async function registerObservability(app: FastifyInstance, deps: Observab
       },
       'request',
     );
-  });
+  }
 
   const checkAdmin = createAdminCheck(deps, deps.verify);
   const serveMetrics = async (request: FastifyRequest, reply: FastifyReply) => {

@@ -29,7 +29,11 @@ function checkProtocol(request: FastifyRequest): void {
 export async function registerV1(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   await app.register(
     async (v1) => {
-      v1.addHook('onRequest', async (request) => checkProtocol(request));
+      // Callback form (a throw fails the request): no promise per request for a synchronous check.
+      v1.addHook('onRequest', (request, _reply, done) => {
+        checkProtocol(request);
+        done();
+      });
       v1.get('/config', async () => serverConfig(ctx));
       if (ctx.signToken) registerDevRoutes(v1, ctx.signToken);
       await v1.register(async (authed) => {
