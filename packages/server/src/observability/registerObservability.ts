@@ -6,6 +6,7 @@ import { installErrorHandlers } from '../errorHandler.js';
 import { HttpError } from '../errors.js';
 import type { LiveHub } from '../live/LiveHub.js';
 import { rateKindOf } from '../rateLimit/createRateLimiter.js';
+import { requestState } from '../requestState.js';
 import type { ServerSchema } from '../schema/parseSchema.js';
 import type { ServerStorage } from '../storage/ServerStorage.js';
 import { type AdminOptions, adminEnabled, createAdminCheck } from './adminAccess.js';
@@ -50,7 +51,6 @@ export interface Observability {
 const WINDOW_MS = 5 * 60_000;
 
 const SYNC_ROUTES = new Set(['/v1/push', '/v1/pull', '/v1/batch', '/v1/changes']);
-const started = new WeakMap<FastifyRequest, number>();
 
 /**
  * Metrics, one structured log line per request, device reports, and (when an admin credential
@@ -75,7 +75,7 @@ export async function registerObservability(app: FastifyInstance, deps: Observab
   // The per-request hooks take the callback form: an async hook costs a promise and a
   // microtask per request for work that never waits.
   app.addHook('onRequest', (request, _reply, done) => {
-    started.set(request, performance.now());
+    requestState(request).startedAt = performance.now();
     done();
   });
 
@@ -103,7 +103,7 @@ export async function registerObservability(app: FastifyInstance, deps: Observab
   });
 
   function observeResponse(request: FastifyRequest, reply: FastifyReply): void {
-    const ms = performance.now() - (started.get(request) ?? performance.now());
+    const ms = performance.now() - (requestState(request).startedAt ?? performance.now());
     const route = request.routeOptions.url ?? 'unmatched';
     const status = String(reply.statusCode);
     const labels = { method: request.method, route, status };

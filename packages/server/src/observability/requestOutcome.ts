@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { requestState } from '../requestState.js';
 import type { ServerSchema } from '../schema/parseSchema.js';
 import { redactReason } from './redactError.js';
 
@@ -46,16 +47,11 @@ export interface ObservedRequest {
   batchResults?: readonly unknown[];
 }
 
-const notes = new WeakMap<FastifyRequest, ObservedRequest>();
-
 /** What the hooks noted about `request` so far (created on first use). */
 export function observed(request: FastifyRequest): ObservedRequest {
-  let note = notes.get(request);
-  if (!note) {
-    note = { outcome: {}, fates: [], cursors: [] };
-    notes.set(request, note);
-  }
-  return note;
+  const state = requestState(request);
+  state.note ??= { outcome: {}, fates: [], cursors: [] };
+  return state.note;
 }
 
 /**
