@@ -13,6 +13,7 @@ import { noteBatchResults, notePulled } from '../observability/requestOutcome.js
 import { applyPush } from '../push/applyPush.js';
 import { parsePushRequest } from '../push/parsePushRequest.js';
 import { compactPushResponse, wantsCompactAck } from '../push/pushAck.js';
+import { fastPullQuery } from './fastPullQuery.js';
 import { multiPull, requestSpaceAccess } from './multiPull.js';
 import { parseInput, queryInt, requireEntityType } from './parseInput.js';
 import { privateScope } from './privateScope.js';
@@ -71,7 +72,7 @@ export function registerSyncRoutes(app: FastifyInstance, ctx: RouteContext): voi
   // The private space only: what protocol v1 clients have always used.
   app.get('/pull', async (request, reply): Promise<PullResponse | string> => {
     const scope = privateScope(request);
-    const query = parseInput(PullQuerySchema, request.query);
+    const query = fastPullQuery(request.query) ?? parseInput(PullQuerySchema, request.query);
     const cursor = Number(query.cursor);
     const limit = Number(query.limit);
     if (limit < 1 || limit > LIMITS.maxPullLimit) {
