@@ -59,7 +59,7 @@ function compareTuples(a: Hlc, b: Hlc): number {
 }
 
 describe('HybridLogicalClock', () => {
-  it.each(['receive', 'observe'] as const)(
+  it.each(['receive', 'observe', 'admit'] as const)(
     'issues every stamp above all stamps issued or folded in with %s(), whatever the physical clock does',
     (fold) => {
       fc.assert(
@@ -88,6 +88,11 @@ describe('HybridLogicalClock', () => {
                   expect(compareHlc(stamp, highest)).toBeGreaterThan(0);
                   expect(compareHlc(stamp, remote)).toBeGreaterThan(0);
                   highest = stamp;
+                } else if (fold === 'admit') {
+                  // admit() issues no stamp either, and judges drift exactly as receive() does.
+                  clock.admit(remote);
+                  expect(decodeHlc(remote).wallTime - physical.now()).toBeLessThanOrEqual(DEFAULT_MAX_DRIFT_MS);
+                  if (compareHlc(remote, highest) > 0) highest = remote;
                 } else {
                   // observe() issues no stamp: the next now() must still sort after the remote.
                   clock.observe(remote);
@@ -107,6 +112,19 @@ describe('HybridLogicalClock', () => {
       );
     },
   );
+
+  it('admit() refuses a stamp too far ahead even when it is not ahead of the last one (the clock went back)', () => {
+    const physical = manualClock();
+    const clock = new HybridLogicalClock('server', { now: physical.now });
+    const ahead = encodeHlc({ wallTime: physical.now() + DEFAULT_MAX_DRIFT_MS, counter: 0, node: 'dev' });
+    clock.admit(ahead);
+    physical.set(physical.now() - HOUR);
+    const before = clock.last;
+    expect(() => clock.admit(ahead)).toThrow(ClockDriftError);
+    expect(() => clock.receive(ahead)).toThrow(ClockDriftError);
+    expect(() => clock.admit('0')).toThrow(/Invalid HLC "0"/);
+    expect(clock.last).toBe(before);
+  });
 
   it("observe() of a stamp with the last stamp's time part and a higher node id still orders after it", () => {
     const physical = manualClock();

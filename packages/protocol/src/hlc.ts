@@ -196,6 +196,22 @@ export class HybridLogicalClock {
     this.receive(remote);
   }
 
+  /**
+   * Folds in a remote stamp with the verdict of {@link receive} — a {@link ClockDriftError}
+   * (nothing changed) for a stamp further ahead of our physical time than `maxDriftMs`, an
+   * `Error` for a malformed one — but without stamping an event: every later {@link now} sorts
+   * after it. For a server adopting the stamps it is sent: unlike {@link observe} it checks the
+   * drift of every stamp, and a stamp not ahead of the last one costs no decoding or encoding.
+   */
+  admit(remote: string): void {
+    if (!HLC_PATTERN.test(remote)) throw invalidHlc(remote);
+    const drift = Number(remote.slice(0, WALL_DIGITS)) - this.physicalNow();
+    if (drift > this.#maxDriftMs) throw new ClockDriftError(decodeHlc(remote), drift, this.#maxDriftMs);
+    this.#ceiling ??= `${encodeHlc(this.#last).slice(0, TIME_PART)}-~`;
+    if (remote < this.#ceiling) return;
+    this.receive(remote);
+  }
+
   #set(wallTime: number, counter: number): void {
     this.#last = { wallTime, counter, node: this.node };
     this.#ceiling = undefined;

@@ -106,7 +106,8 @@ function reject(change: Change, code: ErrorCode, message: string): Decision {
 /** The server's stamp for an applied change: the client's, unless its clock runs too far ahead. */
 function stampFor(change: Change, clock: HybridLogicalClock): string {
   try {
-    clock.receive(change.hlc);
+    // admit, not receive: the same verdict on drift, without encoding a stamp nobody reads.
+    clock.admit(change.hlc);
     return change.hlc;
   } catch (error) {
     // A phone whose clock is days ahead would otherwise win every last-write-wins forever.
@@ -118,7 +119,7 @@ function stampFor(change: Change, clock: HybridLogicalClock): string {
 /** `change` with its stamps pulled back to the server's clock when that clock would refuse them. */
 function withinDrift(change: Change, clock: HybridLogicalClock): Change {
   try {
-    clock.receive(change.hlc);
+    clock.admit(change.hlc);
     return change;
   } catch (error) {
     if (!(error instanceof ClockDriftError)) throw error;
