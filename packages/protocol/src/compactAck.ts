@@ -12,14 +12,26 @@
  */
 import type { Change, ChangeResult, CompactResult, PushAckResponse, PushResponse, ServerRecord } from './schemas.js';
 
+/** The field stamp a record written by `change` gives `field` when the stamps are the change's own. */
+function ownStamp(change: Change, field: string): string {
+  const own = change.fieldHlcs;
+  return (own && Object.hasOwn(own, field) ? own[field] : undefined) ?? change.hlc;
+}
+
 /** The field stamps a record written by `change` has when they are the change's own: one per field of its data. */
 function fieldStampsOf(change: Change): Record<string, string> {
   const stamps: Record<string, string> = {};
   if (change.operation === 'DELETE' || change.data === null) return stamps;
-  const own = change.fieldHlcs;
   for (const field of Object.keys(change.data)) {
-    const stamp = own && Object.hasOwn(own, field) ? own[field] : undefined;
-    stamps[field] = stamp ?? change.hlc;
+    // Assigning '__proto__' would set the prototype instead of adding the field.
+    if (field === '__proto__') {
+      Object.defineProperty(stamps, field, {
+        value: ownStamp(change, field),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else stamps[field] = ownStamp(change, field);
   }
   return stamps;
 }
@@ -61,25 +73,37 @@ function sameEntries(a: Record<string, unknown>, b: Record<string, unknown>): bo
  * True when `record` is exactly {@link recordFromChange}`(change, record.version, record.seq)`,
  * so a compact answer loses nothing. Conservative: nested data values must be the very objects
  * of the change (as a record written from it holds them), so a record read back from storage
- * with nested values answers in full.
+ * with nested values answers in full. Runs once per pushed change on the server, so it
+ * compares in place, building nothing.
  */
 export function isRecordOfChange(record: ServerRecord, change: Change): boolean {
   const deleted = change.operation === 'DELETE';
   if (
     record.changeId !== change.id ||
-    record.entityType !== change.entityType ||
-    record.entityId !== change.entityId ||
-    record.clientId !== change.clientId ||
     record.hlc !== change.hlc ||
-    record.deleted !== deleted
+    record.entityId !== change.entityId ||
+    record.entityType !== change.entityType ||
+    record.clientId !== change.clientId ||
+    record.deleted !== deleted ||
+    !sameEntries(record.vector, change.vector)
   ) {
     return false;
   }
-  if (deleted ? record.data !== null : record.data === null || change.data === null) return false;
-  if (!deleted && !sameEntries(record.data as Record<string, unknown>, change.data as Record<string, unknown>)) {
-    return false;
+  const stamps = record.fieldHlcs;
+  const stamped = Object.keys(stamps);
+  if (deleted) return record.data === null && stamped.length === 0;
+  const { data } = change;
+  const recordData = record.data;
+  if (data === null || recordData === null) return false;
+  const fields = Object.keys(data);
+  const recordFields = Object.keys(recordData);
+  if (recordFields.length !== fields.length || stamped.length !== fields.length) return false;
+  for (let index = 0; index < fields.length; index++) {
+    const field = fields[index] as string;
+    if (recordFields[index] !== field || stamped[index] !== field) return false;
+    if (!Object.is(recordData[field], data[field]) || stamps[field] !== ownStamp(change, field)) return false;
   }
-  return sameEntries(record.vector, change.vector) && sameEntries(record.fieldHlcs, fieldStampsOf(change));
+  return true;
 }
 
 /**
