@@ -237,18 +237,32 @@ export class StoreTx {
    * of the entities it updated; the caller settles the others one by one.
    */
   async setServerVersionsAsSent(
-    acks: ReadonlyArray<{ changeId: string; version: number; fieldHlcs: string }>,
+    acks: ReadonlyArray<{ changeId: string; entityType: string; entityId: string; version: number; fieldHlcs: string }>,
   ): Promise<Set<string>> {
     const updated = new Set<string>();
     if (acks.length === 0) return updated;
     const param = JSON.stringify(acks.map((ack) => [ack.changeId, ack.version, ack.fieldHlcs]));
-    const { rows } = await this.#sql.execute(SET_SERVER_VERSIONS_AS_SENT, [param]);
-    for (const row of rows) {
-      const entityType = String(row.entity_type);
-      const key = keyOf(entityType, String(row.entity_id));
-      updated.add(key);
+    // Nearly always every entity holds its change's state: then the row count says so, and no
+    // row needs to come back (RETURNING makes SQLite collect every row first). Otherwise the
+    // statement is undone and run again, naming the rows it updated.
+    await this.#sql.execute('SAVEPOINT ferry_acks');
+    const { rowsAffected } = await this.#sql.execute(SET_SERVER_VERSIONS_AS_SENT, [param]);
+    if (rowsAffected === acks.length) {
+      await this.#sql.execute('RELEASE ferry_acks');
+      for (const ack of acks) updated.add(keyOf(ack.entityType, ack.entityId));
+    } else {
+      await this.#sql.execute('ROLLBACK TO ferry_acks');
+      await this.#sql.execute('RELEASE ferry_acks');
+      const { rows } = await this.#sql.execute(`${SET_SERVER_VERSIONS_AS_SENT} RETURNING entity_type, entity_id`, [
+        param,
+      ]);
+      for (const row of rows) updated.add(keyOf(String(row.entity_type), String(row.entity_id)));
+    }
+    for (const ack of acks) {
+      const key = keyOf(ack.entityType, ack.entityId);
+      if (!updated.has(key)) continue;
       this.#entities.delete(key);
-      this.touchedTypes.add(entityType);
+      this.touchedTypes.add(ack.entityType);
     }
     return updated;
   }

@@ -68,8 +68,7 @@ export const SET_SERVER_VERSIONS_AS_SENT = `UPDATE ferry_entities AS e SET versi
              FROM json_each(?) AS k JOIN ferry_outbox AS o ON o.change_id = json_extract(k.value, '$[0]')) AS a
        WHERE e.entity_type = a.t AND e.entity_id = a.i AND e.hlc = a.h AND e.vector = a.vec
          AND e.deleted = (a.op = 'DELETE') AND e.data IS (CASE WHEN a.op = 'DELETE' THEN NULL ELSE a.d END)
-         AND e.field_hlcs = a.fh AND (a.v > e.version OR a.v <> e.server_version)
-       RETURNING entity_type, entity_id`;
+         AND e.field_hlcs = a.fh AND (a.v > e.version OR a.v <> e.server_version)`;
 export const DELETE_CHANGES_IN = 'DELETE FROM ferry_outbox WHERE change_id IN (SELECT value FROM json_each(?))';
 
 /**

@@ -56,7 +56,8 @@ export async function settleBatch(
           const record = results[index]?.record as ServerRecord;
           const data = record.deleted ? null : record.data;
           const fieldHlcs = fieldHlcsColumn({ data, fieldHlcs: record.fieldHlcs, hlc: record.hlc });
-          return { changeId: record.changeId, version: record.version, fieldHlcs };
+          const { changeId, entityType, entityId, version } = record;
+          return { changeId, entityType, entityId, version, fieldHlcs };
         }),
       );
       await tx.removeChanges(asSent.map((index) => (changes[index] as Change).id));
@@ -156,30 +157,37 @@ async function settleAcknowledged(
  * records and pending changes, other entities' included.
  */
 function asSentAcks(changes: readonly Change[], results: readonly ChangeResult[]): number[] {
-  const seen = new Map<string, number>();
-  const count = (entityType: string, entityId: string) => {
-    const key = entityKey(entityType, entityId);
-    seen.set(key, (seen.get(key) ?? 0) + 1);
-  };
-  for (const [index, result] of results.entries()) {
+  // How many times the batch names each entity: once per change, once more for a record of another entity.
+  const keys: Array<string | undefined> = new Array(results.length);
+  const named = new Map<string, number>();
+  for (let index = 0; index < results.length; index++) {
+    const result = results[index] as ChangeResult;
     if (result.status === 'rejected' && result.error?.code === 'FORBIDDEN') return [];
     const change = changes[index];
-    if (change) count(change.entityType, change.entityId);
-    if (result.record) count(result.record.entityType, result.record.entityId);
+    const record = result.record;
+    if (change) {
+      const key = entityKey(change.entityType, change.entityId);
+      keys[index] = key;
+      named.set(key, (named.get(key) ?? 0) + 1);
+    }
+    if (record && (record.entityType !== change?.entityType || record.entityId !== change.entityId)) {
+      const key = entityKey(record.entityType, record.entityId);
+      named.set(key, (named.get(key) ?? 0) + 1);
+    }
   }
   const picked: number[] = [];
-  for (const [index, result] of results.entries()) {
+  for (let index = 0; index < results.length; index++) {
+    const result = results[index] as ChangeResult;
     const change = changes[index];
     const record = result.record;
     if (!change || !record || (result.status !== 'applied' && result.status !== 'duplicate')) continue;
     const deleted = change.operation === 'DELETE';
     if (
+      named.get(keys[index] as string) === 1 &&
       result.changeId === change.id &&
       record.changeId === change.id &&
       record.entityType === change.entityType &&
       record.entityId === change.entityId &&
-      // Named twice, by this change and its own record: by nothing else in the batch.
-      seen.get(entityKey(change.entityType, change.entityId)) === 2 &&
       record.hlc === change.hlc &&
       record.deleted === deleted &&
       record.vector === change.vector &&
