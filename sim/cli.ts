@@ -74,7 +74,13 @@ function parseArgs(argv: readonly string[]): CliOptions {
 }
 
 /** The regimes' switches: a replay names those turned off, or it would run another world. */
-const REGIMES = ['FERRY_SIM_COMPACTION', 'FERRY_SIM_MANUAL', 'FERRY_SIM_SERVER_WINS', 'FERRY_SIM_SHARING'];
+const REGIMES = [
+  'FERRY_SIM_COMPACTION',
+  'FERRY_SIM_MANUAL',
+  'FERRY_SIM_SERVER_WINS',
+  'FERRY_SIM_SHARING',
+  'FERRY_SIM_BURSTS',
+];
 
 function replayCommand(seed: number, options: CliOptions, ops = options.ops): string {
   const clients = Array.isArray(options.clients) ? options.clients.join('-') : String(options.clients);

@@ -42,6 +42,8 @@ export interface SeedOutcome {
     inboxResolved: number;
     /** What the sharing regime did (absent when it is off). */
     sharing?: SharingStats & { refusals: number };
+    /** Request bursts (absent when off): the grid, and the server's group commits under them. */
+    bursts?: { gridMs: number; commits: number; shared: number; largest: number };
   };
 }
 
@@ -91,6 +93,7 @@ export async function runSeed(options: WorldOptions): Promise<SeedOutcome> {
       resets: world?.network.resets ?? 0,
       inboxResolved: world?.inboxResolved ?? 0,
       ...(world?.sharing ? { sharing: { ...world.sharing.stats, refusals: world.ledger.refusalsHeard } } : {}),
+      ...(world?.burstMs ? { bursts: { gridMs: world.burstMs, ...world.server.groups } } : {}),
     },
   };
   if (error !== undefined) {

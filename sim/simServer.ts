@@ -9,6 +9,27 @@ import {
 } from '@ferry/server';
 import type { VirtualClock } from './virtualClock.js';
 
+/**
+ * Holds the server's group commits while a burst of requests is handed over (see
+ * {@link SimServer.together}); otherwise a commit runs in the check phase, as in production.
+ */
+class CommitGate {
+  holding = false;
+  #held: (() => void) | undefined;
+
+  readonly schedule = (flush: () => void): void => {
+    if (this.holding) this.#held = flush;
+    else setImmediate(flush);
+  };
+
+  release(): void {
+    this.holding = false;
+    const held = this.#held;
+    this.#held = undefined;
+    if (held) setImmediate(held);
+  }
+}
+
 /** Secret the simulated server verifies tokens with. */
 export const SIM_SECRET = 'ferry-simulator-secret-long-enough-for-hs256';
 
@@ -47,11 +68,22 @@ export class SimServer {
   /** Last sequence announced per scope (PostgreSQL). */
   readonly #announced = new Map<string, number>();
   restarts = 0;
+  /** Group commits (SQLite): how many, how many held more than one push, the largest. */
+  readonly groups = { commits: 0, shared: 0, largest: 0 };
   /** Hears every commit (scope, seq), across restarts: the live fan-out hangs off it. */
   onCommit: (scope: string, seq: number) => void = () => undefined;
 
-  private constructor(database: SimDatabase, clock: VirtualClock, server: FerryServer, storage: ServerStorage) {
+  readonly #gate: CommitGate;
+
+  private constructor(
+    database: SimDatabase,
+    clock: VirtualClock,
+    gate: CommitGate,
+    server: FerryServer,
+    storage: ServerStorage,
+  ) {
     this.database = database;
+    this.#gate = gate;
     this.#clock = clock;
     this.#server = server;
     this.#storage = storage;
@@ -60,20 +92,28 @@ export class SimServer {
 
   #listen(): void {
     if ('sqlite' in this.database) this.#storage.onCommit((scope, seq) => this.onCommit(scope, seq));
+    if (this.#storage instanceof SqliteStorage) {
+      this.#storage.onGroupCommit((pushes) => {
+        this.groups.commits++;
+        if (pushes > 1) this.groups.shared++;
+        this.groups.largest = Math.max(this.groups.largest, pushes);
+      });
+    }
   }
 
   /** Opens the storage and builds the server on the virtual clock. */
   static async start(database: SimDatabase, clock: VirtualClock): Promise<SimServer> {
-    const { server, storage } = await SimServer.#open(database, clock);
-    return new SimServer(database, clock, server, storage);
+    const gate = new CommitGate();
+    const { server, storage } = await SimServer.#open(database, clock, gate);
+    return new SimServer(database, clock, gate, server, storage);
   }
 
-  static async #open(database: SimDatabase, clock: VirtualClock) {
+  static async #open(database: SimDatabase, clock: VirtualClock, gate: CommitGate) {
     // On virtual time: write and apply times decide what a compaction removes.
     const now = () => clock.wallNow();
     const storage: ServerStorage =
       'sqlite' in database
-        ? new SqliteStorage(database.sqlite, { now })
+        ? new SqliteStorage(database.sqlite, { now, scheduleGroupCommit: gate.schedule })
         : await PostgresStorage.open({ connectionString: database.postgres, maxConnections: 2, now });
     const server = await createServer({
       storage,
@@ -131,11 +171,44 @@ export class SimServer {
     return { status: response.statusCode, headers, body: response.body };
   }
 
+  /**
+   * Handles requests that arrived at the same instant concurrently, as a loaded server does,
+   * but deterministically: each is handed over in arrival order and runs until it is answered
+   * or its push waits in the group commit, which is held until all of them were handed over.
+   * So the group holds the burst's pushes in arrival order, whatever real threads (WebCrypto
+   * verifying a token) took. Resolves with each answer, in arrival order.
+   */
+  async together<T>(starts: ReadonlyArray<() => Promise<T>>): Promise<T[]> {
+    const storage = this.#storage;
+    if (!(storage instanceof SqliteStorage) || starts.length < 2) return Promise.all(starts.map((start) => start()));
+    const running: Promise<T>[] = [];
+    this.#gate.holding = true;
+    try {
+      for (const start of starts) {
+        const queued = storage.queuedPushes;
+        let answered = false;
+        const answer = start();
+        answer.then(
+          () => (answered = true),
+          () => (answered = true),
+        );
+        running.push(answer);
+        for (let turn = 0; !answered && storage.queuedPushes === queued; turn++) {
+          if (turn >= 100_000) throw new Error('A request of a burst neither finished nor reached the group commit');
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+      }
+    } finally {
+      this.#gate.release();
+    }
+    return Promise.all(running);
+  }
+
   /** The process dies and comes back: every in-memory state is gone, the file remains. */
   async restart(): Promise<void> {
     await this.#server.close();
     await this.#storage.close();
-    const { server, storage } = await SimServer.#open(this.database, this.#clock);
+    const { server, storage } = await SimServer.#open(this.database, this.#clock, this.#gate);
     this.#server = server;
     this.#storage = storage;
     this.#listen();

@@ -1,7 +1,7 @@
 import type { FaultProfile } from './faults.js';
 import type { Ledger } from './ledger.js';
 import type { Prng } from './prng.js';
-import type { SimRequest, SimServer } from './simServer.js';
+import type { SimRequest, SimResponse, SimServer } from './simServer.js';
 import type { Trace } from './trace.js';
 import type { VirtualClock } from './virtualClock.js';
 
@@ -26,6 +26,12 @@ export interface NetworkPeer {
  *                                                   ─latency─▶ response to the app, if still running and online
  *
  * A lost message surfaces as fetch rejecting with a TypeError, as React Native's fetch does.
+ *
+ * With bursts on ({@link burstMs} > 0, SQLite worlds), requests arrive on a grid of `burstMs`
+ * virtual ms, and every request arriving at the same instant is handed to the server at once:
+ * the server handles them concurrently, so its group commit takes several users' pushes into
+ * one transaction, as it does under load. What follows each answer (a crash after commit, a
+ * lost response) then happens request by request, in arrival order.
  */
 export class VirtualNetwork {
   /** Requests sent, per device name (the spin check reads it). */
@@ -54,6 +60,10 @@ export class VirtualNetwork {
   onFinalPullServed: (peer: NetworkPeer) => unknown = () => undefined;
   /** Rejecters of requests not answered yet, so {@link close} can release them. */
   readonly #pending = new Set<(error: Error) => void>();
+  /** The arrival grid of bursts in virtual ms; 0 delivers each request on its own. */
+  burstMs = 0;
+  /** Deliveries waiting for their burst's instant, by that instant. */
+  readonly #bursts = new Map<number, Delivery[]>();
 
   constructor(deps: {
     clock: VirtualClock;
@@ -88,6 +98,28 @@ export class VirtualNetwork {
 
   #latency(): number {
     return this.#rng.int(0, this.faults.maxLatencyMs);
+  }
+
+  /** Hands `delivery` to the server after `delay`: alone, or with its burst (see {@link burstMs}). */
+  #deliver(delay: number, label: string, delivery: Delivery): void {
+    if (this.burstMs <= 0) {
+      this.#clock.schedule(delay, 'network', label, async () => delivery.answer(await delivery.handle()));
+      return;
+    }
+    const at = Math.ceil((this.#clock.now + delay) / this.burstMs) * this.burstMs;
+    const burst = this.#bursts.get(at);
+    if (burst) {
+      burst.push(delivery);
+      return;
+    }
+    this.#bursts.set(at, [delivery]);
+    this.#clock.schedule(at - this.#clock.now, 'network', `${label} (burst)`, async () => {
+      const arrived = this.#bursts.get(at) ?? [];
+      this.#bursts.delete(at);
+      if (arrived.length > 1) this.#trace.add(`${arrived.length} requests arrive together`);
+      const responses = await this.#server.together(arrived.map((each) => each.handle));
+      for (const [index, each] of arrived.entries()) await each.answer(responses[index] as Handled);
+    });
   }
 
   #fetch(peer: NetworkPeer, href: string, init: RequestInit): Promise<Response> {
@@ -125,10 +157,13 @@ export class VirtualNetwork {
         this.#clock.schedule(this.#latency(), owner, `${label} lost`, () => fail('request lost'));
         return;
       }
-      const deliver = async (copy: boolean) => {
+      // The ledger hears each answer as the server gives it: in a burst, that is commit order.
+      const handle = async (): Promise<Handled> => {
         const response = await this.#server.handle(request, peer.user);
         this.#ledger.observe(peer.name, peer.user, request, response.status, response.body, false);
-        const served = finalPull(request, response) ? this.onFinalPullServed(peer) : undefined;
+        return { response, served: finalPull(request, response) ? this.onFinalPullServed(peer) : undefined };
+      };
+      const answer = async (copy: boolean, { response, served }: Handled) => {
         if (copy) return this.#trace.add(`${label}: duplicate delivered → ${response.status}`);
         if (response.status === 410) this.resets++;
         if (response.status === 200 && request.method === 'POST' && response.body.includes('"reset":true')) {
@@ -163,12 +198,24 @@ export class VirtualNetwork {
         });
       };
       // Deliveries are not owned by the app: a request on the wire arrives even if the app dies.
-      this.#clock.schedule(this.#latency(), 'network', `${label} deliver`, () => deliver(false));
+      this.#deliver(this.#latency(), `${label} deliver`, { handle, answer: (handled) => answer(false, handled) });
       if (this.#rng.chance(faults.duplicate)) {
-        this.#clock.schedule(this.#latency(), 'network', `${label} deliver copy`, () => deliver(true));
+        this.#deliver(this.#latency(), `${label} deliver copy`, { handle, answer: (handled) => answer(true, handled) });
       }
     });
   }
+}
+
+/** A request on its way to the server: handing it over, then what happens to its answer. */
+interface Delivery {
+  handle: () => Promise<Handled>;
+  answer: (handled: Handled) => Promise<void>;
+}
+
+/** The server's answer, and what the final round of a pull told the device (see `onFinalPullServed`). */
+interface Handled {
+  response: SimResponse;
+  served: unknown;
 }
 
 /** The last round of a multi-space pull: the device purges what its membership list lacks. */

@@ -61,6 +61,12 @@ export interface WorldOptions {
    * it was before sharing existed.
    */
   sharing?: boolean;
+  /**
+   * Whether requests arrive in bursts that the server handles concurrently (SQLite worlds: its
+   * group commit then takes several pushes into one transaction). On by default;
+   * `FERRY_SIM_BURSTS=0` turns it off. The burst grid is drawn from a stream of its own.
+   */
+  bursts?: boolean;
   /** Alters the world once built: tests plant a bug to prove the invariants catch it. */
   tamper?: (world: World) => void;
 }
@@ -110,6 +116,8 @@ export class World {
   inboxResolved = 0;
   /** The sharing regime, when on. */
   readonly sharing: Sharing | null;
+  /** The arrival grid of request bursts in virtual ms (0: off; always off on PostgreSQL). */
+  readonly burstMs: number;
   /** The users the devices alternate between. */
   readonly users: readonly string[];
   /** Broken invariants found by checks that run inside engine callbacks (thrown at the next check). */
@@ -132,6 +140,11 @@ export class World {
     const sharing = options.sharing ?? (options.users === undefined && regime('FERRY_SIM_SHARING'));
     this.sharing = sharing ? new Sharing(options.seed, clients) : null;
     this.users = options.users ?? this.sharing?.users ?? USERS;
+    // A stream apart from the world's: with bursts off, the world is the one it always was.
+    // Never on PostgreSQL: concurrent requests on a real database finish in an order no seed
+    // decides, so a replay would not be the same world (and it has no group commit of ours).
+    const bursts = (options.bursts ?? regime('FERRY_SIM_BURSTS')) && !(options.postgres ?? process.env.FERRY_SIM_PG);
+    this.burstMs = bursts ? new Prng((options.seed ^ 0x3c3c3c3) + 11).int(50, 300) : 0;
     this.clock = new VirtualClock(Math.max(50_000, options.ops * clients * 400));
     this.trace = new Trace(() => this.clock.now, 300);
     this.trace.echo = options.echo;
@@ -156,8 +169,9 @@ export class World {
     const sharingLine = this.sharing
       ? `; sharing among ${this.users.join(',')} at ${(this.sharing.rate * 100).toFixed(0)}% of ops`
       : '';
+    const burstLine = this.burstMs > 0 ? `; requests arrive in bursts every ${this.burstMs} ms` : '';
     this.trace.add(
-      `seed ${this.seed}: ${this.faults.skews.length} devices; ${describeFaults(this.faults)}${sharingLine}`,
+      `seed ${this.seed}: ${this.faults.skews.length} devices; ${describeFaults(this.faults)}${sharingLine}${burstLine}`,
     );
     const postgres = this.options.postgres ?? process.env.FERRY_SIM_PG;
     if (postgres) {
@@ -177,6 +191,7 @@ export class World {
       trace: this.trace,
       faults: this.faults,
     });
+    this.network.burstMs = this.burstMs;
     this.liveHub = new SimLiveHub({
       clock: this.clock,
       rng: this.rng.fork(),

@@ -4,7 +4,7 @@ import { runSeed } from '../../sim/runSeed.js';
 /**
  * Seeds that once failed, kept forever. Each replays exactly (`npm run sim -- --seed S
  * --clients C --ops M`, with `FERRY_SIM_COMPACTION`, `FERRY_SIM_MANUAL`,
- * `FERRY_SIM_SERVER_WINS` and `FERRY_SIM_SHARING` set to 1 or 0 as the entry names them), so a regression shows up as
+ * `FERRY_SIM_SERVER_WINS`, `FERRY_SIM_SHARING` and `FERRY_SIM_BURSTS` set to 1 or 0 as the entry names them), so a regression shows up as
  * the same broken invariant.
  */
 const REGRESSIONS: ReadonlyArray<{
@@ -16,6 +16,7 @@ const REGRESSIONS: ReadonlyArray<{
   manual?: boolean;
   compaction?: boolean;
   sharing?: boolean;
+  bursts?: boolean;
 }> = [
   {
     seed: 4,
@@ -208,7 +209,7 @@ const REGRESSIONS: ReadonlyArray<{
 ];
 
 describe('simulator regressions', () => {
-  for (const { seed, clients, ops, why, serverWins, manual, compaction, sharing } of REGRESSIONS) {
+  for (const { seed, clients, ops, why, serverWins, manual, compaction, sharing, bursts } of REGRESSIONS) {
     it(`seed ${seed}: ${why}`, async () => {
       const [min, max] = clients.split('-').map(Number) as [number, number];
       // Seeds kept before a regime existed keep the world they failed in: regimes off unless named.
@@ -220,6 +221,7 @@ describe('simulator regressions', () => {
         manual: manual ?? false,
         compaction: compaction ?? false,
         sharing: sharing ?? false,
+        bursts: bursts ?? false,
       });
       expect(outcome.error ?? 'ok', `npm run sim -- --seed ${seed} --clients ${clients} --ops ${ops}`).toBe('ok');
       expect(outcome.stats.requests).toBeGreaterThan(0);

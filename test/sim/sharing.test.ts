@@ -16,7 +16,8 @@ const SEEDS = 12;
 async function untilFailure(seeds: number, tamper: (world: World) => void): Promise<SeedOutcome[]> {
   const outcomes: SeedOutcome[] = [];
   for (let seed = 1; seed <= seeds; seed++) {
-    const outcome = await runSeed({ seed, clients: [3, 6], ops: 150, sharing: true, tamper });
+    // Bursts off: each planted bug is shown to trip its own invariant in the worlds it was tried on.
+    const outcome = await runSeed({ seed, clients: [3, 6], ops: 150, sharing: true, bursts: false, tamper });
     outcomes.push(outcome);
     if (!outcome.ok) break;
   }

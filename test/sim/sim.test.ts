@@ -29,8 +29,9 @@ describe('deterministic simulator', () => {
 
   it('resets devices from a snapshot after history compaction, outbox kept', async () => {
     let resets = 0;
+    // The worlds these seeds draw without bursts are the ones known to compact past a device.
     for (const seed of [1, 3, 4]) {
-      const outcome = await runSeed({ seed, clients: [3, 8], ops: 300, compaction: true });
+      const outcome = await runSeed({ seed, clients: [3, 8], ops: 300, compaction: true, bursts: false });
       expect(outcome.error ?? 'ok', `npm run sim -- --seed ${seed} --clients 3-8 --ops 300`).toBe('ok');
       resets += outcome.stats.resets;
     }
@@ -64,6 +65,23 @@ describe('deterministic simulator', () => {
     expect(first.ok).toBe(true);
     expect(second.stats).toEqual(first.stats);
   });
+
+  it('hands requests that arrive together to the server at once, so group commits hold several pushes', async () => {
+    let shared = 0;
+    let largest = 0;
+    for (const seed of [1, 2, 3]) {
+      const outcome = await runSeed({ seed, clients: 5, ops: 150, bursts: true });
+      expect(outcome.error ?? 'ok', `npm run sim -- --seed ${seed} --clients 5 --ops 150`).toBe('ok');
+      shared += outcome.stats.bursts?.shared ?? 0;
+      largest = Math.max(largest, outcome.stats.bursts?.largest ?? 0);
+    }
+    expect(shared).toBeGreaterThan(0);
+    expect(largest).toBeGreaterThan(1);
+    // Off, the world is the one it was before bursts existed (its own stream): same as ever, no groups.
+    const off = await runSeed({ seed: 1, clients: 5, ops: 150, bursts: false });
+    expect(off.ok).toBe(true);
+    expect(off.stats.bursts).toBeUndefined();
+  }, 180_000);
 
   it('catches a server that acknowledges pushes without storing them', async () => {
     // A planted bug: every push is answered "applied" and never reaches the storage.

@@ -15,6 +15,12 @@ export interface GroupCommitOptions<T> {
    * in a group of its own.
    */
   maxWeight?: number;
+  /**
+   * Runs a flush later; default `setImmediate` (the event loop's check phase). A deterministic
+   * simulation holds flushes while it hands a burst of requests over, so a group's make-up does
+   * not depend on how fast real threads answered.
+   */
+  schedule?: (flush: () => void) => void;
 }
 
 /** Default {@link GroupCommitOptions.maxItems}. */
@@ -55,6 +61,7 @@ export class GroupCommit<T, R> {
   readonly #weight: (item: T) => number;
   readonly #waiting: Waiting<T, R>[] = [];
   readonly #listeners = new Set<(size: number) => void>();
+  readonly #later: (flush: () => void) => void;
   #scheduled = false;
 
   constructor(commit: (group: readonly T[]) => Settled<R>[], options: GroupCommitOptions<T> = {}) {
@@ -62,6 +69,7 @@ export class GroupCommit<T, R> {
     this.#maxItems = Math.max(1, Math.floor(options.maxItems ?? DEFAULT_MAX_GROUP_ITEMS));
     this.#maxWeight = options.maxWeight ?? Number.POSITIVE_INFINITY;
     this.#weight = options.weight ?? (() => 1);
+    this.#later = options.schedule ?? setImmediate;
   }
 
   /** Items waiting for the next group. */
@@ -96,7 +104,7 @@ export class GroupCommit<T, R> {
   #schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    setImmediate(() => {
+    this.#later(() => {
       this.#scheduled = false;
       this.#flushOne();
       // A bounded group left some behind: they go next turn, after this group's answers.

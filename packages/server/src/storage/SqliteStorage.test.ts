@@ -353,6 +353,31 @@ describe('SqliteStorage', () => {
       await storage.close();
     });
 
+    it('runs a group when its scheduler says: pushes queued meanwhile wait, then commit together', async () => {
+      let held: (() => void) | undefined;
+      const storage = new SqliteStorage(nextFile(), {
+        scheduleGroupCommit: (flush) => {
+          held = flush;
+        },
+      });
+      const groups: number[] = [];
+      storage.onGroupCommit((size) => groups.push(size));
+      let answered = 0;
+      const pushes = ['alice', 'bob', 'carol'].map((scope) =>
+        storage.applyChanges(scope, [todo('t1')], decide).then((outcome) => {
+          answered++;
+          return outcome;
+        }),
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      expect([storage.queuedPushes, answered, groups]).toEqual([3, 0, []]);
+      expect(await storage.currentSeq('alice')).toBe(0);
+      held?.();
+      expect((await Promise.all(pushes)).map((outcome) => outcome.cursor)).toEqual([1, 1, 1]);
+      expect([storage.queuedPushes, groups]).toEqual([0, [3]]);
+      await storage.close();
+    });
+
     it('commits pushes still queued when it closes', async () => {
       const path = nextFile();
       const storage = new SqliteStorage(path);

@@ -61,6 +61,12 @@ export interface SqliteStorageOptions {
   now?: () => number;
   /** Most pushes committed together in one transaction (default 64). */
   maxGroupPushes?: number;
+  /**
+   * When a group commit runs (default: the event loop's check phase). A deterministic simulation
+   * holds it while it hands a burst of requests over, so a group's make-up never depends on how
+   * fast real threads (WebCrypto) answered.
+   */
+  scheduleGroupCommit?: (flush: () => void) => void;
 }
 
 /**
@@ -130,8 +136,14 @@ export class SqliteStorage implements ServerStorage {
         maxItems: options.maxGroupPushes ?? DEFAULT_MAX_GROUP_ITEMS,
         weight: (push) => push.changes.length,
         maxWeight: MAX_GROUP_CHANGES,
+        ...(options.scheduleGroupCommit ? { schedule: options.scheduleGroupCommit } : {}),
       },
     );
+  }
+
+  /** Pushes waiting for the next group commit. */
+  get queuedPushes(): number {
+    return this.#group.waiting;
   }
 
   /** The schema version this file is at. */
