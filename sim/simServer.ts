@@ -176,12 +176,16 @@ export class SimServer {
    * but deterministically: each is handed over in arrival order and runs until it is answered
    * or its push waits in the group commit, which is held until all of them were handed over.
    * So the group holds the burst's pushes in arrival order, whatever real threads (WebCrypto
-   * verifying a token) took. Resolves with each answer, in arrival order.
+   * verifying a token) took. Resolves with each answer, in arrival order, and whether it was
+   * given before the burst's group commit (so it saw the state before the burst's pushes).
    */
-  async together<T>(starts: ReadonlyArray<() => Promise<T>>): Promise<T[]> {
+  async together<T>(starts: ReadonlyArray<() => Promise<T>>): Promise<Array<{ value: T; beforeCommit: boolean }>> {
     const storage = this.#storage;
-    if (!(storage instanceof SqliteStorage) || starts.length < 2) return Promise.all(starts.map((start) => start()));
+    if (!(storage instanceof SqliteStorage) || starts.length < 2) {
+      return (await Promise.all(starts.map((start) => start()))).map((value) => ({ value, beforeCommit: false }));
+    }
     const running: Promise<T>[] = [];
+    const early: boolean[] = [];
     this.#gate.holding = true;
     try {
       for (const start of starts) {
@@ -197,11 +201,12 @@ export class SimServer {
           if (turn >= 100_000) throw new Error('A request of a burst neither finished nor reached the group commit');
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
+        early.push(answered);
       }
     } finally {
       this.#gate.release();
     }
-    return Promise.all(running);
+    return (await Promise.all(running)).map((value, index) => ({ value, beforeCommit: early[index] === true }));
   }
 
   /** The process dies and comes back: every in-memory state is gone, the file remains. */

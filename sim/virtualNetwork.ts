@@ -103,7 +103,9 @@ export class VirtualNetwork {
   /** Hands `delivery` to the server after `delay`: alone, or with its burst (see {@link burstMs}). */
   #deliver(delay: number, label: string, delivery: Delivery): void {
     if (this.burstMs <= 0) {
-      this.#clock.schedule(delay, 'network', label, async () => delivery.answer(await delivery.handle()));
+      this.#clock.schedule(delay, 'network', label, async () =>
+        delivery.answer(delivery.observe(await delivery.handle())),
+      );
       return;
     }
     const at = Math.ceil((this.#clock.now + delay) / this.burstMs) * this.burstMs;
@@ -117,8 +119,17 @@ export class VirtualNetwork {
       const arrived = this.#bursts.get(at) ?? [];
       this.#bursts.delete(at);
       if (arrived.length > 1) this.#trace.add(`${arrived.length} requests arrive together`);
-      const responses = await this.#server.together(arrived.map((each) => each.handle));
-      for (const [index, each] of arrived.entries()) await each.answer(responses[index] as Handled);
+      const outcomes = await this.#server.together(arrived.map((each) => each.handle));
+      // The ledger hears answers in the order the server's state changed: first those given
+      // before the burst's group commit (pulls, refusals: they saw the state before it), then
+      // the pushes, committed in arrival order.
+      const order = [...outcomes.keys()].sort(
+        (a, b) => Number(outcomes[b]?.beforeCommit) - Number(outcomes[a]?.beforeCommit) || a - b,
+      );
+      const handled: Handled[] = [];
+      for (const index of order)
+        handled[index] = (arrived[index] as Delivery).observe(outcomes[index]?.value as SimResponse);
+      for (const [index, each] of arrived.entries()) await each.answer(handled[index] as Handled);
     });
   }
 
@@ -157,9 +168,8 @@ export class VirtualNetwork {
         this.#clock.schedule(this.#latency(), owner, `${label} lost`, () => fail('request lost'));
         return;
       }
-      // The ledger hears each answer as the server gives it: in a burst, that is commit order.
-      const handle = async (): Promise<Handled> => {
-        const response = await this.#server.handle(request, peer.user);
+      const handle = () => this.#server.handle(request, peer.user);
+      const observe = (response: SimResponse): Handled => {
         this.#ledger.observe(peer.name, peer.user, request, response.status, response.body, false);
         return { response, served: finalPull(request, response) ? this.onFinalPullServed(peer) : undefined };
       };
@@ -198,9 +208,17 @@ export class VirtualNetwork {
         });
       };
       // Deliveries are not owned by the app: a request on the wire arrives even if the app dies.
-      this.#deliver(this.#latency(), `${label} deliver`, { handle, answer: (handled) => answer(false, handled) });
+      this.#deliver(this.#latency(), `${label} deliver`, {
+        handle,
+        observe,
+        answer: (handled) => answer(false, handled),
+      });
       if (this.#rng.chance(faults.duplicate)) {
-        this.#deliver(this.#latency(), `${label} deliver copy`, { handle, answer: (handled) => answer(true, handled) });
+        this.#deliver(this.#latency(), `${label} deliver copy`, {
+          handle,
+          observe,
+          answer: (handled) => answer(true, handled),
+        });
       }
     });
   }
@@ -208,7 +226,9 @@ export class VirtualNetwork {
 
 /** A request on its way to the server: handing it over, then what happens to its answer. */
 interface Delivery {
-  handle: () => Promise<Handled>;
+  handle: () => Promise<SimResponse>;
+  /** The server has answered: the ledger hears it (in the order the server's state changed). */
+  observe: (response: SimResponse) => Handled;
   answer: (handled: Handled) => Promise<void>;
 }
 
