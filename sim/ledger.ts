@@ -12,8 +12,11 @@ export class Ledger {
   readonly forbidden = new Map<string, { device: string; scope: string; changeId: string }>();
   /** FORBIDDEN answers that reached a running app, counted even when a later retry was decided otherwise. */
   refusalsHeard = 0;
-  /** Hears every `applied` answer the server produced, in commit order (the membership model). */
-  onApplied: (user: string, change: PushedChange) => void = () => undefined;
+  /**
+   * Hears every `applied` answer the server produced, with the sequence number the change got
+   * in its scope (the membership model orders a space's changes by it).
+   */
+  onApplied: (user: string, change: PushedChange, seq: number | undefined) => void = () => undefined;
 
   /** Records a push answer the server produced for `device` of `user`. */
   observe(
@@ -26,7 +29,13 @@ export class Ledger {
   ): void {
     if (!request.url.startsWith('/v1/push') || status !== 200) return;
     const parsed = JSON.parse(body) as {
-      results?: Array<{ changeId: string; status: string; error?: { code: string } }>;
+      results?: Array<{
+        changeId: string;
+        status: string;
+        error?: { code: string };
+        seq?: number;
+        record?: { seq?: number };
+      }>;
     };
     const sent = new Map<string, PushedChange>();
     for (const change of (JSON.parse(request.body ?? '{}') as { changes?: PushedChange[] }).changes ?? []) {
@@ -38,7 +47,8 @@ export class Ledger {
       if (!delivered && result.status === 'applied') {
         this.applied.set(key, (this.applied.get(key) ?? 0) + 1);
         const change = sent.get(result.changeId);
-        if (change) this.onApplied(user, change);
+        // A full answer carries the record; a compact one its seq.
+        if (change) this.onApplied(user, change, result.record?.seq ?? result.seq);
       }
       if (!delivered) continue;
       if (result.status === 'applied' || result.status === 'duplicate') {

@@ -67,21 +67,35 @@ export class Sharing {
     this.users = SHARING_USERS.slice(0, this.rng.int(2, Math.max(2, Math.min(SHARING_USERS.length, clients))));
   }
 
-  /** A change the server applied (in commit order): membership changes update the model. */
-  applied(user: string, change: PushedChange): void {
+  /**
+   * A change the server applied: membership changes update the model. A space's changes are
+   * taken in the order of the space's sequence, whatever order their answers were heard in: in a
+   * burst, a push writing several spaces commits them in successive groups, so answers heard
+   * one push after another can hold a space's changes out of their commit order.
+   */
+  applied(user: string, change: PushedChange, seq?: number): void {
     const space = change.space;
     if (!space) return;
     if (change.entityType === SPACE_TYPE && change.operation === 'CREATE' && !this.members.has(space)) {
       this.members.set(space, new Map([[user, 'owner']]));
+      if (seq !== undefined) this.#decidedAt.set(`${space}\u0000${user}`, seq);
     } else if (change.entityType === MEMBER_TYPE) {
       const member = memberUser(space, change.entityId);
       const roles = this.members.get(space);
       if (member === null || !roles) return;
+      const key = `${space}\u0000${member}`;
+      if (seq !== undefined) {
+        if ((this.#decidedAt.get(key) ?? 0) > seq) return;
+        this.#decidedAt.set(key, seq);
+      }
       const role = change.data?.role;
       if (change.operation === 'DELETE') roles.delete(member);
       else if (role === 'owner' || role === 'editor' || role === 'viewer') roles.set(member, role);
     }
   }
+
+  /** `space\0user` → the space's seq of the change that last decided the user's role. */
+  readonly #decidedAt = new Map<string, number>();
 
   /** The user's role in a space per the model, or null. */
   roleOf(space: string, user: string): Role | null {
