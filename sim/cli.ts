@@ -73,7 +73,7 @@ function parseArgs(argv: readonly string[]): CliOptions {
   return options;
 }
 
-/** The regimes' switches: a replay names those turned off, or it would run another world. */
+/** The regimes' switches (on by default): a replay names those turned off, or it would run another world. */
 const REGIMES = ['FERRY_SIM_COMPACTION', 'FERRY_SIM_MANUAL', 'FERRY_SIM_SERVER_WINS', 'FERRY_SIM_SHARING'];
 
 function replayCommand(seed: number, options: CliOptions, ops = options.ops): string {

@@ -29,7 +29,6 @@ export { stripOutbox } from './storeRows.js';
 export function entityKey(entityType: string, entityId: string): string {
   return `${entityType}\u0000${entityId}`;
 }
-const keyOf = entityKey;
 
 // Outside ASCII, the order SQLite's BINARY collation compares ids in (bytes of the database's
 // encoding) and JavaScript's (UTF-16 code units) can differ; inside it they agree in every encoding.
@@ -72,7 +71,7 @@ export class StoreTx {
    */
   #outboxEmpty: boolean | undefined;
   /**
-   * Entities and pending changes loaded by {@link prefetch}, keyed by {@link keyOf}: a page of
+   * Entities and pending changes loaded by {@link prefetch}, keyed by {@link entityKey}: a page of
    * records needs two queries instead of two per record. A write to a key drops it from the
    * cache (the next read goes to the database); raw `execute` drops everything.
    */
@@ -107,7 +106,7 @@ export class StoreTx {
     options: { pending?: boolean; mostlyNew?: boolean } = {},
   ): Promise<void> {
     const unique = new Map<string, [string, string]>();
-    for (const { entityType, entityId } of keys) unique.set(keyOf(entityType, entityId), [entityType, entityId]);
+    for (const { entityType, entityId } of keys) unique.set(entityKey(entityType, entityId), [entityType, entityId]);
     if (unique.size === 0) return;
     for (const key of unique.keys()) this.#entities.set(key, null);
     const held = options.mostlyNew ? await this.#heldInRanges(unique) : undefined;
@@ -115,7 +114,7 @@ export class StoreTx {
       const entities = await this.#sql.execute(SELECT_ENTITIES_IN, [JSON.stringify(held ?? [...unique.values()])]);
       for (const row of entities.rows) {
         const entity = entityFromRow(row);
-        this.#entities.set(keyOf(entity.entityType, entity.entityId), entity);
+        this.#entities.set(entityKey(entity.entityType, entity.entityId), entity);
       }
     }
     if (options.pending === false || (await this.#isOutboxEmpty())) return;
@@ -123,7 +122,7 @@ export class StoreTx {
     const pending = await this.#sql.execute(SELECT_PENDING_IN, [JSON.stringify([...unique.values()])]);
     for (const row of pending.rows) {
       const entry = outboxFromRow(row);
-      const key = keyOf(entry.entityType, entry.entityId);
+      const key = entityKey(entry.entityType, entry.entityId);
       this.#pending.get(key)?.push(entry);
       this.#pendingKeys.set(entry.id, key);
     }
@@ -144,7 +143,7 @@ export class StoreTx {
       if (rows.length > RANGE_PROBE_LIMIT) return undefined;
       for (const row of rows) {
         const entityId = String(row.entity_id);
-        if (unique.has(keyOf(entityType, entityId))) held.push([entityType, entityId]);
+        if (unique.has(entityKey(entityType, entityId))) held.push([entityType, entityId]);
       }
     }
     return held;
@@ -174,7 +173,7 @@ export class StoreTx {
   // entities
 
   async getEntity(entityType: string, entityId: string): Promise<LocalEntity | null> {
-    const cached = this.#entities.get(keyOf(entityType, entityId));
+    const cached = this.#entities.get(entityKey(entityType, entityId));
     if (cached !== undefined) return cached;
     const { rows } = await this.#sql.execute(SELECT_ENTITY, [entityType, entityId]);
     return rows[0] ? entityFromRow(rows[0]) : null;
@@ -182,7 +181,7 @@ export class StoreTx {
 
   async putEntity(entity: LocalEntity): Promise<void> {
     await this.#sql.execute(UPSERT_ENTITY, entityParams(entity));
-    this.#entities.delete(keyOf(entity.entityType, entity.entityId));
+    this.#entities.delete(entityKey(entity.entityType, entity.entityId));
     this.touchedTypes.add(entity.entityType);
   }
 
@@ -192,7 +191,7 @@ export class StoreTx {
    * the same key (read after that insert) goes to the database and finds the row.
    */
   claimAbsent(entityType: string, entityId: string): boolean {
-    const key = keyOf(entityType, entityId);
+    const key = entityKey(entityType, entityId);
     if (this.#entities.get(key) !== null) return false;
     this.#entities.delete(key);
     return true;
@@ -212,7 +211,7 @@ export class StoreTx {
         for (let index = offset; index < offset + rows; index++) {
           const entity = entities[index] as LocalEntity;
           params.push(...entityParams(entity));
-          this.#entities.delete(keyOf(entity.entityType, entity.entityId));
+          this.#entities.delete(entityKey(entity.entityType, entity.entityId));
           this.touchedTypes.add(entity.entityType);
         }
         await this.#sql.execute(sql, params);
@@ -226,7 +225,7 @@ export class StoreTx {
    */
   async setServerVersion(entityType: string, entityId: string, version: number, serverVersion: number): Promise<void> {
     await this.#sql.execute(SET_SERVER_VERSION, [version, serverVersion, entityType, entityId]);
-    this.#entities.delete(keyOf(entityType, entityId));
+    this.#entities.delete(entityKey(entityType, entityId));
     this.touchedTypes.add(entityType);
   }
 
@@ -249,17 +248,17 @@ export class StoreTx {
     const { rowsAffected } = await this.#sql.execute(SET_SERVER_VERSIONS_AS_SENT, [param]);
     if (rowsAffected === acks.length) {
       await this.#sql.execute('RELEASE ferry_acks');
-      for (const ack of acks) updated.add(keyOf(ack.entityType, ack.entityId));
+      for (const ack of acks) updated.add(entityKey(ack.entityType, ack.entityId));
     } else {
       await this.#sql.execute('ROLLBACK TO ferry_acks');
       await this.#sql.execute('RELEASE ferry_acks');
       const { rows } = await this.#sql.execute(`${SET_SERVER_VERSIONS_AS_SENT} RETURNING entity_type, entity_id`, [
         param,
       ]);
-      for (const row of rows) updated.add(keyOf(String(row.entity_type), String(row.entity_id)));
+      for (const row of rows) updated.add(entityKey(String(row.entity_type), String(row.entity_id)));
     }
     for (const ack of acks) {
-      const key = keyOf(ack.entityType, ack.entityId);
+      const key = entityKey(ack.entityType, ack.entityId);
       if (!updated.has(key)) continue;
       this.#entities.delete(key);
       this.touchedTypes.add(ack.entityType);
@@ -272,7 +271,7 @@ export class StoreTx {
       entityType,
       entityId,
     ]);
-    this.#entities.delete(keyOf(entityType, entityId));
+    this.#entities.delete(entityKey(entityType, entityId));
     this.touchedTypes.add(entityType);
   }
 
@@ -307,7 +306,7 @@ export class StoreTx {
     );
     this.outboxTouched = true;
     this.#outboxEmpty = false;
-    this.#dropPending(keyOf(change.entityType, change.entityId));
+    this.#dropPending(entityKey(change.entityType, change.entityId));
   }
 
   /** Pending changes in queue order; held ones only when asked. */
@@ -335,7 +334,7 @@ export class StoreTx {
   }
 
   async pendingFor(entityType: string, entityId: string): Promise<OutboxEntry[]> {
-    const cached = this.#pending.get(keyOf(entityType, entityId));
+    const cached = this.#pending.get(entityKey(entityType, entityId));
     if (cached !== undefined) return cached;
     if (await this.#isOutboxEmpty()) return [];
     const { rows } = await this.#sql.execute(SELECT_PENDING_FOR, [entityType, entityId]);
@@ -393,7 +392,7 @@ export class StoreTx {
       entityType,
       entityId,
     ]);
-    this.#dropPending(keyOf(entityType, entityId));
+    this.#dropPending(entityKey(entityType, entityId));
     this.outboxTouched = true;
   }
 
