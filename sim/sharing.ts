@@ -71,7 +71,10 @@ export class Sharing {
    * A change the server applied: membership changes update the model. A space's changes are
    * taken in the order of the space's sequence, whatever order their answers were heard in: in a
    * burst, a push writing several spaces commits them in successive groups, so answers heard
-   * one push after another can hold a space's changes out of their commit order.
+   * one push after another can hold a space's changes out of their commit order. The seq is the
+   * prediction the product promises: membership changes apply over the current state and two
+   * changes of one member's role are settled by commit order (docs/sharing.md), whatever the
+   * changing device believed the roster was.
    */
   applied(user: string, change: PushedChange, seq?: number): void {
     const space = change.space;

@@ -204,7 +204,10 @@ export class World {
     this.server.onCommit = (scope, seq) => this.liveHub.commit(scope, seq);
     const sharing = this.sharing;
     if (sharing) {
-      this.ledger.onApplied = (user, change) => sharing.applied(user, change);
+      // The seq the change got in its space orders the model's membership changes: docs/sharing.md
+      // settles two role changes of one member by commit order, and in a burst a push writing
+      // several spaces commits them in successive groups, so answers are not heard in that order.
+      this.ledger.onApplied = (user, change, seq) => sharing.applied(user, change, seq);
       this.network.onFinalPullServed = (peer) => new Set(sharing.spacesOf(peer.user));
       this.liveHub.membersOf = (space) => [...(sharing.members.get(space)?.keys() ?? [])];
     }
