@@ -2,7 +2,7 @@ import type { RemoteAPI, WebSocketFactory } from '@ferry/client';
 import { liveUrlFrom } from '@ferry/client/engine';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type Device, type Harness, startHarness } from '../support/harness.js';
+import { type Device, type Harness, startHarness, syncAll } from '../support/harness.js';
 
 /**
  * Sharing end to end: a real server on 127.0.0.1, each device a full sync system on its own
@@ -366,6 +366,55 @@ describe('sharing through spaces', () => {
     expect(await h.server.storage.getRecord('alice', 'todos', milk.id)).toBeNull();
     expect(await alice.system.listDeadLetters()).toEqual([]);
   });
+
+  it.each([
+    ['a reset after compaction', false],
+    ["a refused write (the member's role went down to viewer)", true],
+  ])(
+    'a conflict parked on a shared record the server then deleted and forgot is decided for the server as a deletion, after %s',
+    async (_how, refused) => {
+      const alice = await h.device('alice-phone', { user: 'alice' });
+      let bob = await h.device('bob-phone', { user: 'bob', config: { conflictStrategy: 'manual' } });
+      const { id: space } = await alice.system.spaces.create({ name: 'Groceries' });
+      await alice.system.spaces.addMember(space, 'bob', 'editor');
+      const { id: milk } = await todos(alice).insert({ title: 'milk', completed: false }, { space });
+      await todos(alice).insert({ title: 'bread', completed: false }, { space });
+      await alice.system.forceSync();
+      await bob.system.forceSync();
+      // Both edit milk; Alice's edit reaches the server first, so Bob's push parks the conflict.
+      await todos(alice).update(milk, { title: 'oat milk' });
+      await todos(bob).update(milk, { title: 'soy milk' });
+      await alice.system.forceSync();
+      await bob.system.forceSync();
+      expect(await bob.system.listConflicts()).toMatchObject([
+        { entityId: milk, server: { data: { title: 'oat milk' } } },
+      ]);
+      // Bob's app is closed (no sync of his may hear the delete) while the server deletes milk
+      // and forgets its tombstone.
+      await bob.close();
+      await todos(alice).delete(milk);
+      if (refused) await alice.system.spaces.addMember(space, 'bob', 'viewer');
+      await alice.system.forceSync();
+      await h.server.storage.compact({ tombstonesBefore: Date.now() + 1 });
+      bob = await bob.restart();
+      if (refused) {
+        // Bob's write is refused: his copy of the space is read again from 0.
+        const bread = (await todos(bob).find({ space })).find((todo) => todo.title === 'bread');
+        await todos(bob).update(bread!.id, { title: 'rye bread' });
+      }
+      // Bob's cursor of the space is behind its horizon (or dropped with the refused write): the
+      // space is read from 0, and milk is not in it any more.
+      await bob.system.forceSync().catch(() => undefined);
+      await bob.system.forceSync();
+      const [parked] = await bob.system.listConflicts();
+      expect(parked).toMatchObject({ entityId: milk, conflictType: 'update-delete', server: { deleted: true } });
+      await bob.system.resolveConflict(parked!.id, { winner: 'server' });
+      await syncAll([alice, bob]);
+      expect(await titles(bob, space)).toEqual(['bread']);
+      expect(await titles(alice, space)).toEqual(['bread']);
+      expect(await bob.system.localStore.countPending()).toBe(0);
+    },
+  );
 
   it("a reset of the private space after compaction keeps the shared spaces' records", async () => {
     const { alice, space } = await sharedList();

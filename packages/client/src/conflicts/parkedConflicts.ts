@@ -34,6 +34,19 @@ export async function refreshParked(tx: StoreTx, parked: ParkedRow): Promise<voi
   ]);
 }
 
+/**
+ * Gives a parked conflict a deletion as its server side, keeping the record's vector: the
+ * server deleted the entity and compaction forgot the tombstone, so deciding for the server
+ * must delete it, not bring back the state that was parked.
+ */
+export async function markServerSideDeleted(tx: StoreTx, { info, record }: ParkedRow): Promise<void> {
+  if (record.deleted) return;
+  await refreshParked(tx, {
+    info: { ...info, serverVersion: { ...info.serverVersion, deleted: true, data: null } },
+    record: { ...record, deleted: true, data: null },
+  });
+}
+
 /** Every parked conflict, with its row id. */
 export async function allParked(tx: StoreTx): Promise<Array<{ id: string; parked: ParkedRow; createdAt: number }>> {
   const { rows } = await tx.execute('SELECT id, conflict, created_at FROM ferry_conflicts ORDER BY created_at, id');

@@ -1,4 +1,5 @@
 import { type Change, LIMITS, type Membership, type ServerRecord, SPACE_TYPE, type SpacePage } from '@ferry/protocol';
+import { allParked, markServerSideDeleted } from '../conflicts/parkedConflicts.js';
 import { applyServerRecords, type DetectedConflict } from '../conflicts/reconcile.js';
 import { type ConflictResolverLike, resolveConflicts } from '../conflicts/resolveConflicts.js';
 import { SyncError } from '../errors.js';
@@ -246,8 +247,18 @@ const UNQUEUED = `NOT EXISTS (SELECT 1 FROM ferry_outbox o
  * parked on them: they carry the user's writes, and the pull that follows meets their server
  * state as any pull does (a dropped row would take the state those changes were made on, and
  * the server's answer to them could no longer be told from a stale copy).
+ *
+ * A conflict parked on a record that stays gets a deletion as its server side until a page of
+ * the space names the record again (which refreshes the conflict, or settles it): the read from
+ * 0 never names a record the server deleted once compaction has removed its tombstone, and
+ * deciding for the server would otherwise bring back, on this device only, the state parked
+ * before the server deleted it.
  */
 async function dropSpaceRecords(tx: StoreTx, space: string, clientId: string): Promise<void> {
+  for (const { parked } of await allParked(tx)) {
+    const { entityType, entityId } = parked.record;
+    if ((await tx.getEntity(entityType, entityId))?.space === space) await markServerSideDeleted(tx, parked);
+  }
   const { rows } = await tx.execute(`SELECT DISTINCT entity_type FROM ferry_entities WHERE space = ? AND ${UNQUEUED}`, [
     space,
   ]);

@@ -1,4 +1,4 @@
-import { allParked, refreshParked } from '../conflicts/parkedConflicts.js';
+import { allParked, markServerSideDeleted } from '../conflicts/parkedConflicts.js';
 import { SyncError } from '../errors.js';
 import type { StoreTx } from '../store/StoreTx.js';
 
@@ -72,13 +72,10 @@ export async function sweepAfterReset(
  */
 async function markParkedDeleted(tx: StoreTx, seen: ReadonlySet<string>, types: readonly string[] | undefined) {
   for (const { parked } of await allParked(tx)) {
-    const { record, info } = parked;
-    if (record.deleted || (types && !types.includes(record.entityType))) continue;
+    const { record } = parked;
+    if (types && !types.includes(record.entityType)) continue;
     if (seen.has(entityKey(record.entityType, record.entityId))) continue;
     if ((await tx.getEntity(record.entityType, record.entityId))?.space) continue;
-    await refreshParked(tx, {
-      info: { ...info, serverVersion: { ...info.serverVersion, deleted: true, data: null } },
-      record: { ...record, deleted: true, data: null },
-    });
+    await markServerSideDeleted(tx, parked);
   }
 }
