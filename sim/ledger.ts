@@ -8,8 +8,11 @@ export class Ledger {
   readonly applied = new Map<string, number>();
   /** Changes whose `applied`/`duplicate` answer reached a running app; `scope` is the user or the space. */
   readonly acked = new Map<string, { scope: string; changeId: string }>();
-  /** Changes whose latest answer to reach a running app was FORBIDDEN, by `device/changeId`. */
-  readonly forbidden = new Map<string, { device: string; scope: string; changeId: string }>();
+  /**
+   * Changes whose latest answer to reach a running app was FORBIDDEN, by `device/changeId`, with
+   * the app generation that heard it.
+   */
+  readonly forbidden = new Map<string, { device: string; scope: string; changeId: string; generation: number }>();
   /** FORBIDDEN answers that reached a running app, counted even when a later retry was decided otherwise. */
   refusalsHeard = 0;
   /**
@@ -18,7 +21,10 @@ export class Ledger {
    */
   onApplied: (user: string, change: PushedChange, seq: number | undefined) => void = () => undefined;
 
-  /** Records a push answer the server produced for `device` of `user`. */
+  /**
+   * Records a push answer the server produced for `device` of `user`; `delivered` when it reached
+   * the app of `generation`.
+   */
   observe(
     device: string,
     user: string,
@@ -26,6 +32,7 @@ export class Ledger {
     status: number,
     body: string,
     delivered: boolean,
+    generation = 0,
   ): void {
     if (!request.url.startsWith('/v1/push') || status !== 200) return;
     const parsed = JSON.parse(body) as {
@@ -58,10 +65,27 @@ export class Ledger {
       // is retried, and once a role was granted meanwhile the server may apply it or decide it
       // as a conflict (a member wrote the same record), which the conflict invariants judge.
       if (result.status === 'rejected' && result.error?.code === 'FORBIDDEN') {
-        this.forbidden.set(`${device}/${result.changeId}`, { device, scope, changeId: result.changeId });
+        this.forbidden.set(`${device}/${result.changeId}`, { device, scope, changeId: result.changeId, generation });
         this.refusalsHeard += 1;
       } else {
         this.forbidden.delete(`${device}/${result.changeId}`);
+      }
+    }
+  }
+
+  /**
+   * The app of `generation` on `device` was killed, and its store, opened again, still queues
+   * `queued`: refusals that app heard of those changes died with it before the store recorded
+   * them. To the device they are answers that never came (as a lost response is), so each such
+   * change is an ordinary pending change again: pushed again (the server judges it afresh, a
+   * refusal is never logged), or decided on the device by a conflict with a newer write of the
+   * record before it goes out. What becomes of it is judged as of any write in a space, by the
+   * lost-write check (d), not as a refusal the device must show.
+   */
+  refusalsLostWith(device: string, generation: number, queued: ReadonlySet<string>): void {
+    for (const [key, refusal] of this.forbidden) {
+      if (refusal.device === device && refusal.generation === generation && queued.has(refusal.changeId)) {
+        this.forbidden.delete(key);
       }
     }
   }

@@ -151,7 +151,8 @@ export async function deadWrites(devices: readonly SimDevice[]): Promise<{ write
  * or reached the server after all (the app died before recording the refusal, the owner
  * granted a role again, and the retry went through). A retry decided otherwise (applied, or a
  * conflict with a member's write of the same record) takes the change out of the ledger's
- * refusals.
+ * refusals, and so does a refusal the app died before recording while the reopened store still
+ * queues the change (`Ledger.refusalsLostWith`): that change is judged by (d) like any write.
  */
 export function checkRefusalsVisible(ledger: Ledger, deadIds: ReadonlySet<string>, logged: ReadonlySet<string>): void {
   for (const { device, scope, changeId } of ledger.forbidden.values()) {

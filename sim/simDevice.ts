@@ -58,6 +58,11 @@ export interface DeviceDeps {
    * `served` says (what the world passed to the network's `onFinalPullServed`).
    */
   onSynced?: (device: SimDevice, served: unknown) => void;
+  /**
+   * The app of `generation` was killed, and the store opened again (before the new app runs)
+   * queues the changes `queued`.
+   */
+  onReopenedAfterKill?: (device: SimDevice, generation: number, queued: ReadonlySet<string>) => void;
 }
 
 /**
@@ -79,6 +84,8 @@ export class SimDevice implements NetworkPeer, LivePeer {
   tokenRefreshes = 0;
   /** What the world noted when the current cycle's last multi-space pull answer was served. */
   #finalPull: unknown;
+  /** The generation of the app killed last, until the device is opened again. */
+  #killed: number | undefined;
 
   constructor(name: string, user: string, dbPath: string, deps: DeviceDeps) {
     this.name = name;
@@ -123,6 +130,13 @@ export class SimDevice implements NetworkPeer, LivePeer {
       this.#abandon('killed inside a store call'),
     );
     const store = await LocalStore.open(driver);
+    if (this.#killed !== undefined && this.#deps.onReopenedAfterKill) {
+      const { rows } = await driver.uncounted(() =>
+        store.read((tx) => tx.execute('SELECT change_id FROM ferry_outbox')),
+      );
+      this.#deps.onReopenedAfterKill(this, this.#killed, new Set(rows.map((row) => String(row.change_id))));
+    }
+    this.#killed = undefined;
     const tracker = new ChangeTracker(store, this.name, {
       clock: new HybridLogicalClock(this.name, { now }),
       random: rng.random,
@@ -197,6 +211,7 @@ export class SimDevice implements NetworkPeer, LivePeer {
   #abandon(why: string): void {
     if (!this.engine) return;
     this.#deps.trace.add(`${this.name}: app killed (${why})`);
+    this.#killed = this.generation;
     this.engine = null;
     this.#deps.clock.cancelOwner(this.owner);
     this.generation++;

@@ -200,7 +200,7 @@ export class VirtualNetwork {
         this.#clock.schedule(this.#latency(), owner, `${label} response`, () => {
           if (!peer.isOnline()) return fail('went offline');
           finish(() => {
-            this.#ledger.observe(peer.name, peer.user, request, response.status, response.body, true);
+            this.#ledger.observe(peer.name, peer.user, request, response.status, response.body, true, generation);
             if (served !== undefined) peer.heardFinalPull?.(served);
             const empty = response.status === 204 || response.status === 304;
             resolve(new Response(empty ? null : response.body, { status: response.status, headers: response.headers }));

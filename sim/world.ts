@@ -236,6 +236,8 @@ export class World {
         pageSize: this.rng.chance(0.2) ? this.rng.int(1, 5) : this.rng.int(20, 200),
         writeDebounceMs: this.rng.pick([300, 1000, 3000]),
         ...(sharing ? { onSynced: (synced: SimDevice, served: unknown) => this.#afterSync(synced, served) } : {}),
+        onReopenedAfterKill: (reopened, generation, queued) =>
+          this.ledger.refusalsLostWith(reopened.name, generation, queued),
       });
       this.devices.push(device);
       await this.clock.drive(device.open(), `${device.name} open`);

@@ -213,6 +213,14 @@ const REGRESSIONS: ReadonlyArray<{
     bursts: true,
     why: 'a refused write dropped a space holding a parked conflict; the read from 0 no longer named the record (deleted, tombstone compacted), and deciding for the server brought the parked state back on that device only',
   },
+  {
+    seed: 719,
+    clients: '3-8',
+    ops: 300,
+    ...EVERY_REGIME_OF_SHARING,
+    bursts: true,
+    why: "an app heard a viewer's write refused and was killed before its store recorded the refusal; the change, queued again, lost a conflict to a newer write on the device's next pull: not a refusal the device must show",
+  },
 ];
 
 describe('simulator regressions', () => {
