@@ -8,75 +8,42 @@
  * both pairs must end with byte-identical local databases.
  */
 
-import { ChangeTracker, ConflictResolver, HttpRemoteAPI, LocalStore, SyncManager } from '@ferry/client';
-import { createBetterSqliteDriver } from '@ferry/client/better-sqlite3';
-import { HybridLogicalClock } from '@ferry/protocol';
-import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import {
+  type DeterministicDevice,
+  deterministicWorlds,
+  dumpDevice as dump,
+  expectIdenticalRuns,
+} from '../support/deterministicDevices.js';
 
-const harnesses: Harness[] = [];
-const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const close of closers.splice(0)) await close();
-  for (const harness of harnesses.splice(0)) await harness.close();
-});
-
-/** A deterministic random source (the change ids' suffixes). */
-function seeded(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
-    return state / 2 ** 31;
-  };
-}
+const openWorld = deterministicWorlds();
 
 interface World {
-  a: { manager: SyncManager; tracker: ChangeTracker; path: string };
-  b: { manager: SyncManager; tracker: ChangeTracker; path: string };
+  a: DeterministicDevice;
+  b: DeterministicDevice;
   compactAnswers: number;
 }
 
 /** A server and two devices on it; `legacy` drops the `ack` parameter before the server sees it. */
 async function world(legacy: boolean, start: number): Promise<World> {
-  const h = await startHarness();
-  harnesses.push(h);
-  const token = await h.token('alice');
-  const state: World = { compactAnswers: 0 } as World;
+  let compactAnswers = 0;
   const fetchFn: typeof fetch = async (input, init) => {
     const url = String(input);
     const response = await fetch(legacy ? url.replace(/\?ack=compact$/, '') : url, init);
     if (url.includes('/v1/push') && response.ok) {
       const body = (await response.clone().json()) as { results: Array<Record<string, unknown>> };
-      state.compactAnswers += body.results.filter((result) => 'version' in result).length;
+      compactAnswers += body.results.filter((result) => 'version' in result).length;
     }
     return response;
   };
-  const device = async (name: string, seed: number) => {
-    const path = `${h.dir}/${name}.db`;
-    const store = await LocalStore.open(createBetterSqliteDriver(path));
-    // A clock that stands still behind the server's: stamps differ by their counter only, the
-    // same in both worlds, and the server never re-stamps them.
-    const tracker = new ChangeTracker(store, name, {
-      clock: new HybridLogicalClock(name, { now: () => start }),
-      random: seeded(seed),
-    });
-    const manager = new SyncManager({
-      localStore: store,
-      remoteAPI: new HttpRemoteAPI({ baseUrl: h.url, getToken: () => token, timeoutMs: 5000, fetch: fetchFn }),
-      changeTracker: tracker,
-      conflictResolver: new ConflictResolver('last-write-wins'),
-      autoStart: false,
-      syncInterval: 0,
-      writeDebounceMs: -1,
-      now: () => start,
-    });
-    closers.push(() => store.close());
-    return { manager, tracker, path };
+  const devices = await openWorld({ start, fetch: fetchFn, devices: { 'device-a': 1, 'device-b': 2 } });
+  return {
+    a: devices['device-a'],
+    b: devices['device-b'],
+    get compactAnswers() {
+      return compactAnswers;
+    },
   };
-  state.a = await device('device-a', 1);
-  state.b = await device('device-b', 2);
-  return state;
 }
 
 /** The same script in a world: every push outcome at least once. */
@@ -116,17 +83,6 @@ async function script(w: World) {
   return { results, states };
 }
 
-/** Every row of the device's own tables, in a fixed order. */
-function dump(path: string) {
-  const db = new Database(path, { readonly: true });
-  try {
-    const tables = ['ferry_entities', 'ferry_outbox', 'ferry_dead_letters', 'ferry_conflicts', 'ferry_kv'];
-    return Object.fromEntries(tables.map((table) => [table, db.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).all()]));
-  } finally {
-    db.close();
-  }
-}
-
 describe('compact push acknowledgements', () => {
   it('leave a device in exactly the state full acknowledgements leave it in', async () => {
     const start = Date.now() - 60_000;
@@ -136,11 +92,7 @@ describe('compact push acknowledgements', () => {
     const compactRun = await script(compact);
     const fullRun = await script(full);
 
-    expect(compactRun.results).toEqual(fullRun.results);
-    expect(compactRun.states).toHaveLength(7);
-    for (const [index, state] of compactRun.states.entries()) {
-      expect(state, `state ${index}`).toEqual(fullRun.states[index]);
-    }
+    expectIdenticalRuns(compactRun, fullRun, 7);
     // Not vacuous: the compact world was answered compactly (the 6 creates, the 2 updates of t5,
     // B's and A's full-state updates), the other never.
     expect(compact.compactAnswers).toBeGreaterThanOrEqual(9);

@@ -121,7 +121,8 @@ function isFieldHlcs(value: unknown): boolean {
   return true;
 }
 
-const RECORD_KEYS = new Set([
+/** The keys of a `ServerRecord`, all of them required. */
+export const RECORD_KEYS: ReadonlySet<string> = new Set([
   'entityType',
   'entityId',
   'data',

@@ -1,4 +1,13 @@
 export { compactResult, expandPushResponse, isRecordOfChange, recordFromChange } from './compactAck.js';
+export {
+  COMPACT_RECORDS,
+  type CompactServerRecord,
+  compactRecord,
+  expandCompactRecords,
+  fieldHlcsTextOmittable,
+  omitsFieldHlcs,
+  RECORDS_HEADER,
+} from './compactRecords.js';
 export { canonicalJson, compareCanonical, jsonEqual } from './conflicts/canonicalJson.js';
 export { fieldStamps, type MergedState, mergeStates } from './conflicts/mergeStates.js';
 export { pickState, resolveStates, type StateResolution } from './conflicts/resolveStates.js';

@@ -1,8 +1,10 @@
 import {
   type Change,
   ChangeSchema,
+  COMPACT_RECORDS,
   describeIssues,
   ErrorBodySchema,
+  expandCompactRecords,
   expandPushResponse,
   fastPullResponse,
   fastPushAckResponse,
@@ -14,6 +16,7 @@ import {
   PushAckResponseSchema,
   type PushRequest,
   type PushResponse,
+  RECORDS_HEADER,
   type RecordData,
   type ServerConfig,
   ServerConfigSchema,
@@ -46,6 +49,13 @@ const ChangesPageSchema = v.object({
 });
 
 const RecordsSchema = v.object({ records: v.array(ServerRecordSchema) });
+
+const COMPACT_PULL_HEADERS: Readonly<Record<string, string>> = { [RECORDS_HEADER]: COMPACT_RECORDS };
+
+/** Rebuilds the field stamps of a compact pull page's records (before validation). */
+function expandPage(page: unknown): void {
+  if (typeof page === 'object' && page !== null) expandCompactRecords((page as { changes?: unknown }).changes);
+}
 
 /**
  * The {@link RemoteAPI} over HTTP + JSON, as documented in `docs/protocol.md`.
@@ -95,7 +105,12 @@ export class HttpRemoteAPI implements RemoteAPI {
     return expanded.response;
   }
 
-  /** An empty `types` list means no narrowing, the same as leaving it out. */
+  /**
+   * An empty `types` list means no narrowing, the same as leaving it out. Asks for compact
+   * records (`ferry-records: compact`, docs/protocol.md): a record whose every field carries the
+   * record's own stamp comes without `fieldHlcs`, and the map is rebuilt here before validation,
+   * so the engine sees the full form either way. A server that predates the header ignores it.
+   */
   async pull(params: PullParams, options?: RequestOptions): Promise<PullResponse> {
     const query = {
       cursor: String(params.cursor),
@@ -103,8 +118,14 @@ export class HttpRemoteAPI implements RemoteAPI {
       types: params.types && params.types.length > 0 ? params.types.join(',') : undefined,
       snapshot: params.snapshot ? '1' : undefined,
     };
-    const text = await this.#http.send({ method: 'GET', path: '/v1/pull', query, signal: options?.signal });
-    return this.#http.parse('GET /v1/pull', text, PullResponseSchema, fastPullResponse);
+    const text = await this.#http.send({
+      method: 'GET',
+      path: '/v1/pull',
+      query,
+      headers: COMPACT_PULL_HEADERS,
+      signal: options?.signal,
+    });
+    return this.#http.parse('GET /v1/pull', text, PullResponseSchema, fastPullResponse, expandPage);
   }
 
   async pullSpaces(request: Partial<MultiPullRequest>, options?: RequestOptions): Promise<MultiPullResponse> {

@@ -71,6 +71,8 @@ export interface Call {
   body?: unknown;
   /** The body already serialised (it wins over `body`). */
   json?: string;
+  /** Headers of this request alone (the protocol, auth and content headers win). */
+  headers?: Record<string, string>;
   signal?: AbortSignal | undefined;
 }
 
@@ -128,7 +130,7 @@ export class HttpCaller {
     const target = `${call.method} ${call.path}`;
     const external = call.signal;
     if (external?.aborted) throw cancelled(target, external);
-    const headers = await this.#requestHeaders(call.json !== undefined || call.body !== undefined);
+    const headers = await this.#requestHeaders(call.json !== undefined || call.body !== undefined, call.headers);
     if (SYNC_PATHS.has(call.path)) this.#addDeviceReport(headers);
     // A token refresh can take a while; the caller may have given up meanwhile.
     if (external?.aborted) throw cancelled(target, external);
@@ -173,8 +175,8 @@ export class HttpCaller {
     }
   }
 
-  async #requestHeaders(hasBody: boolean): Promise<Record<string, string>> {
-    const headers: Record<string, string> = { accept: 'application/json', ...this.#headers };
+  async #requestHeaders(hasBody: boolean, own?: Record<string, string>): Promise<Record<string, string>> {
+    const headers: Record<string, string> = { accept: 'application/json', ...this.#headers, ...own };
     headers[PROTOCOL_HEADER] = String(PROTOCOL_VERSION);
     const token = await this.#token();
     if (token) headers.authorization = `Bearer ${token}`;
@@ -239,18 +241,22 @@ export class HttpCaller {
   /**
    * Parses and validates a response. `fast`, for the bulk responses, is a hand-written check
    * equivalent to `schema` that accepts the common well-formed body at a fraction of the cost;
-   * whatever it does not accept goes through `schema`, which decides and explains.
+   * whatever it does not accept goes through `schema`, which decides and explains. `expand`
+   * rebuilds a compact answer's full form in place before either runs.
    */
   parse<S extends v.GenericSchema>(
     target: string,
     text: string,
     schema: S,
     fast?: (value: unknown) => v.InferOutput<S> | undefined,
+    expand?: (value: unknown) => void,
   ): v.InferOutput<S> {
     const json = parseJson(text);
     if (json === undefined) {
       throw protocolError(target, `the response is not JSON: ${snippet(text) || '(empty body)'}`);
     }
+    // A compact answer is rebuilt into its full form first, so both validators judge that.
+    expand?.(json);
     const quick = fast?.(json);
     if (quick !== undefined) return quick;
     const result = v.safeParse(schema, json);

@@ -1,7 +1,10 @@
 import {
+  COMPACT_RECORDS,
   encodeHlc,
+  expandCompactRecords,
   PullResponseSchema,
   PushResponseSchema,
+  RECORDS_HEADER,
   ServerConfigSchema,
   type ServerRecord,
 } from '@ferry/protocol';
@@ -195,6 +198,42 @@ describe('GET /v1/pull', () => {
     expect(empty).toEqual({ changes: [], cursor: 2, hasMore: false, serverTime: T0 });
     const notes = await pullAll('alice', 10, 'notes');
     expect(notes.records.map((record) => record.entityId)).toEqual(['n1']);
+  });
+});
+
+describe('GET /v1/pull with ferry-records: compact', () => {
+  it('leaves out field stamps a client can rebuild, on the stored-JSON path and the object path alike', async () => {
+    await push([
+      makeChange({ entityId: 't1', data: { title: 'whole', completed: false } }),
+      makeChange({ entityId: 't2', data: { title: 'two', completed: false } }),
+    ]);
+    // A partial update at a later stamp: t2's fields now carry different stamps.
+    await push([
+      makeChange({
+        entityId: 't2',
+        operation: 'UPDATE',
+        hlc: encodeHlc({ wallTime: T0, counter: 9, node: 'device-a' }),
+        vector: { 'device-a': 2 },
+        data: { title: 'later' },
+      }),
+    ]);
+    const compact = { headers: { [RECORDS_HEADER]: COMPACT_RECORDS } };
+    const whole = (await t.call('GET', '/v1/pull?cursor=0&limit=10')).json();
+    // snapshot=1 is served from records as objects (the path PostgreSQL always takes).
+    for (const url of ['/v1/pull?cursor=0&limit=10', '/v1/pull?cursor=0&limit=10&snapshot=1']) {
+      const body = (await t.call('GET', url, compact)).json();
+      expect(
+        body.changes.map((record: object) => 'fieldHlcs' in record),
+        url,
+      ).toEqual([false, true]);
+      expandCompactRecords(body.changes);
+      expect(v.parse(PullResponseSchema, body).changes, url).toEqual(whole.changes);
+    }
+    // Without the header, or with a value this server does not know: whole records.
+    for (const headers of [{}, { [RECORDS_HEADER]: 'columns' }]) {
+      const body = (await t.call('GET', '/v1/pull?cursor=0&limit=10', { headers })).json();
+      expect(body.changes.every((record: object) => 'fieldHlcs' in record)).toBe(true);
+    }
   });
 });
 

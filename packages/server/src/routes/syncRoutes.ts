@@ -1,8 +1,12 @@
 import {
+  COMPACT_RECORDS,
+  type CompactServerRecord,
+  compactRecord,
   LIMITS,
   PROTOCOL_VERSION,
   PullQuerySchema,
   type PullResponse,
+  RECORDS_HEADER,
   type ServerConfig,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from '@ferry/protocol';
@@ -23,6 +27,11 @@ const ChangesQuerySchema = v.strictObject({
   since: v.optional(queryInt('since', 0, Number.MAX_SAFE_INTEGER), '0'),
   limit: v.optional(queryInt('limit', 1, LIMITS.maxPullLimit), String(LIMITS.defaultPullLimit)),
 });
+
+/** A `GET /v1/pull` answer, whose records may be compact when the client asked for them. */
+type CompactPullResponse = Omit<PullResponse, 'changes'> & {
+  changes: Array<PullResponse['changes'][number] | CompactServerRecord>;
+};
 
 /** The body of `GET /v1/config`: what a client learns on connect. Needs no token. */
 export function serverConfig(ctx: RouteContext): ServerConfig {
@@ -70,7 +79,7 @@ export function registerSyncRoutes(app: FastifyInstance, ctx: RouteContext): voi
   app.post('/pull', async (request) => multiPull(ctx, requestSpaceAccess(request, ctx), request.body));
 
   // The private space only: what protocol v1 clients have always used.
-  app.get('/pull', async (request, reply): Promise<PullResponse | string> => {
+  app.get('/pull', async (request, reply): Promise<CompactPullResponse | string> => {
     const scope = privateScope(request);
     const query = fastPullQuery(request.query) ?? parseInput(PullQuerySchema, request.query);
     const cursor = Number(query.cursor);
@@ -89,7 +98,10 @@ export function registerSyncRoutes(app: FastifyInstance, ctx: RouteContext): voi
     const snapshot = query.snapshot === '1';
     // The bulk path of an initial sync, where the storage has one: stored JSON goes out as
     // stored, never parsed and re-serialised (a body equal to the generic path's below).
-    const json = snapshot ? undefined : ctx.storage.pullJson?.(scope, { cursor, limit, types });
+    // Compact records (docs/protocol.md): asked for by a request header, which servers before it
+    // ignore, so an older server simply answers with whole records.
+    const compact = request.headers[RECORDS_HEADER] === COMPACT_RECORDS;
+    const json = snapshot ? undefined : ctx.storage.pullJson?.(scope, { cursor, limit, types, compact });
     if (json) {
       notePulled(request, json.count, json.lastSeq ?? cursor);
       reply.type('application/json');
@@ -98,7 +110,7 @@ export function registerSyncRoutes(app: FastifyInstance, ctx: RouteContext): voi
     const page = await ctx.storage.pull(scope, { cursor, limit, types, snapshot });
     const last = page.items.at(-1);
     return {
-      changes: page.items,
+      changes: compact ? page.items.map(compactRecord) : page.items,
       cursor: page.cursor ?? last?.seq ?? cursor,
       hasMore: page.hasMore,
       serverTime: ctx.now(),

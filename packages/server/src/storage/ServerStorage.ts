@@ -211,9 +211,11 @@ export interface ServerStorage {
    * response JSON, each record's stored JSON spliced in unparsed. It must give exactly the rows,
    * order and horizon check `pull` gives, and the text `JSON.stringify` of them would. Returns
    * undefined when it cannot stand in for `pull` (e.g. `pull` was replaced on the instance to
-   * inject a fault): the route then calls `pull`.
+   * inject a fault): the route then calls `pull`. With `compact`, a record whose field stamps
+   * a client can rebuild (`fieldHlcsTextOmittable`) goes out without them: the text
+   * `JSON.stringify` of `pull`'s records through `compactRecord` would give.
    */
-  pullJson?(scope: string, options: Omit<PullOptions, 'snapshot'>): PullJsonPage | undefined;
+  pullJson?(scope: string, options: Omit<PullOptions, 'snapshot'> & { compact?: boolean }): PullJsonPage | undefined;
 }
 
 /** A page of {@link ServerStorage.pullJson}: the records as comma-separated JSON objects. */

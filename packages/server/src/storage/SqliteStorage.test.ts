@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeHlc, HybridLogicalClock } from '@ferry/protocol';
+import { compactRecord, encodeHlc, HybridLogicalClock } from '@ferry/protocol';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { defaultSchema } from '../defaultSchema.js';
@@ -84,6 +84,14 @@ describe('SqliteStorage', () => {
         change('c2', 'we"ird \\ id ü', 'CREATE', 1),
         change('c3', 'plain', 'DELETE', 2),
         change('c4', 'third', 'CREATE', 1),
+        change('c5', 'fourth', 'CREATE', 1),
+        // A partial update at a later stamp: its fields carry different stamps.
+        {
+          ...change('c6', 'fourth', 'CREATE', 2),
+          operation: 'UPDATE' as const,
+          data: { title: 'later' },
+          hlc: encodeHlc({ wallTime: Date.now(), counter: 1, node: 'dev1' }),
+        },
       ],
       decide,
     );
@@ -92,6 +100,7 @@ describe('SqliteStorage', () => {
       ['we"ird \\ id ü', false],
       ['plain', true],
       ['third', false],
+      ['fourth', false],
     ]);
     for (const options of [
       { cursor: 0, limit: 2 },
@@ -105,7 +114,15 @@ describe('SqliteStorage', () => {
       const json = storage.pullJson('alice', options);
       expect(`[${json?.records}]`).toBe(JSON.stringify(page.items));
       expect(json).toMatchObject({ count: page.items.length, lastSeq: page.items.at(-1)?.seq, hasMore: page.hasMore });
+      // Compact records: the stored-text check leaves out exactly what compactRecord leaves out.
+      const compact = storage.pullJson('alice', { ...options, compact: true });
+      expect(`[${compact?.records}]`).toBe(JSON.stringify(page.items.map(compactRecord)));
+      expect(compact).toMatchObject({ count: json?.count, lastSeq: json?.lastSeq, hasMore: json?.hasMore });
     }
+    // Not vacuous: whole creates went out compact; the tombstone and the partial update whole.
+    const compactAll = JSON.parse(`[${storage.pullJson('alice', { cursor: 0, limit: 10, compact: true })?.records}]`);
+    expect(compactAll.map((record: object) => 'fieldHlcs' in record)).toEqual([false, true, false, true]);
+    expect(all.items[3]?.fieldHlcs).toEqual({ title: all.items[3]?.hlc, nested: hlc });
     expect(storage.pullJson('bob', { cursor: 0, limit: 10 })).toEqual({
       records: '',
       count: 0,

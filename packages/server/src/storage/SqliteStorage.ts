@@ -1,4 +1,12 @@
-import { type Change, type ChangeResult, MEMBER_TYPE, memberUser, type Role, type ServerRecord } from '@ferry/protocol';
+import {
+  type Change,
+  type ChangeResult,
+  fieldHlcsTextOmittable,
+  MEMBER_TYPE,
+  memberUser,
+  type Role,
+  type ServerRecord,
+} from '@ferry/protocol';
 import Database from 'better-sqlite3';
 import { DEFAULT_MAX_GROUP_ITEMS, GroupCommit, type Settled } from './GroupCommit.js';
 import {
@@ -340,10 +348,10 @@ export class SqliteStorage implements ServerStorage {
    * serialised again. The same rows, order and horizon check as `pull`; the text is what
    * `JSON.stringify` of `pull`'s records would give (same keys, same order).
    */
-  pullJson(scope: string, options: Omit<PullOptions, 'snapshot'>): PullJsonPage | undefined {
+  pullJson(scope: string, options: Omit<PullOptions, 'snapshot'> & { compact?: boolean }): PullJsonPage | undefined {
     // A `pull` replaced on the instance (fault injection) must be honoured: this path would skip it.
     if (this.pull !== SqliteStorage.prototype.pull) return undefined;
-    const { cursor, limit, types } = options;
+    const { cursor, limit, types, compact = false } = options;
     const rows =
       types === undefined
         ? this.#statements.pullRaw.all(scope, cursor, limit + 1)
@@ -368,10 +376,11 @@ export class SqliteStorage implements ServerStorage {
         string,
       ];
       lastSeq = seq;
+      const stamps = compact && fieldHlcsTextOmittable(data, fieldHlcs, hlc) ? '' : `"fieldHlcs":${fieldHlcs},`;
       parts[index] =
         `{"entityType":${JSON.stringify(type)},"entityId":${JSON.stringify(id)},"data":${data ?? 'null'},` +
         `"deleted":${deleted === 1},"version":${version},"vector":${vector},"hlc":${JSON.stringify(hlc)},` +
-        `"fieldHlcs":${fieldHlcs},"seq":${seq},"clientId":${JSON.stringify(clientId)},"changeId":${JSON.stringify(changeId)}}`;
+        `${stamps}"seq":${seq},"clientId":${JSON.stringify(clientId)},"changeId":${JSON.stringify(changeId)}}`;
     }
     return { records: parts.join(','), count, lastSeq, hasMore };
   }
