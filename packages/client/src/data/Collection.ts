@@ -71,13 +71,16 @@ export class Collection<T extends RecordData = RecordData> {
       throw new SyncError('VALIDATION_ERROR', `The id of a ${this.name} record must be a string`);
     }
     this.#validate(fields, 'record');
-    const entityId = id ?? this.#tracker.newChangeId().replace(/[^A-Za-z0-9_-]/g, '');
-    await this.#write(async (tx) => {
+    const entityId = await this.#write(async (tx) => {
+      // Made inside the transaction, whose start restored the clock: a fresh id's stamp comes
+      // after every stamp the device issued before a restart.
+      const entityId = id ?? this.#tracker.newChangeId().replace(/[^A-Za-z0-9_-]/g, '');
       const existing = await tx.getEntity(this.name, entityId);
       if (existing && !existing.deleted) {
         throw new SyncError('VALIDATION_ERROR', `${this.name} "${entityId}" already exists; use update() to change it`);
       }
       await this.#tracker.trackChangeIn(tx, this.name, entityId, 'CREATE', fields, { space: options.space });
+      return entityId;
     });
     return withSpace({ ...(fields as T), id: entityId }, options.space ?? null);
   }

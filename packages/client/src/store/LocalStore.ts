@@ -106,16 +106,22 @@ export class LocalStore {
   async write<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     let tx: StoreTx | undefined;
     let pendingChanges: number | undefined;
+    const recorder = this.#recorder;
     const result = await this.#lock.run(async () => {
       this.#assertOpen();
-      return this.#driver.transaction(async (sql) => {
+      let committed: (() => void) | undefined;
+      const value = await this.#driver.transaction(async (sql) => {
         tx = new StoreTx(sql);
+        await recorder?.beginWrite?.(tx);
         const value = await fn(tx);
         // Counted in the transaction, so listeners know the exact count the moment the write
         // commits (a COUNT over the outbox costs microseconds).
         if (tx.outboxTouched) pendingChanges = await tx.countPending();
+        committed = await recorder?.beforeCommit?.(tx);
         return value;
       });
+      committed?.();
+      return value;
     });
     if (tx && (tx.touchedTypes.size > 0 || tx.outboxTouched)) {
       this.#commits.emit({

@@ -65,6 +65,13 @@ export class StoreTx {
   readonly touchedTypes = new Set<string>();
   outboxTouched = false;
   /**
+   * What this transaction left as the outbox's newest row (highest `seq`), for the clock's
+   * recovery (see `ChangeTracker`): `undefined` when it did not touch the outbox's tail, the
+   * change's stamp when the newest row is a change it queued, `null` when it may have removed the
+   * newest row or ran arbitrary SQL (the newest row is then unknown).
+   */
+  outboxTail: string | null | undefined = undefined;
+  /**
    * Whether the outbox is known to be empty, for this executor's lifetime under the store
    * lock; `undefined` when unknown. Lets a pull into a device with nothing pending skip one
    * outbox lookup per record.
@@ -87,6 +94,7 @@ export class StoreTx {
   execute(sql: string, params?: readonly SqlValue[]) {
     // Arbitrary SQL may write the outbox or the entities.
     this.#outboxEmpty = undefined;
+    this.outboxTail = null;
     this.#dropCaches();
     return this.#sql.execute(sql, params);
   }
@@ -306,7 +314,15 @@ export class StoreTx {
     );
     this.outboxTouched = true;
     this.#outboxEmpty = false;
+    // AUTOINCREMENT: the row's seq is above every seq the outbox ever held, so it is the newest.
+    this.outboxTail = change.hlc;
     this.#dropPending(entityKey(change.entityType, change.entityId));
+  }
+
+  /** The stamp of the outbox's newest change (highest `seq`), or null when the outbox is empty. */
+  async newestQueuedHlc(): Promise<string | null> {
+    const { rows } = await this.#sql.execute('SELECT hlc FROM ferry_outbox ORDER BY seq DESC LIMIT 1');
+    return rows[0] ? String(rows[0].hlc) : null;
   }
 
   /** Pending changes in queue order; held ones only when asked. */
@@ -359,9 +375,14 @@ export class StoreTx {
 
   async removeChange(changeId: string): Promise<boolean> {
     const { rowsAffected } = await this.#sql.execute('DELETE FROM ferry_outbox WHERE change_id = ?', [changeId]);
-    if (rowsAffected > 0) this.outboxTouched = true;
+    if (rowsAffected > 0) this.#outboxShrunk();
     this.#forgetPending(changeId);
     return rowsAffected > 0;
+  }
+
+  #outboxShrunk(): void {
+    this.outboxTouched = true;
+    this.outboxTail = null;
   }
 
   /** Drops a removed change from the prefetched pending lists. */
@@ -382,7 +403,7 @@ export class StoreTx {
   async removeChanges(changeIds: readonly string[]): Promise<void> {
     if (changeIds.length === 0) return;
     const { rowsAffected } = await this.#sql.execute(DELETE_CHANGES_IN, [JSON.stringify(changeIds)]);
-    if (rowsAffected > 0) this.outboxTouched = true;
+    if (rowsAffected > 0) this.#outboxShrunk();
     for (const changeId of changeIds) this.#forgetPending(changeId);
   }
 
@@ -439,6 +460,18 @@ export class StoreTx {
   async setKv(key: string, value: string): Promise<void> {
     await this.#sql.execute(
       'INSERT INTO ferry_kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      [key, value],
+    );
+  }
+
+  /**
+   * Sets `key` to `value` unless it already holds a value that sorts after it: a value that only
+   * ever rises (the clock's last stamp, whose string form sorts by time).
+   */
+  async raiseKv(key: string, value: string): Promise<void> {
+    await this.#sql.execute(
+      `INSERT INTO ferry_kv (key, value) VALUES (?, ?)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE excluded.value > ferry_kv.value`,
       [key, value],
     );
   }

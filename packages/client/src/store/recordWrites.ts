@@ -11,6 +11,13 @@ export interface ChangeRecorder {
     operation: Operation,
     data: RecordData | null,
   ): Promise<unknown>;
+  /** Runs first in every write transaction of the store (the tracker restores its clock here). */
+  beginWrite?(tx: StoreTx): Promise<void>;
+  /**
+   * Runs last in every write transaction of the store, before its COMMIT (the tracker keeps its
+   * clock recoverable here). The function it returns, if any, runs once the commit succeeded.
+   */
+  beforeCommit?(tx: StoreTx): Promise<(() => void) | undefined>;
 }
 
 /** The recorder `LocalStore.upsert` / `delete` need, or a clear error saying how to get one. */

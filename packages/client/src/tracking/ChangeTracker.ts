@@ -1,6 +1,7 @@
 import {
   type Change,
   ChangeSchema,
+  decodeHlc,
   describeIssues,
   HybridLogicalClock,
   isReservedType,
@@ -17,7 +18,10 @@ import { changeBytes, pushBodyBytes } from '../transport/pushBody.js';
 import { ServerRules } from '../transport/ServerRules.js';
 import { nextVector } from './ownCounter.js';
 
-/** Key under which the clock's last stamp is kept, so a restart never reissues one. */
+/**
+ * Key under which a stamp at or past the clock's last one is kept, whenever the outbox's newest
+ * change does not already hold it (see {@link ChangeTracker}'s "Clock recovery").
+ */
 const CLOCK_KEY = 'ferry:hlc';
 
 /** Options of a {@link ChangeTracker}. */
@@ -34,6 +38,16 @@ export interface ChangeTrackerOptions {
  * Records local writes. The entity write and its outbox entry commit in ONE transaction:
  * an app killed at any instant keeps both or neither.
  *
+ * Clock recovery: the clock never goes back across a restart or a crash. At every commit of a
+ * write transaction, the stamp recovered at the next start, the later of the `ferry:hlc` key
+ * and the outbox's newest change's stamp (when it is this device's own), is at or past the
+ * clock's last stamp, so at or past every stamp the device issued or adopted before. A local
+ * write's own change is the outbox's newest row and carries the last stamp, so it writes no
+ * key; a transaction that may take the newest row off the outbox (an acknowledged push, a
+ * resolution) or advances the clock otherwise (a pulled stamp) writes the key once, before its
+ * COMMIT. The store runs {@link beginWrite} and {@link beforeCommit} around every write
+ * transaction of the tracker it is bound to.
+ *
  * @example
  * const tracker = new ChangeTracker(store, 'device-a');
  * await tracker.trackChange('todos', 'todo-1', 'CREATE', { title: 'Milk' });
@@ -46,6 +60,10 @@ export class ChangeTracker {
   readonly #store: LocalStore;
   readonly #random: () => number;
   #clockRestored = false;
+  /** A stamp the `ferry:hlc` key is known to hold or pass ('' for none), as of the last commit. */
+  #savedStamp = '';
+  /** A stamp the clock recovered at a restart is known to reach, as of the last commit. */
+  #recoverable = '';
 
   constructor(db: LocalStore, clientId: string, options: ChangeTrackerOptions = {}) {
     this.#store = db;
@@ -138,15 +156,54 @@ export class ChangeTracker {
   }
 
   /**
-   * Loads the clock's last stamp, and the server rules learned by an earlier run, once per
-   * tracker (call inside a transaction).
+   * Loads the clock's last stamp (the later of the `ferry:hlc` key and the outbox's newest
+   * change of this device), and the server rules learned by an earlier run, once per tracker
+   * (call inside a transaction, before anything in it takes changes off the outbox).
    */
   async restoreClock(tx: StoreTx): Promise<void> {
     if (this.#clockRestored) return;
-    const last = await tx.getKv(CLOCK_KEY);
-    if (last) this.clock.advanceTo(last);
+    const saved = (await tx.getKv(CLOCK_KEY)) ?? '';
+    const newest = this.#ownStamp(await tx.newestQueuedHlc());
+    if (saved) this.clock.advanceTo(saved);
+    if (newest) this.clock.advanceTo(newest);
+    this.#savedStamp = saved;
+    this.#recoverable = maxStamp(saved, newest);
     await this.rules.restore((key) => tx.getKv(key));
     this.#clockRestored = true;
+  }
+
+  /** `stamp` when this device issued it, else '' (another node's stamp is never adopted unchecked). */
+  #ownStamp(stamp: string | null | undefined): string {
+    return stamp && decodeHlc(stamp).node === this.clock.node ? stamp : '';
+  }
+
+  /** The store's hook at the start of each write transaction: the clock is restored first. */
+  async beginWrite(tx: StoreTx): Promise<void> {
+    await this.restoreClock(tx);
+  }
+
+  /**
+   * The store's hook before each COMMIT: writes the clock's last stamp under `ferry:hlc` when
+   * what the transaction leaves would not recover it (see the class comment), and returns
+   * what the tracker knows after the commit.
+   */
+  async beforeCommit(tx: StoreTx): Promise<(() => void) | undefined> {
+    if (!this.#clockRestored) return undefined;
+    const tail = tx.outboxTail;
+    let saved = this.#savedStamp;
+    // Recovery reads the key and the outbox's newest row; the newest row is what this
+    // transaction queued last, unchanged, or unknown (it may have been taken off).
+    let recoverable = tail === undefined ? this.#recoverable : maxStamp(saved, this.#ownStamp(tail));
+    const last = this.clock.last;
+    if (last > recoverable) {
+      await tx.raiseKv(CLOCK_KEY, last);
+      saved = maxStamp(saved, last);
+      recoverable = maxStamp(recoverable, last);
+    }
+    return () => {
+      this.#savedStamp = saved;
+      this.#recoverable = recoverable;
+    };
   }
 
   /** A change that cannot fit in a request alone could never sync: refuse it now. */
@@ -163,9 +220,14 @@ export class ChangeTracker {
     );
   }
 
-  /** Keeps the clock's last stamp (call in the transaction that used it): a restart never reissues it. */
+  /**
+   * Keeps the clock's last stamp (call in the transaction that used it): a restart never
+   * reissues it. The store's commit hook does this for the tracker bound to it, so only another
+   * tracker on the same store writes here.
+   */
   async saveClock(tx: StoreTx): Promise<void> {
-    await tx.setKv(CLOCK_KEY, this.clock.last);
+    if (this.#store.recorder === this) return;
+    await tx.raiseKv(CLOCK_KEY, this.clock.last);
   }
 
   /** Pending changes in the order they were made (held ones, awaiting a manual resolution, excluded). */
@@ -196,6 +258,11 @@ export class ChangeTracker {
       .padStart(6, '0');
     return `${hlc}.${suffix}`;
   }
+}
+
+/** The later of two stamps ('' for none): stamps sort by time as strings. */
+function maxStamp(a: string, b: string): string {
+  return b > a ? b : a;
 }
 
 /** Options of {@link ChangeTracker.trackChange}. */
