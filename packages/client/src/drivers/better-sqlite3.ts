@@ -48,15 +48,18 @@ export function createBetterSqliteDriver(path: string, options: BetterSqliteDriv
     return { rows: [], rowsAffected: statement.run(...params).changes };
   };
   const executor: SqlExecutor = { execute: async (sql, params) => run(sql, params) };
+  // Prepared once: a local write is one short transaction, where parsing these each time shows.
+  const begin = db.prepare('BEGIN IMMEDIATE');
+  const commit = db.prepare('COMMIT');
 
   return {
     name: 'better-sqlite3',
     execute: executor.execute,
     async transaction(fn) {
-      db.exec('BEGIN IMMEDIATE');
+      begin.run();
       try {
         const result = await fn(executor);
-        db.exec('COMMIT');
+        commit.run();
         return result;
       } catch (error) {
         if (db.inTransaction) db.exec('ROLLBACK');

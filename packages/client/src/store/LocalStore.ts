@@ -54,6 +54,8 @@ export class LocalStore {
   readonly #schema: Schema | undefined;
   #closed = false;
   #recorder: ChangeRecorder | undefined;
+  /** The outbox's row count as of the last commit, when known: a write adds its own rows to it. */
+  #pendingCount: number | undefined;
 
   /** An AsyncStorage-shaped view of the store's key-value table (sync state lives here). */
   readonly kv: KeyValueStore;
@@ -114,13 +116,21 @@ export class LocalStore {
         tx = new StoreTx(sql);
         await recorder?.beginWrite?.(tx);
         const value = await fn(tx);
-        // Counted in the transaction, so listeners know the exact count the moment the write
-        // commits (a COUNT over the outbox costs microseconds).
-        if (tx.outboxTouched) pendingChanges = await tx.countPending();
+        // Known in the transaction, so listeners know the exact count the moment the write
+        // commits: the count before plus the rows it added, or a COUNT (which reads the whole
+        // outbox) when the count before is unknown or arbitrary SQL ran.
+        if (tx.outboxTouched) {
+          const { outboxDelta } = tx;
+          const known = this.#pendingCount;
+          pendingChanges = known !== undefined && outboxDelta !== null ? known + outboxDelta : await tx.countPending();
+        }
         committed = await recorder?.beforeCommit?.(tx);
         return value;
       });
       committed?.();
+      const done = tx as StoreTx;
+      if (pendingChanges !== undefined) this.#pendingCount = pendingChanges;
+      else if (done.outboxDelta === null) this.#pendingCount = undefined;
       return value;
     });
     if (tx && (tx.touchedTypes.size > 0 || tx.outboxTouched)) {
@@ -298,7 +308,10 @@ export class LocalStore {
 
   /** Number of changes waiting to be pushed (held ones included). */
   countPending(): Promise<number> {
-    return this.read((tx) => tx.countPending());
+    return this.read(async (tx) => {
+      this.#pendingCount = await tx.countPending();
+      return this.#pendingCount;
+    });
   }
 
   /** Closes the database. Later calls fail with a clear error. */

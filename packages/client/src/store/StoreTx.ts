@@ -71,6 +71,8 @@ export class StoreTx {
    * newest row or ran arbitrary SQL (the newest row is then unknown).
    */
   outboxTail: string | null | undefined = undefined;
+  /** Rows this transaction added to the outbox (negative: removed); null after arbitrary SQL. */
+  outboxDelta: number | null = 0;
   /**
    * Whether the outbox is known to be empty, for this executor's lifetime under the store
    * lock; `undefined` when unknown. Lets a pull into a device with nothing pending skip one
@@ -95,6 +97,7 @@ export class StoreTx {
     // Arbitrary SQL may write the outbox or the entities.
     this.#outboxEmpty = undefined;
     this.outboxTail = null;
+    this.outboxDelta = null;
     this.#dropCaches();
     return this.#sql.execute(sql, params);
   }
@@ -184,7 +187,11 @@ export class StoreTx {
     const cached = this.#entities.get(entityKey(entityType, entityId));
     if (cached !== undefined) return cached;
     const { rows } = await this.#sql.execute(SELECT_ENTITY, [entityType, entityId]);
-    return rows[0] ? entityFromRow(rows[0]) : null;
+    if (rows[0]) return entityFromRow(rows[0]);
+    // Known absent until this transaction writes the key (which drops it from the cache): an
+    // insert that checks for the row before recording its change reads it once.
+    this.#entities.set(entityKey(entityType, entityId), null);
+    return null;
   }
 
   async putEntity(entity: LocalEntity): Promise<void> {
@@ -316,6 +323,7 @@ export class StoreTx {
     this.#outboxEmpty = false;
     // AUTOINCREMENT: the row's seq is above every seq the outbox ever held, so it is the newest.
     this.outboxTail = change.hlc;
+    if (this.outboxDelta !== null) this.outboxDelta++;
     this.#dropPending(entityKey(change.entityType, change.entityId));
   }
 
@@ -375,14 +383,15 @@ export class StoreTx {
 
   async removeChange(changeId: string): Promise<boolean> {
     const { rowsAffected } = await this.#sql.execute('DELETE FROM ferry_outbox WHERE change_id = ?', [changeId]);
-    if (rowsAffected > 0) this.#outboxShrunk();
+    if (rowsAffected > 0) this.#outboxShrunk(rowsAffected);
     this.#forgetPending(changeId);
     return rowsAffected > 0;
   }
 
-  #outboxShrunk(): void {
+  #outboxShrunk(removed: number): void {
     this.outboxTouched = true;
     this.outboxTail = null;
+    if (this.outboxDelta !== null) this.outboxDelta -= removed;
   }
 
   /** Drops a removed change from the prefetched pending lists. */
@@ -403,7 +412,7 @@ export class StoreTx {
   async removeChanges(changeIds: readonly string[]): Promise<void> {
     if (changeIds.length === 0) return;
     const { rowsAffected } = await this.#sql.execute(DELETE_CHANGES_IN, [JSON.stringify(changeIds)]);
-    if (rowsAffected > 0) this.#outboxShrunk();
+    if (rowsAffected > 0) this.#outboxShrunk(rowsAffected);
     for (const changeId of changeIds) this.#forgetPending(changeId);
   }
 
