@@ -17,16 +17,17 @@ export interface TsxProcess {
 /**
  * Spawns `node --import tsx <args>` from the repository root and hands each stdout line to
  * `onLine`. `children` tracks it until it exits, so a test's `afterEach` can SIGKILL leftovers.
+ * With `stdin`, the test can write to the process (`child.stdin`), to let it go on step by step.
  */
 export function spawnTsx(
   args: string[],
   onLine: (line: string, child: ChildProcess) => void,
-  options: { env?: NodeJS.ProcessEnv; children?: Set<ChildProcess> } = {},
+  options: { env?: NodeJS.ProcessEnv; children?: Set<ChildProcess>; stdin?: boolean } = {},
 ): TsxProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
     cwd: ROOT,
     env: { ...process.env, ...options.env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'inherit'],
   });
   options.children?.add(child);
   createInterface({ input: child.stdout! }).on('line', (line) => onLine(line, child));
