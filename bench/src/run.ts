@@ -58,12 +58,12 @@ async function withServer<T>(
   entry: string,
   args: string[],
   seedMs: number,
-  fn: (url: string, token: string) => Promise<T>,
+  fn: (url: string, token: string, pid: string) => Promise<T>,
   execArgv: string[] = [],
 ) {
   const server = await startServerChild(entry, args, deadline(seedMs), execArgv);
   try {
-    return await fn(server.url, server.token ?? '');
+    return await fn(server.url, server.token ?? '', String(server.child.pid ?? 0));
   } finally {
     await server.stop();
   }
@@ -140,10 +140,10 @@ async function main(): Promise<void> {
         './servers/ferryServerHost.ts',
         ['0'],
         30_000,
-        (url, token) =>
+        (url, token, pid) =>
           runScenarioChild<SyncFigures>(
             './scenarios/ferryClient.ts',
-            ['sync', url, token, n],
+            ['sync', url, token, n, pid],
             deadline(1_200_000),
             profArgs,
           ),

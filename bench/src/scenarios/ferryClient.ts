@@ -1,11 +1,12 @@
 /**
  * Child entry: Ferry's client engine end to end against a Ferry server child.
  *
- *   sync <url> <token> <count>  queue `count` changes offline, push them all; then pull
- *                               them all into a fresh device
+ *   sync <url> <token> <count> [serverPid]  queue `count` changes offline, push them all;
+ *                               then pull them all into a fresh device. With the server's pid
+ *                               (Linux), the push also reports both processes' CPU time
  *   pull <url> <token> <count>  pull `count` records into a fresh device, sampling RSS
  */
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSyncSystem, HttpRemoteAPI, type SyncSystem } from '@ferry/client';
 import { createBetterSqliteDriver } from '@ferry/client/better-sqlite3';
@@ -43,16 +44,40 @@ async function queueOffline(system: SyncSystem, count: number): Promise<void> {
   }
 }
 
-async function sync(url: string, token: string, count: number) {
+/**
+ * CPU time (user + system, ms) the process `pid` has used, from `/proc/<pid>/stat` (clock ticks
+ * of 10 ms); undefined where there is no such file.
+ */
+function processCpuMs(pid: number): number | undefined {
+  try {
+    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+async function sync(url: string, token: string, count: number, serverPid: number) {
   const dir = scratchDir('ferry-client');
   try {
     const writer = await device(dir, 'device-a', url, token);
     await queueOffline(writer, count);
-    const push = await timed(count, async () => {
+    const cpuBefore = process.cpuUsage();
+    const serverBefore = processCpuMs(serverPid);
+    const timedPush = await timed(count, async () => {
       const result = await writer.syncManager.pushChanges();
       if (result.error) throw result.error;
       expectCount('Ferry push', result.successful, count);
     });
+    const cpu = process.cpuUsage(cpuBefore);
+    const serverAfter = processCpuMs(serverPid);
+    // CPU time of both sides over the push: it moves far less with the machine's load than wall time.
+    const push = {
+      ...timedPush,
+      clientCpuMs: Math.round((cpu.user + cpu.system) / 1000),
+      ...(serverBefore === undefined || serverAfter === undefined ? {} : { serverCpuMs: serverAfter - serverBefore }),
+    };
     await writer.close();
     const reader = await device(dir, 'device-b', url, token);
     const pull = await timed(count, async () => {
@@ -88,6 +113,6 @@ async function pullWithRss(url: string, token: string, count: number) {
   }
 }
 
-const [mode, url, token, count] = process.argv.slice(2);
+const [mode, url, token, count, serverPid] = process.argv.slice(2);
 if (!url || !token || !count) throw new Error('Usage: ferryClient.ts sync|pull <url> <token> <count>');
-finish(mode === 'pull' ? await pullWithRss(url, token, Number(count)) : await sync(url, token, Number(count)));
+finish(mode === 'pull' ? await pullWithRss(url, token, Number(count)) : await sync(url, token, Number(count), Number(serverPid ?? 0)));
