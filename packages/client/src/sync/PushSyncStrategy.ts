@@ -4,6 +4,7 @@ import { SyncError } from '../errors.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
 import type { SyncTransport } from '../transport/RemoteAPI.js';
 import { settled } from '../util/settled.js';
+import { yieldToEventLoop } from '../util/yieldToEventLoop.js';
 import { type DeadLettered, type OutboxBatch, OutboxBatcher } from './OutboxBatcher.js';
 import { settleBatch } from './settlePush.js';
 
@@ -44,6 +45,12 @@ export interface PushCallOptions {
   conflictResolver?: ConflictResolverLike;
   onProgress?: (progress: { processed: number; total: number; currentItem?: string }) => void;
 }
+
+/**
+ * Turns of the event loop given to a request before the previous batch is settled: enough for a
+ * new connection's connect and the body's write (see {@link yieldToEventLoop}).
+ */
+const REQUEST_TURNS = 3;
 
 const SERVER_WINS: ConflictResolverLike = {
   resolve: async (conflict) => ({
@@ -148,10 +155,11 @@ export class PushSyncStrategy {
       );
     };
     // Pipelined, one request in flight: while batch n is with the server the next batch is
-    // read, and it is sent as soon as n's response is in; n is then settled locally while the
-    // server applies n+1. The server still receives the batches one after the other, in outbox
-    // order. A failed request surfaces only after the batch before it is settled, so nothing
-    // the server acknowledged is left unrecorded.
+    // read, and it is sent as soon as n's response is in; n is then settled locally (after
+    // turns of the event loop that let the request out) while the server applies n+1. The
+    // server still receives the batches one after the other, in outbox order. A failed request
+    // surfaces only after the batch before it is settled, so nothing the server acknowledged is
+    // left unrecorded.
     let batch = await readBatch(0);
     let inFlight = batch.changes.length > 0 ? send(batch) : undefined;
     for (let round = 0; inFlight && round < 100_000; round++) {
@@ -180,6 +188,9 @@ export class PushSyncStrategy {
         );
       }
       inFlight = following.changes.length > 0 ? send(following) : undefined;
+      // Let the request leave before settling: a local transaction on a synchronous driver holds
+      // the event loop, and the server would only get n+1 once n was settled, idle meanwhile.
+      if (inFlight) await yieldToEventLoop(REQUEST_TURNS);
       const conflicts = await settleBatch(this.#tracker, changes, response.results, summary, this.#now);
       // A conflict on one change concerns every later pending change of that entity: the
       // resolution replaces them all (changes of it already sent come back as conflicts or
