@@ -115,4 +115,8 @@ async function pullWithRss(url: string, token: string, count: number) {
 
 const [mode, url, token, count, serverPid] = process.argv.slice(2);
 if (!url || !token || !count) throw new Error('Usage: ferryClient.ts sync|pull <url> <token> <count>');
-finish(mode === 'pull' ? await pullWithRss(url, token, Number(count)) : await sync(url, token, Number(count), Number(serverPid ?? 0)));
+finish(
+  mode === 'pull'
+    ? await pullWithRss(url, token, Number(count))
+    : await sync(url, token, Number(count), Number(serverPid ?? 0)),
+);
