@@ -12,7 +12,6 @@
  * that predates the header ignores it and sends every record whole; a client that does not ask
  * never gets a compact record.
  */
-import { RECORD_KEYS } from './fastParse.js';
 import type { ServerRecord } from './schemas.js';
 
 /** Request header with which a client asks for compact records. */
@@ -78,30 +77,19 @@ export function compactRecord(record: ServerRecord): CompactServerRecord {
   return rest;
 }
 
-// The keys of a compact record: a ServerRecord's without `fieldHlcs`.
-const COMPACT_KEYS: ReadonlySet<string> = new Set([...RECORD_KEYS].filter((key) => key !== 'fieldHlcs'));
-
-function hasExactlyCompactKeys(value: Record<string, unknown>): boolean {
-  let count = 0;
-  for (const key in value) {
-    if (!Object.hasOwn(value, key) || !COMPACT_KEYS.has(key)) return false;
-    count++;
-  }
-  return count === COMPACT_KEYS.size;
-}
-
 /**
  * The client's side, before validation: every record of `changes` (a parsed pull page's
- * `changes`, not yet validated) that has a ServerRecord's keys but `fieldHlcs`, and a data
- * object, gets the map back (each field of `data` at `hlc`), in place and in the schema's key
- * order, so the validated page is what a whole-record answer gives. Anything else is left as it
- * is for validation to judge (a record missing `fieldHlcs` that cannot be rebuilt fails there).
+ * `changes`, not yet validated) without `fieldHlcs` but with a data object and a string `hlc`
+ * gets the map back (each field of `data` at `hlc`), in place, rebuilt as a record of exactly
+ * a ServerRecord's keys in the schema's order: what the schema's own output of the whole record
+ * would be (`v.object` drops unknown keys too). Validation then judges the rebuilt record (a
+ * missing key is `undefined` there, and refused); anything else is left for it as it is.
  */
 export function expandCompactRecords(changes: unknown): void {
   if (!Array.isArray(changes)) return;
   for (let index = 0; index < changes.length; index++) {
     const record: unknown = changes[index];
-    if (!isPlainObject(record) || !hasExactlyCompactKeys(record)) continue;
+    if (!isPlainObject(record) || Object.hasOwn(record, 'fieldHlcs')) continue;
     const { data, hlc } = record;
     if (!isPlainObject(data) || typeof hlc !== 'string') continue;
     const fieldHlcs: Record<string, string> = {};

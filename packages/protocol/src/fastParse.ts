@@ -121,8 +121,7 @@ function isFieldHlcs(value: unknown): boolean {
   return true;
 }
 
-/** The keys of a `ServerRecord`, all of them required. */
-export const RECORD_KEYS: ReadonlySet<string> = new Set([
+const RECORD_KEYS = new Set([
   'entityType',
   'entityId',
   'data',

@@ -1,4 +1,5 @@
 import type { Change } from '@ferry/protocol';
+import { EntityMap } from './EntityMap.js';
 import type { SqlExecutor, SqlValue } from './SqlDriver.js';
 import {
   DELETE_CHANGES_IN,
@@ -80,11 +81,11 @@ export class StoreTx {
    */
   #outboxEmpty: boolean | undefined;
   /**
-   * Entities and pending changes loaded by {@link prefetch}, keyed by {@link entityKey}: a page of
+   * Entities (by type and id) and pending changes (by {@link entityKey}) loaded by {@link prefetch}: a page of
    * records needs two queries instead of two per record. A write to a key drops it from the
    * cache (the next read goes to the database); raw `execute` drops everything.
    */
-  #entities = new Map<string, LocalEntity | null>();
+  #entities = new EntityMap<LocalEntity | null>();
   #pending = new Map<string, OutboxEntry[]>();
   /** Change id → cache key, so removing a change can update its entity's cached list. */
   #pendingKeys = new Map<string, string>();
@@ -116,21 +117,27 @@ export class StoreTx {
     keys: Iterable<{ entityType: string; entityId: string }>,
     options: { pending?: boolean; mostlyNew?: boolean } = {},
   ): Promise<void> {
-    const unique = new Map<string, [string, string]>();
-    for (const { entityType, entityId } of keys) unique.set(entityKey(entityType, entityId), [entityType, entityId]);
-    if (unique.size === 0) return;
-    for (const key of unique.keys()) this.#entities.set(key, null);
-    const held = options.mostlyNew ? await this.#heldInRanges(unique) : undefined;
+    // Each key once, in the order of its first record.
+    const unique = new EntityMap<true>();
+    const pairs: Array<[string, string]> = [];
+    for (const { entityType, entityId } of keys) {
+      if (unique.has(entityType, entityId)) continue;
+      unique.set(entityType, entityId, true);
+      pairs.push([entityType, entityId]);
+    }
+    if (pairs.length === 0) return;
+    for (const [entityType, entityId] of pairs) this.#entities.set(entityType, entityId, null);
+    const held = options.mostlyNew ? await this.#heldInRanges(unique, pairs) : undefined;
     if (held === undefined || held.length > 0) {
-      const entities = await this.#sql.execute(SELECT_ENTITIES_IN, [JSON.stringify(held ?? [...unique.values()])]);
+      const entities = await this.#sql.execute(SELECT_ENTITIES_IN, [JSON.stringify(held ?? pairs)]);
       for (const row of entities.rows) {
         const entity = entityFromRow(row);
-        this.#entities.set(entityKey(entity.entityType, entity.entityId), entity);
+        this.#entities.set(entity.entityType, entity.entityId, entity);
       }
     }
     if (options.pending === false || (await this.#isOutboxEmpty())) return;
-    for (const key of unique.keys()) this.#pending.set(key, []);
-    const pending = await this.#sql.execute(SELECT_PENDING_IN, [JSON.stringify([...unique.values()])]);
+    for (const [entityType, entityId] of pairs) this.#pending.set(entityKey(entityType, entityId), []);
+    const pending = await this.#sql.execute(SELECT_PENDING_IN, [JSON.stringify(pairs)]);
     for (const row of pending.rows) {
       const entry = outboxFromRow(row);
       const key = entityKey(entry.entityType, entry.entityId);
@@ -140,13 +147,16 @@ export class StoreTx {
   }
 
   /**
-   * The keys of `unique` the entity table holds, found by one index range read per type; or
+   * The keys of `unique` (listed in `pairs`) the entity table holds, found by one index range read per type; or
    * `undefined` when that cannot tell (ids outside ASCII, many types, a range holding more than
    * {@link RANGE_PROBE_LIMIT} rows). A key absent from the answer is absent from the table: its
    * id lies inside its type's range, and the range was read whole.
    */
-  async #heldInRanges(unique: ReadonlyMap<string, [string, string]>): Promise<[string, string][] | undefined> {
-    const ranges = idRanges(unique.values());
+  async #heldInRanges(
+    unique: EntityMap<true>,
+    pairs: ReadonlyArray<[string, string]>,
+  ): Promise<[string, string][] | undefined> {
+    const ranges = idRanges(pairs);
     if (!ranges) return undefined;
     const held: [string, string][] = [];
     for (const [entityType, [low, high]] of ranges) {
@@ -154,7 +164,7 @@ export class StoreTx {
       if (rows.length > RANGE_PROBE_LIMIT) return undefined;
       for (const row of rows) {
         const entityId = String(row.entity_id);
-        if (unique.has(entityKey(entityType, entityId))) held.push([entityType, entityId]);
+        if (unique.has(entityType, entityId)) held.push([entityType, entityId]);
       }
     }
     return held;
@@ -184,19 +194,19 @@ export class StoreTx {
   // entities
 
   async getEntity(entityType: string, entityId: string): Promise<LocalEntity | null> {
-    const cached = this.#entities.get(entityKey(entityType, entityId));
+    const cached = this.#entities.get(entityType, entityId);
     if (cached !== undefined) return cached;
     const { rows } = await this.#sql.execute(SELECT_ENTITY, [entityType, entityId]);
     if (rows[0]) return entityFromRow(rows[0]);
     // Known absent until this transaction writes the key (which drops it from the cache): an
     // insert that checks for the row before recording its change reads it once.
-    this.#entities.set(entityKey(entityType, entityId), null);
+    this.#entities.set(entityType, entityId, null);
     return null;
   }
 
   async putEntity(entity: LocalEntity): Promise<void> {
     await this.#sql.execute(UPSERT_ENTITY, entityParams(entity));
-    this.#entities.delete(entityKey(entity.entityType, entity.entityId));
+    this.#entities.delete(entity.entityType, entity.entityId);
     this.touchedTypes.add(entity.entityType);
   }
 
@@ -206,9 +216,8 @@ export class StoreTx {
    * the same key (read after that insert) goes to the database and finds the row.
    */
   claimAbsent(entityType: string, entityId: string): boolean {
-    const key = entityKey(entityType, entityId);
-    if (this.#entities.get(key) !== null) return false;
-    this.#entities.delete(key);
+    if (this.#entities.get(entityType, entityId) !== null) return false;
+    this.#entities.delete(entityType, entityId);
     return true;
   }
 
@@ -226,7 +235,7 @@ export class StoreTx {
         for (let index = offset; index < offset + rows; index++) {
           const entity = entities[index] as LocalEntity;
           params.push(...entityParams(entity));
-          this.#entities.delete(entityKey(entity.entityType, entity.entityId));
+          this.#entities.delete(entity.entityType, entity.entityId);
           this.touchedTypes.add(entity.entityType);
         }
         await this.#sql.execute(sql, params);
@@ -240,7 +249,7 @@ export class StoreTx {
    */
   async setServerVersion(entityType: string, entityId: string, version: number, serverVersion: number): Promise<void> {
     await this.#sql.execute(SET_SERVER_VERSION, [version, serverVersion, entityType, entityId]);
-    this.#entities.delete(entityKey(entityType, entityId));
+    this.#entities.delete(entityType, entityId);
     this.touchedTypes.add(entityType);
   }
 
@@ -275,7 +284,7 @@ export class StoreTx {
     for (const ack of acks) {
       const key = entityKey(ack.entityType, ack.entityId);
       if (!updated.has(key)) continue;
-      this.#entities.delete(key);
+      this.#entities.delete(ack.entityType, ack.entityId);
       this.touchedTypes.add(ack.entityType);
     }
     return updated;
@@ -286,7 +295,7 @@ export class StoreTx {
       entityType,
       entityId,
     ]);
-    this.#entities.delete(entityKey(entityType, entityId));
+    this.#entities.delete(entityType, entityId);
     this.touchedTypes.add(entityType);
   }
 
