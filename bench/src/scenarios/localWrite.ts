@@ -1,6 +1,6 @@
 /**
  * Child entry: local write throughput. Ferry's `collection.insert` (entity row + outbox
- * entry + clock in ONE transaction) against bare single-row better-sqlite3 inserts, one
+ * entry in ONE transaction) against bare single-row better-sqlite3 inserts, one
  * autocommit statement per record. Both on a file with Ferry's device settings (WAL,
  * synchronous FULL), so each write is one durable commit on either side. The two alternate
  * for a few rounds and the best round of each counts, to damp noise from other processes.
