@@ -3,73 +3,23 @@
  * wire while batch n is settled locally. The store's SQLite driver is synchronous, so a settle
  * holds the event loop for its whole transaction; a request merely started before it would only
  * leave after it, and the server would wait. A real server on 127.0.0.1 and a real device; a
- * TCP relay in a worker thread (its own event loop) counts the push requests that reach the
+ * TCP relay in a worker thread (test/support/requestRelay.ts) counts the push requests that reach the
  * wire, and the settle of the first batch blocks the device's thread until a second one has
  * (or a deadline passes), with `Atomics.wait`, as a long synchronous transaction would.
  */
-import { Worker } from 'node:worker_threads';
 import { type ChangeTracker, HttpRemoteAPI, PushSyncStrategy } from '@ferry/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../support/harness.js';
+import { type RequestRelay, startRequestRelay } from '../support/requestRelay.js';
 
 /** How long the settle waits for the next request before concluding it never left. */
 const WAIT_MS = 3000;
 
-// The relay: plain JavaScript for the worker. It forwards bytes both ways and counts the
-// request lines of pushes it sees from the device in shared memory (slot 0), waking waiters.
-const RELAY = `
-const net = require('node:net');
-const { parentPort, workerData } = require('node:worker_threads');
-const seen = new Int32Array(workerData.shared);
-const server = net.createServer((device) => {
-  const upstream = net.connect(workerData.port, '127.0.0.1');
-  let tail = '';
-  device.on('data', (chunk) => {
-    const text = tail + chunk.toString('latin1');
-    const found = text.split('POST /v1/push').length - 1;
-    if (found > 0) { Atomics.add(seen, 0, found); Atomics.notify(seen, 0); }
-    tail = text.slice(-16);
-    upstream.write(chunk);
-  });
-  upstream.on('data', (chunk) => device.write(chunk));
-  device.on('error', () => upstream.destroy());
-  upstream.on('error', () => device.destroy());
-  device.on('close', () => upstream.end());
-  upstream.on('close', () => device.end());
-});
-server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));
-parentPort.on('message', () => process.exit(0));
-`;
-
-interface Relay {
-  url: string;
-  seen: Int32Array;
-  close(): Promise<void>;
-}
-
-async function startRelay(target: string): Promise<Relay> {
-  const shared = new SharedArrayBuffer(4);
-  const worker = new Worker(RELAY, { eval: true, workerData: { shared, port: Number(new URL(target).port) } });
-  const port = await new Promise<number>((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-  });
-  return {
-    url: `http://127.0.0.1:${port}`,
-    seen: new Int32Array(shared),
-    close: async () => {
-      const exited = new Promise((resolve) => worker.once('exit', resolve));
-      worker.postMessage('close');
-      await exited;
-    },
-  };
-}
-
 let h: Harness;
-let relay: Relay;
+let relay: RequestRelay;
 beforeEach(async () => {
   h = await startHarness();
-  relay = await startRelay(h.url);
+  relay = await startRequestRelay(h.url, 'POST /v1/push');
 });
 afterEach(async () => {
   await relay.close();

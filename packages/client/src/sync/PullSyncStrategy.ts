@@ -5,6 +5,7 @@ import { SyncError } from '../errors.js';
 import type { ChangeTracker } from '../tracking/ChangeTracker.js';
 import type { SyncTransport } from '../transport/RemoteAPI.js';
 import { settled, unwrap } from '../util/settled.js';
+import { yieldToEventLoop } from '../util/yieldToEventLoop.js';
 import { pullSpaces, type SpacesPullResult } from './pullSpaces.js';
 import { entityKey, isResetRequired, resetFlagKey, sweepAfterReset } from './resetFromSnapshot.js';
 
@@ -36,6 +37,12 @@ export interface PullCallOptions {
   conflictResolver?: ConflictResolverLike;
   onProgress?: (progress: { processed: number; total: number }) => void;
 }
+
+/**
+ * Turns of the event loop given to the next page's request before a page is applied: enough for
+ * a new connection's connect and the request's write (see {@link yieldToEventLoop}).
+ */
+const REQUEST_TURNS = 3;
 
 /** Upper bound on pages per pull, so a misbehaving server cannot spin the client forever. */
 const MAX_PAGES = 1_000_000;
@@ -102,9 +109,10 @@ export class PullSyncStrategy {
           options.signal ? { signal: options.signal } : {},
         ),
       );
-    // The next page is requested while this one is applied, so the server's work and ours
-    // overlap. It only ever holds data: the cursor still moves in the transaction that
-    // applies a page, and an unused prefetch (an error, a reset) is dropped unread.
+    // The next page is requested before this one is applied, and is on the wire before the
+    // page's transaction starts, so the server builds it while we apply this one. It only ever
+    // holds data: the cursor still moves in the transaction that applies a page, and an unused
+    // prefetch (an error, a reset) is dropped unread.
     let prefetched: ReturnType<typeof fetchPage> | undefined;
     const startReset = async () => {
       await store.write(async (tx) => {
@@ -120,7 +128,13 @@ export class PullSyncStrategy {
       if (response.cursor < cursor || (response.hasMore && response.cursor === cursor)) {
         throw new SyncError('PROTOCOL_ERROR', `The server's cursor did not advance (${cursor} → ${response.cursor})`);
       }
-      if (response.hasMore) prefetched = fetchPage(response.cursor, seen !== null);
+      if (response.hasMore) {
+        prefetched = fetchPage(response.cursor, seen !== null);
+        // Let the request leave before the page's transaction: on a synchronous driver the
+        // transaction holds the event loop, and the request would otherwise reach the server
+        // only somewhere inside it (wherever its chain of promises let it through).
+        await yieldToEventLoop(REQUEST_TURNS);
+      }
       const conflicts: DetectedConflict[] = [];
       await store.write(async (tx) => {
         await this.#tracker.restoreClock(tx);
