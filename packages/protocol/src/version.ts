@@ -12,10 +12,11 @@ export const LIMITS = {
   /** Largest request body the server reads, in bytes. */
   maxBodyBytes: 1024 * 1024,
   /**
-   * Most changes in one push (this build's server). Servers before it took 500: a client pushes
-   * at most {@link LIMITS.legacyMaxChangesPerPush} until the server's `/v1/config` says more.
+   * Most changes in one push (this build's server; 1,000 and, before that, 500 in earlier
+   * servers). A client pushes at most {@link LIMITS.legacyMaxChangesPerPush} until the server's
+   * `/v1/config` says more, and never more than it says.
    */
-  maxChangesPerPush: 1000,
+  maxChangesPerPush: 2000,
   /** What every server accepts in one push, whatever its version: the client's default until it knows better. */
   legacyMaxChangesPerPush: 500,
   /** Largest page a pull may ask for. */

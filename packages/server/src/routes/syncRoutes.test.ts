@@ -57,7 +57,7 @@ describe('GET /health and /v1/config', () => {
       supportedVersions: [1],
       entityTypes: ['todos', 'notes'],
       conflictStrategies: {},
-      limits: { maxBodyBytes: 1_048_576, maxChangesPerPush: 1000, maxPullLimit: 1000 },
+      limits: { maxBodyBytes: 1_048_576, maxChangesPerPush: 2000, maxPullLimit: 1000 },
       serverTime: T0,
     });
   });
