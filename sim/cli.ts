@@ -74,14 +74,18 @@ function parseArgs(argv: readonly string[]): CliOptions {
 }
 
 /** The regimes' switches (on by default): a replay names those turned off, or it would run another world. */
-const REGIMES = ['FERRY_SIM_COMPACTION', 'FERRY_SIM_MANUAL', 'FERRY_SIM_SERVER_WINS', 'FERRY_SIM_SHARING'];
+const REGIMES = [
+  'FERRY_SIM_COMPACTION',
+  'FERRY_SIM_MANUAL',
+  'FERRY_SIM_SERVER_WINS',
+  'FERRY_SIM_SHARING',
+  'FERRY_SIM_BURSTS',
+];
 
 function replayCommand(seed: number, options: CliOptions, ops = options.ops): string {
   const clients = Array.isArray(options.clients) ? options.clients.join('-') : String(options.clients);
-  const switches = REGIMES.filter((name) => process.env[name] === '0').map((name) => `${name}=0 `);
-  // Bursts are off unless asked for.
-  if (process.env.FERRY_SIM_BURSTS === '1') switches.push('FERRY_SIM_BURSTS=1 ');
-  return `${switches.join('')}npm run sim -- --seed ${seed} --clients ${clients} --ops ${ops}${options.postgres ? ' --postgres' : ''}`;
+  const off = REGIMES.filter((name) => process.env[name] === '0').map((name) => `${name}=0 `);
+  return `${off.join('')}npm run sim -- --seed ${seed} --clients ${clients} --ops ${ops}${options.postgres ? ' --postgres' : ''}`;
 }
 
 /** Failing seeds shrunk to fewer ops at the end of a run (each costs up to 20 worlds). */

@@ -63,9 +63,9 @@ export interface WorldOptions {
   sharing?: boolean;
   /**
    * Whether requests arrive in bursts that the server handles concurrently (SQLite worlds: its
-   * group commit then takes several pushes into one transaction). Off by default;
-   * `FERRY_SIM_BURSTS=1` turns it on (see docs/testing.md for what it still lacks). The burst grid
-   * is drawn from a stream of its own.
+   * group commit then takes several pushes into one transaction). On by default on SQLite;
+   * `FERRY_SIM_BURSTS=0` turns it off, and never on PostgreSQL. The burst grid is drawn from a
+   * stream of its own.
    */
   bursts?: boolean;
   /** Alters the world once built: tests plant a bug to prove the invariants catch it. */
@@ -144,8 +144,7 @@ export class World {
     // A stream apart from the world's: with bursts off, the world is the one it always was.
     // Never on PostgreSQL: concurrent requests on a real database finish in an order no seed
     // decides, so a replay would not be the same world (and it has no group commit of ours).
-    const bursts =
-      (options.bursts ?? process.env.FERRY_SIM_BURSTS === '1') && !(options.postgres ?? process.env.FERRY_SIM_PG);
+    const bursts = (options.bursts ?? regime('FERRY_SIM_BURSTS')) && !(options.postgres ?? process.env.FERRY_SIM_PG);
     this.burstMs = bursts ? new Prng((options.seed ^ 0x3c3c3c3) + 11).int(50, 300) : 0;
     this.clock = new VirtualClock(Math.max(50_000, options.ops * clients * 400));
     this.trace = new Trace(() => this.clock.now, 300);
