@@ -10,6 +10,7 @@ import {
   ChangeTracker,
   createSyncSystem,
   HttpRemoteAPI,
+  LocalStore,
   type Operation,
   type RecordData,
   type SyncSystem,
@@ -54,9 +55,12 @@ export async function startWorld(conflictStrategies?: Record<string, string>): P
   const token = await signDevToken(SECRET, 'alice', { expiresIn: '1h' });
   const systems: SyncSystem[] = [];
   const open = async (name: string, config: Partial<SyncSystemConfig>): Promise<ConflictDevice> => {
+    const localStore = await LocalStore.open(createBetterSqliteDriver(join(dir, `${name}.db`)));
+    // The device's one tracker (the engine's ChangeTracker.of finds it), on the virtual clock.
+    new ChangeTracker(localStore, name, { clock: new HybridLogicalClock(name, { now: () => virtualNow }) });
     const system = await createSyncSystem({
       remoteAPI: new HttpRemoteAPI({ baseUrl: url, getToken: () => token, timeoutMs: 5000 }),
-      driver: createBetterSqliteDriver(join(dir, `${name}.db`)),
+      localStore,
       clientId: name,
       autoStart: false,
       syncInterval: 0,
@@ -90,7 +94,14 @@ export async function startWorld(conflictStrategies?: Record<string, string>): P
 /** A base time a minute in the past: virtual edits at `BASE + n` are never "from the future". */
 export const BASE = Date.now() - 60_000;
 
-/** Records a write on `device` stamped at virtual time `at` (ms). */
+/** The devices' physical time: {@link editAt} sets it, so each write's stamp is the test's choice. */
+let virtualNow = BASE;
+
+/**
+ * Records a write on `device` at virtual time `at` (ms), through the device's own tracker and
+ * clock: the stamp is `at` unless the device's clock has already passed it (a stamp it issued
+ * or pulled), as a hybrid logical clock does.
+ */
 export function editAt(
   device: ConflictDevice,
   at: number,
@@ -99,7 +110,6 @@ export function editAt(
   data: RecordData | null,
   entityType = 'todos',
 ) {
-  const clock = new HybridLogicalClock(device.name, { now: () => at });
-  const tracker = new ChangeTracker(device.system.localStore, device.name, { clock });
-  return tracker.trackChange(entityType, entityId, operation, data);
+  virtualNow = at;
+  return device.system.changeTracker.trackChange(entityType, entityId, operation, data);
 }
