@@ -1,6 +1,7 @@
 /**
  * Resolves after the event loop has taken `turns` turns, so pending I/O runs: a request just
- * handed to `fetch` is written to its socket (or handed to the native side in React Native).
+ * handed to `fetch` is written to its socket. (React Native's `fetch` runs natively; how soon a
+ * request is handed over there depends on the architecture and was not measured.)
  *
  * A chain of promises never gives the event loop a turn, and the store's synchronous SQLite
  * drivers (better-sqlite3, op-sqlite's sync calls) make a whole local transaction one such
