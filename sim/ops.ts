@@ -1,3 +1,4 @@
+import { SyncError, SyncErrorCode } from '@ferry/client';
 import { PROTOCOL_VERSION, type RecordData } from '@ferry/protocol';
 import { resolveParked } from './conflictInbox.js';
 import { canonical, InvariantError } from './invariants.js';
@@ -144,6 +145,8 @@ export async function write(
   const { id: _id, ...current } = before.value ?? { id };
   const title = `${device.user}:${device.name}:${op}`;
   let expected: Todo | null;
+  /** The fields an update names (undefined for an insert or a delete). */
+  let patched: Todo | undefined;
   let call: () => Promise<unknown>;
   if (!before.value) {
     expected = { title, completed: rng.chance(0.5), order: rng.int(0, 99) };
@@ -157,19 +160,58 @@ export async function write(
     if (rng.chance(0.5)) patch.completed = rng.chance(0.5);
     if (rng.chance(0.5)) patch.order = rng.int(0, 99);
     expected = { ...current, ...patch };
+    patched = patch;
     call = () => engine.todos.update(id, patch);
   }
   world.trace.add(`${device.name}: ${before.value ? (expected ? 'update' : 'delete') : 'insert'} ${id}`);
   const step = world.shared.tick();
-  const done = await world.app(device, call);
+  let done: Awaited<ReturnType<typeof world.app>>;
+  try {
+    done = await world.app(device, call);
+  } catch (error) {
+    if (await pulledMeanwhile(world, device, target, Boolean(before.value), error)) return false;
+    throw error;
+  }
   if (done.killed) return false;
   if (scope !== null) {
     world.shared.wrote({ device: device.name, user: device.user, scope, entityId: id, title: expected && title, step });
   } else world.model.set(`${device.user}/${id}`, expected === null ? null : canonical(expected));
   const after = await world.app(device, () => engine.todos.get(id));
   if (after.killed) return true;
-  const seen = after.value ? canonical((({ id: _, ...data }) => data)(after.value)) : null;
-  const want = expected === null ? null : canonical(expected);
+  const read = after.value ? (({ id: _, ...data }) => data)(after.value) : null;
+  let want = expected === null ? null : canonical(expected);
+  if (patched && read && scope !== null) {
+    // An update names some fields and keeps the others as the device holds them when it runs. On
+    // an entity other devices write, a pull may land between the app's read and its update (the
+    // engine applies a page while the app awaits): the fields the update did not name then show
+    // the pulled state, and the app's own write is the fields it named.
+    want = canonical({ ...read, ...patched });
+  }
+  const seen = read ? canonical(read) : null;
   if (seen !== want) throw new InvariantError(`${device.name} wrote ${id} = ${want} but reads back ${seen}`);
+  return true;
+}
+
+/**
+ * Whether a write the app refused (an insert over a live record, an update of a missing one)
+ * met a pull's change: on an entity other devices write, a pull may land between the app's
+ * read and its write, creating or deleting the record. The app then gets the clear error the
+ * collection gives and nothing is written, as for any user acting on a screen a sync just changed.
+ */
+async function pulledMeanwhile(
+  world: World,
+  device: SimDevice,
+  target: WriteTarget,
+  existed: boolean,
+  error: unknown,
+): Promise<boolean> {
+  const engine = device.engine;
+  if (target.scope === null || !engine || !(error instanceof SyncError)) return false;
+  if (error.code !== SyncErrorCode.VALIDATION_ERROR) return false;
+  const now = await world.app(device, () => engine.todos.get(target.id));
+  if (now.killed || Boolean(now.value) === existed) return false;
+  world.trace.add(
+    `${device.name}: ${target.id} was ${existed ? 'deleted' : 'created'} by a pull meanwhile; nothing written`,
+  );
   return true;
 }

@@ -221,6 +221,22 @@ const REGRESSIONS: ReadonlyArray<{
     bursts: true,
     why: "an app heard a viewer's write refused and was killed before its store recorded the refusal; the change, queued again, lost a conflict to a newer write on the device's next pull: not a refusal the device must show",
   },
+  {
+    seed: 106,
+    clients: '3-8',
+    ops: 300,
+    ...EVERY_REGIME_OF_SHARING,
+    bursts: true,
+    why: "a pull page landed between an app's read of a shared todo and its update of the title: the fields the update did not name show the pulled state",
+  },
+  {
+    seed: 280,
+    clients: '3-8',
+    ops: 300,
+    ...EVERY_REGIME_OF_SHARING,
+    bursts: true,
+    why: "a pull deleted a shared todo between the app reading it and updating it: the app gets the collection's clear error and nothing is written",
+  },
 ];
 
 describe('simulator regressions', () => {
