@@ -130,8 +130,8 @@ async function main(): Promise<void> {
   let ferry: SyncFigures | undefined;
   for (let round = 1; round <= sizes.syncRounds; round++) {
     const floorRound = await phase('floor', `floor: push + pull ${n} (round ${round})`, () =>
-      withServer('./servers/floorServerHost.ts', ['0'], 30_000, (url) =>
-        runScenarioChild<SyncFigures>('./scenarios/floorClient.ts', [url, n], deadline(600_000)),
+      withServer('./servers/floorServerHost.ts', ['0'], 30_000, (url, _token, pid) =>
+        runScenarioChild<SyncFigures>('./scenarios/floorClient.ts', [url, n, 'sync', pid], deadline(600_000)),
       ),
     );
     floor = best(floor, floorRound);
@@ -166,20 +166,20 @@ async function main(): Promise<void> {
     ),
   );
   const rss = await phase('rss', `client RSS: initial sync of ${sizes.rss}`, () =>
-    withServer('./servers/ferryServerHost.ts', [String(sizes.rss)], 900_000, (url, token) =>
+    withServer('./servers/ferryServerHost.ts', [String(sizes.rss)], 900_000, (url, token, pid) =>
       runScenarioChild<{ pull: Throughput; peakMB: number; sampledPeakMB: number; baselineMB: number }>(
         './scenarios/ferryClient.ts',
-        ['pull', url, token, String(sizes.rss)],
+        ['pull', url, token, String(sizes.rss), pid],
         deadline(1_800_000),
       ),
     ),
   );
   // The floor pulls the same number of records right after, for the initial-sync rate ratio.
   const rssFloor = await phase('rss', `floor: pull ${sizes.rss}`, () =>
-    withServer('./servers/floorServerHost.ts', [String(sizes.rss)], 900_000, (url) =>
+    withServer('./servers/floorServerHost.ts', [String(sizes.rss)], 900_000, (url, _token, pid) =>
       runScenarioChild<{ pull: Throughput }>(
         './scenarios/floorClient.ts',
-        [url, String(sizes.rss), 'pull'],
+        [url, String(sizes.rss), 'pull', pid],
         deadline(1_800_000),
       ),
     ),

@@ -3,15 +3,16 @@
  * 1,000 records; pull GETs pages of 1,000 and inserts each page into a local better-sqlite3
  * file (WAL, synchronous FULL, like Ferry's device store) in one transaction.
  *
- * Usage: floorClient.ts <url> <count>          push `count` records, then pull them into a fresh file
+ * Usage: floorClient.ts <url> <count> [sync]  push `count` records, then pull them into a fresh file
  *        floorClient.ts <url> <count> pull     only pull `count` records (from a seeded server)
+ * A last argument, the server's pid (Linux), adds the server's CPU time to each phase's.
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { type BenchRecord, makeRecord } from '../data.js';
 import { finish } from '../proc.js';
-import { expectCount, fetchWithTimeout, scratchDir, timed } from './measure.js';
+import { expectCount, fetchWithTimeout, scratchDir, timedWithCpu } from './measure.js';
 
 const BATCH = 1000;
 
@@ -58,16 +59,17 @@ async function pull(url: string, count: number, dbPath: string): Promise<void> {
   expectCount('Floor pull', received, count);
 }
 
-const [url, count, mode] = process.argv.slice(2);
-if (!url || !count) throw new Error('Usage: floorClient.ts <url> <count> [pull]');
+const [url, count, mode, serverPid] = process.argv.slice(2);
+if (!url || !count) throw new Error('Usage: floorClient.ts <url> <count> [pull|sync] [serverPid]');
+const pid = Number(serverPid ?? 0);
 const dir = scratchDir('floor-client');
 try {
   const n = Number(count);
   if (mode === 'pull') {
-    finish({ pull: await timed(n, () => pull(url, n, join(dir, 'floor-device.db'))) });
+    finish({ pull: await timedWithCpu(n, pid, () => pull(url, n, join(dir, 'floor-device.db'))) });
   } else {
-    const pushed = await timed(n, () => push(url, n));
-    const pulled = await timed(n, () => pull(url, n, join(dir, 'floor-device.db')));
+    const pushed = await timedWithCpu(n, pid, () => push(url, n));
+    const pulled = await timedWithCpu(n, pid, () => pull(url, n, join(dir, 'floor-device.db')));
     finish({ push: pushed, pull: pulled });
   }
 } finally {

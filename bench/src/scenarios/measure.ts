@@ -1,5 +1,5 @@
 /** Shared measurement helpers for scenario children. */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -16,6 +16,47 @@ export async function timed(docs: number, fn: () => Promise<void>): Promise<Thro
   await fn();
   const ms = performance.now() - start;
   return { docs, ms: Math.round(ms), docsPerSec: Math.round((docs * 1000) / ms) };
+}
+
+/**
+ * CPU time (user + system, ms) the process `pid` has used, from `/proc/<pid>/stat` (clock ticks
+ * of 10 ms); undefined where there is no such file.
+ */
+export function processCpuMs(pid: number): number | undefined {
+  try {
+    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A timed phase with the CPU time both sides spent on it. */
+export interface ThroughputWithCpu extends Throughput {
+  clientCpuMs: number;
+  serverCpuMs?: number;
+}
+
+/**
+ * {@link timed}, with this process's CPU time over `fn` and the server's (`serverPid`, 0 or
+ * unreadable: left out). CPU time moves far less with the machine's load than wall time does.
+ */
+export async function timedWithCpu(
+  docs: number,
+  serverPid: number,
+  fn: () => Promise<void>,
+): Promise<ThroughputWithCpu> {
+  const cpuBefore = process.cpuUsage();
+  const serverBefore = serverPid > 0 ? processCpuMs(serverPid) : undefined;
+  const throughput = await timed(docs, fn);
+  const cpu = process.cpuUsage(cpuBefore);
+  const serverAfter = serverPid > 0 ? processCpuMs(serverPid) : undefined;
+  return {
+    ...throughput,
+    clientCpuMs: Math.round((cpu.user + cpu.system) / 1000),
+    ...(serverBefore === undefined || serverAfter === undefined ? {} : { serverCpuMs: serverAfter - serverBefore }),
+  };
 }
 
 /** A fresh temporary directory for one scenario's files. */
