@@ -155,6 +155,34 @@ describe('sharing through spaces', () => {
     expect(await titles(everything, null)).toEqual(['bob private']);
   });
 
+  it('a device pulling other types than before keeps no record the server deleted and forgot, private or shared', async () => {
+    const alice = await h.device('alice-phone', { user: 'alice' });
+    const { id: space } = await alice.system.spaces.create({ name: 'Groceries' });
+    await alice.system.spaces.addMember(space, 'bob', 'editor');
+    const { id: milk } = await todos(alice).insert({ title: 'milk', completed: false }, { space });
+    await todos(alice).insert({ title: 'eggs', completed: false }, { space });
+    await alice.system.forceSync();
+    const phone = await h.device('bob-phone', { user: 'bob' });
+    const { id: mine } = await todos(phone).insert({ title: 'bob private', completed: false });
+    await todos(phone).insert({ title: 'bob other', completed: false });
+    await phone.system.forceSync();
+    expect(await titles(phone, space)).toEqual(['eggs', 'milk']);
+    await phone.close();
+    // While the phone is closed, both deletions happen and their tombstones are compacted away.
+    const laptop = await h.device('bob-laptop', { user: 'bob' });
+    await laptop.system.forceSync();
+    await todos(laptop).delete(mine);
+    await laptop.system.forceSync();
+    await todos(alice).delete(milk);
+    await alice.system.forceSync();
+    await h.server.storage.compact({ tombstonesBefore: Date.now() + 1 });
+    // The phone comes back pulling other types: its reads from 0 do not name the deleted records.
+    const reopened = await h.device('bob-phone', { user: 'bob', config: { pullTypes: ['notes', 'todos'] } });
+    await reopened.system.forceSync();
+    expect(await titles(reopened, space)).toEqual(['eggs']);
+    expect(await titles(reopened, null)).toEqual(['bob other']);
+  });
+
   it('refuses the last owner leaving while others remain: a FORBIDDEN dead letter, the space kept', async () => {
     const { alice, bob, space } = await sharedList();
     await alice.system.spaces.leave(space);
