@@ -127,7 +127,7 @@ export class ChangeTracker {
     await this.restoreClock(tx);
     if (!isReservedType(entityType)) this.rules.assertKnownType(entityType);
     const existing = await tx.getEntity(entityType, entityId);
-    const space = spaceOfWrite(entityType, entityId, operation, existing, options.space);
+    const space = spaceOfWrite(entityType, entityId, existing, options.space);
     const hlc = this.clock.now();
     const change: Change = {
       id: this.#changeId(hlc),
@@ -284,7 +284,6 @@ export interface TrackOptions {
 function spaceOfWrite(
   entityType: string,
   entityId: string,
-  operation: Operation,
   existing: LocalEntity | null,
   requested: string | null | undefined,
 ): string | undefined {

@@ -5,7 +5,6 @@ import {
   ERROR_META,
   type ErrorCode,
   isRole,
-  isSpaceId,
   MAX_SPACE_NAME_LENGTH,
   MEMBER_TYPE,
   memberUser,
