@@ -86,27 +86,33 @@ export class PullSyncStrategy {
   }
 
   /**
-   * Whether this device pulled its private space before under other types than now (a cursor
-   * saved under another set of types) and never under these.
+   * Where a pull starts, read in one transaction: the saved cursor, whether a reset is under
+   * way, and whether this device pulled its private space before under other types than now
+   * (a cursor saved under another set of types, none under these).
    */
-  async #typesChanged(): Promise<boolean> {
+  async #startState(flagKey: string): Promise<{ cursor: number; resetting: boolean; typesChanged: boolean }> {
     return this.#tracker.store.read(async (tx) => {
-      if ((await tx.getKv(this.#cursorKey)) !== null) return false;
-      const { rows } = await tx.execute(
-        `SELECT 1 FROM ferry_kv WHERE (key = 'ferry:cursor' OR key LIKE 'ferry:cursor:%') AND key NOT LIKE '%:reset' LIMIT 1`,
-      );
-      return rows.length > 0;
+      const saved = await tx.getKv(this.#cursorKey);
+      const resetting = (await tx.getKv(flagKey)) !== null;
+      let typesChanged = false;
+      if (saved === null && !resetting) {
+        const { rows } = await tx.execute(
+          `SELECT 1 FROM ferry_kv WHERE (key = 'ferry:cursor' OR key LIKE 'ferry:cursor:%') AND key NOT LIKE '%:reset' LIMIT 1`,
+        );
+        typesChanged = rows.length > 0;
+      }
+      return { cursor: saved === null ? 0 : Number(saved), resetting, typesChanged };
     });
   }
 
   /** Pulls until the server has nothing more. Rejects when a request fails; applied pages stay applied. */
   async pullChanges(options: PullCallOptions = {}): Promise<PullResult> {
     const store = this.#tracker.store;
-    let cursor = await this.getCursor();
     // --- reset after history compaction (see resetFromSnapshot.ts) ---
     const flagKey = resetFlagKey(this.#cursorKey);
-    let seen: Set<string> | null = (await store.kv.getItem(flagKey)) === null ? null : new Set();
-    if (seen) cursor = 0;
+    const start = await this.#startState(flagKey);
+    let cursor = start.resetting ? 0 : start.cursor;
+    let seen: Set<string> | null = start.resetting ? new Set() : null;
     // The horizon the reset's first page was read under (a crashed reset starts over anyway).
     let resetHorizon: number | undefined;
     // --- end reset ---
@@ -140,7 +146,7 @@ export class PullSyncStrategy {
     // The first pull under other types than before reads from 0: a record deleted since the old
     // cursor, its tombstone compacted, is not named by that read. Read it as a reset, so the
     // sweep at its end removes what the server no longer holds.
-    if (!seen && (await this.#typesChanged())) await startReset();
+    if (start.typesChanged) await startReset();
     // One page and its cursor, in one transaction (a GET page, or the private page of a POST).
     const applyPage = async (response: Pick<PullResponse, 'changes' | 'cursor' | 'hasMore'>) => {
       if (response.cursor < cursor || (response.hasMore && response.cursor === cursor)) {
