@@ -1,5 +1,5 @@
 /**
- * The end-to-end convergence, conflict and sharing scenarios again, on a server over PostgreSQL: the
+ * The end-to-end convergence, conflict, sharing and pull-page-size scenarios again, on a server over PostgreSQL: the
  * same scenario files run here with the harness pointed at a fresh database per test.
  */
 import { PostgresStorage } from '@ferry/server';
@@ -26,6 +26,7 @@ if (postgresAvailable()) {
   await import('./convergence.test.js');
   await import('./conflicts.test.js');
   await import('./sharing.test.js');
+  await import('./pullPageSize.test.js');
 } else {
   it.skip('PostgreSQL scenarios (PostgreSQL binaries not found)', () => undefined);
 }

@@ -19,8 +19,15 @@ export const LIMITS = {
   maxChangesPerPush: 2000,
   /** What every server accepts in one push, whatever its version: the client's default until it knows better. */
   legacyMaxChangesPerPush: 500,
-  /** Largest page a pull may ask for. */
-  maxPullLimit: 1000,
+  /**
+   * Largest page a pull may ask for (this build's server; 1,000 in earlier servers), on
+   * `GET /v1/pull`, `POST /v1/pull` and snapshot pages alike. A client asks for at most
+   * {@link LIMITS.legacyMaxPullLimit} until the server's `/v1/config` says more, and never more
+   * than it says.
+   */
+  maxPullLimit: 2000,
+  /** What every server accepts as a pull's `limit`, whatever its version: the client's bound until it knows better. */
+  legacyMaxPullLimit: 1000,
   /** Page size when a pull names none. */
   defaultPullLimit: 500,
   /** Deepest nesting of a record's JSON data. */

@@ -24,7 +24,11 @@ export interface PullResult {
 /** Options of a {@link PullSyncStrategy}. */
 export interface PullSyncOptions {
   conflictResolver?: ConflictResolverLike;
-  /** Records per page (at most {@link LIMITS.maxPullLimit}). */
+  /**
+   * Records per page (1 to {@link LIMITS.maxPullLimit}; default {@link LIMITS.defaultPullLimit}).
+   * A request asks for no more than the server takes: what its `/v1/config` said, else
+   * {@link LIMITS.legacyMaxPullLimit} (see {@link ServerRules.pullLimit}).
+   */
   pageSize?: number;
   /** Partial sync: pull only these entity types. */
   types?: readonly string[];
@@ -79,6 +83,11 @@ export class PullSyncStrategy {
     this.#cursorKey = this.#types ? `ferry:cursor:${this.#types.join(',')}` : 'ferry:cursor';
   }
 
+  /** Records the next page asks for: the page size, within what the server takes. */
+  #limit(): number {
+    return this.#tracker.rules.pullLimit(this.#pageSize);
+  }
+
   /** The saved cursor: the server sequence this device has applied up to. */
   async getCursor(): Promise<number> {
     const value = await this.#tracker.store.kv.getItem(this.#cursorKey);
@@ -122,7 +131,7 @@ export class PullSyncStrategy {
         this.#api.pull(
           {
             cursor: from,
-            limit: this.#pageSize,
+            limit: this.#limit(),
             ...(this.#types ? { types: this.#types } : {}),
             ...(snapshot ? { snapshot: true } : {}),
           },
@@ -177,7 +186,7 @@ export class PullSyncStrategy {
       if (conflicts.length > 0 && resolver) await resolveConflicts(store, this.#tracker, resolver, conflicts);
       options.onProgress?.({
         processed: result.totalChanges,
-        total: result.totalChanges + (response.hasMore ? this.#pageSize : 0),
+        total: result.totalChanges + (response.hasMore ? this.#limit() : 0),
       });
     };
     // --- one request for every space: the private cursor rides in the checkpoint of POST

@@ -41,6 +41,7 @@ export interface SpacesPullResult {
 /** Options of {@link pullSpaces}. */
 export interface SpacesPullOptions {
   signal?: AbortSignal | undefined;
+  /** Records per answer (default `LIMITS.defaultPullLimit`), within what the server takes (`ServerRules.pullLimit`). */
   pageSize?: number | undefined;
   conflictResolver?: ConflictResolverLike | undefined;
   now?: () => number;
@@ -91,7 +92,7 @@ export async function pullSpaces(
 ): Promise<SpacesPullResult | null> {
   if (!api.pullSpaces) return null;
   const store = tracker.store;
-  const limit = options.pageSize ?? LIMITS.defaultPullLimit;
+  const pageSize = options.pageSize ?? LIMITS.defaultPullLimit;
   const result: SpacesPullResult = { pages: 0, totalChanges: 0, conflicts: 0, membership: [], purged: [] };
   const types = options.types ? [...options.types].sort() : undefined;
   await store.write((tx) => alignCursorsWithTypes(tx, types, tracker.clientId));
@@ -107,7 +108,8 @@ export async function pullSpaces(
         {
           ...own,
           spaces: cursors,
-          limit,
+          // Read each round: the first request learns the server's config on its way out.
+          limit: tracker.rules.pullLimit(pageSize),
           ...(types ? { types } : {}),
           ...(going.length > 0 ? { snapshots: going } : {}),
         },

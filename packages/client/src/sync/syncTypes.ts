@@ -71,9 +71,13 @@ export interface SyncConfig {
   conflictResolver?: ConflictResolverLike;
   /** Periodic sync, in ms; 0 turns it off. Default 60 000. */
   syncInterval?: number;
-  /** Changes per push request. Default 1,000 (the protocol maximum); never more than the server says it takes. */
+  /** Changes per push request. Default 2,000 (the protocol maximum); never more than the server says it takes. */
   batchSize?: number;
-  /** Records per pull page. Default 1,000 (the protocol maximum). */
+  /**
+   * Records per pull page, 1 to 2,000. Default 2,000 (`LIMITS.maxPullLimit`, the protocol
+   * maximum); never more than the server says it takes in `/v1/config`, and at most 1,000
+   * (`LIMITS.legacyMaxPullLimit`) for a server that says nothing and before its config is read.
+   */
   pageSize?: number;
   /** Partial sync: pull only these entity types. */
   pullTypes?: readonly string[];

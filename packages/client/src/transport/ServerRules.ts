@@ -13,23 +13,28 @@ export interface ServerRulesSnapshot {
   maxBodyBytes: number;
   /** Most changes in one push. */
   maxChangesPerPush: number;
+  /** Most records a pull may ask for in one page. */
+  maxPullLimit: number;
 }
 
 /**
  * What the server accepts: its declared entity types and its request limits, learned from
  * `GET /v1/config` and kept in the store. Until the server has answered, the protocol's
- * {@link LIMITS} apply (with the changes per push every server version accepts,
- * `LIMITS.legacyMaxChangesPerPush`) and every entity type is allowed (the server decides).
+ * {@link LIMITS} apply (with the changes per push and the pull page every server version
+ * accepts, `LIMITS.legacyMaxChangesPerPush` and `LIMITS.legacyMaxPullLimit`) and every entity
+ * type is allowed (the server decides).
  *
  * Local writes are checked against these rules so that a change the server could never take
  * fails at once with a clear error, instead of syncing into a dead letter later; the push
- * sizes its requests by them.
+ * sizes its requests by them, and the pull its pages.
  */
 export class ServerRules {
   #types: ReadonlySet<string> | null = null;
   #maxBodyBytes: number = LIMITS.maxBodyBytes;
   // An older server takes at most 500 changes a push; a newer one says it takes more in /v1/config.
   #maxChangesPerPush: number = LIMITS.legacyMaxChangesPerPush;
+  // An older server refuses a pull `limit` over 1,000 (a 400); a newer one says it takes more.
+  #maxPullLimit: number = LIMITS.legacyMaxPullLimit;
   #restored = false;
 
   /** The rules now. */
@@ -38,6 +43,7 @@ export class ServerRules {
       entityTypes: this.#types ? [...this.#types] : null,
       maxBodyBytes: this.#maxBodyBytes,
       maxChangesPerPush: this.#maxChangesPerPush,
+      maxPullLimit: this.#maxPullLimit,
     };
   }
 
@@ -49,12 +55,27 @@ export class ServerRules {
     return this.#maxChangesPerPush;
   }
 
+  /** Most records one pull page may ask for: what the server said, else what every server takes. */
+  get maxPullLimit(): number {
+    return this.#maxPullLimit;
+  }
+
+  /**
+   * The `limit` of the next pull page for a device configured with `pageSize`: that many, but
+   * never more than the server takes (an older server answers a larger `limit` with a 400).
+   * Read at each request, so the pages after the first use what `/v1/config` said.
+   */
+  pullLimit(pageSize: number): number {
+    return Math.min(pageSize, this.#maxPullLimit);
+  }
+
   /** Adopts a server's configuration; saves it when `kv` is given. */
   async learn(config: Pick<ServerConfig, 'entityTypes' | 'limits'>, kv?: KeyValueStore): Promise<void> {
     this.#adopt({
       entityTypes: config.entityTypes,
       maxBodyBytes: config.limits.maxBodyBytes,
       maxChangesPerPush: config.limits.maxChangesPerPush,
+      maxPullLimit: config.limits.maxPullLimit,
     });
     this.#restored = true;
     await kv?.setItem(RULES_KEY, JSON.stringify(this.snapshot));
@@ -92,6 +113,7 @@ export class ServerRules {
     if (Array.isArray(rules.entityTypes)) this.#types = new Set(rules.entityTypes.map(String));
     if (isPositiveInt(rules.maxBodyBytes)) this.#maxBodyBytes = rules.maxBodyBytes;
     if (isPositiveInt(rules.maxChangesPerPush)) this.#maxChangesPerPush = rules.maxChangesPerPush;
+    if (isPositiveInt(rules.maxPullLimit)) this.#maxPullLimit = rules.maxPullLimit;
   }
 }
 

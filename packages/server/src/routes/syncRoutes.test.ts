@@ -57,7 +57,7 @@ describe('GET /health and /v1/config', () => {
       supportedVersions: [1],
       entityTypes: ['todos', 'notes'],
       conflictStrategies: {},
-      limits: { maxBodyBytes: 1_048_576, maxChangesPerPush: 2000, maxPullLimit: 1000 },
+      limits: { maxBodyBytes: 1_048_576, maxChangesPerPush: 2000, maxPullLimit: 2000 },
       serverTime: T0,
     });
   });
@@ -198,6 +198,39 @@ describe('GET /v1/pull', () => {
     expect(empty).toEqual({ changes: [], cursor: 2, hasMore: false, serverTime: T0 });
     const notes = await pullAll('alice', 10, 'notes');
     expect(notes.records.map((record) => record.entityId)).toEqual(['n1']);
+  });
+});
+
+describe('pages of up to 2,000 records (LIMITS.maxPullLimit, 1,000 in earlier servers)', () => {
+  it('are served by GET /v1/pull, its snapshot pages and POST /v1/pull; a limit of 2,001 is a 400', async () => {
+    const changes = Array.from({ length: 2001 }, (_, index) =>
+      makeChange({ entityId: `t${index}`, hlc: encodeHlc({ wallTime: T0, counter: index, node: 'device-a' }) }),
+    );
+    await push(changes.slice(0, 2000));
+    await push(changes.slice(2000));
+    const compact = { headers: { [RECORDS_HEADER]: COMPACT_RECORDS } };
+    // The stored-JSON path (whole and compact) and the object path of a snapshot page.
+    for (const [url, options] of [
+      ['/v1/pull?cursor=0&limit=2000', {}],
+      ['/v1/pull?cursor=0&limit=2000', compact],
+      ['/v1/pull?cursor=0&limit=2000&snapshot=1', {}],
+    ] as const) {
+      const response = await t.call('GET', url, options);
+      expect(response.statusCode, url).toBe(200);
+      const body = response.json();
+      expect([body.changes.length, body.hasMore, body.changes.at(-1).entityId], url).toEqual([2000, true, 't1999']);
+    }
+    const multi = await t.call('POST', '/v1/pull', { body: { private: 0, limit: 2000 } });
+    expect(multi.statusCode).toBe(200);
+    expect(multi.json().pages.map((page: { changes: unknown[] }) => page.changes.length)).toEqual([2000]);
+
+    for (const response of [
+      await t.call('GET', '/v1/pull?cursor=0&limit=2001'),
+      await t.call('POST', '/v1/pull', { body: { private: 0, limit: 2001 } }),
+    ]) {
+      expect(response.statusCode).toBe(400);
+      expect(response.json().error).toMatchObject({ code: 'VALIDATION_ERROR', retryable: false });
+    }
   });
 });
 
