@@ -80,6 +80,7 @@ const REGIMES = [
   'FERRY_SIM_SERVER_WINS',
   'FERRY_SIM_SHARING',
   'FERRY_SIM_BURSTS',
+  'FERRY_SIM_TYPES',
 ];
 
 function replayCommand(seed: number, options: CliOptions, ops = options.ops): string {

@@ -19,7 +19,7 @@ export async function resolveParked(world: World, device: SimDevice, limit: numb
     const serverWins = world.options.serverWins ?? regime('FERRY_SIM_SERVER_WINS');
     const winner = world.rng.pick(own || !serverWins ? (['local'] as const) : (['local', 'server'] as const));
     world.trace.add(`${device.name}: resolves parked conflict on ${conflict.entityId} (${winner} wins)`);
-    world.shared.decided(device.name, conflict.entityId);
+    world.shared.decided(device.name, conflict.entityType, conflict.entityId);
     const done = await world.app(device, () => engine.manager.resolveConflict(conflict.id, { winner }));
     if (done.killed) break;
     resolved++;

@@ -1,6 +1,7 @@
 import type { ServerRecord } from '@ferry/protocol';
 import type { LoggedChange, ServerStorage } from '@ferry/server';
 import type { Ledger } from './ledger.js';
+import { cursorKeyOf, type PullTypes, pulls } from './partialSync.js';
 import type { SimDevice } from './simDevice.js';
 
 /** A broken invariant: the message names it and what was seen. */
@@ -45,10 +46,10 @@ export async function serverRecords(storage: ServerStorage, user: string): Promi
   return new Map(records.map((r) => [`${r.entityType}/${r.entityId}`, r]));
 }
 
-/** A device's live todos of its private space as `id → canonical data` (id excluded). */
-export async function deviceTodos(device: SimDevice): Promise<Map<string, string>> {
+/** A device's live records of `type` (todos unless named) in its private space as `id → canonical data` (id excluded). */
+export async function deviceRecords(device: SimDevice, type = 'todos'): Promise<Map<string, string>> {
   const engine = device.engine ?? fail(`${device.name} is not running`);
-  const rows = await engine.driver.uncounted(() => engine.store.find('todos'));
+  const rows = await engine.driver.uncounted(() => engine.store.find(type));
   return new Map(rows.filter((row) => row.space == null).map(({ id, ...data }) => [id, canonical(data)]));
 }
 
@@ -86,6 +87,38 @@ export async function checkServerLog(
   return log;
 }
 
+/** How a message names a record's type: nothing for todos (as messages always did), else `notes/`. */
+export function typeLabel(type: string): string {
+  return type === 'todos' ? '' : `${type}/`;
+}
+
+/**
+ * A cursor at quiescence: the scope's sequence when the device pulls every type. With partial
+ * sync the server moves a cursor only over records of the types pulled (a snapshot's last page
+ * to the compaction horizon), so it must lie past every record of those types (and of `always`,
+ * the types every pull carries) and not past the sequence.
+ */
+export function checkCaughtUp(
+  label: string,
+  cursor: number,
+  seq: number,
+  records: ReadonlyMap<string, ServerRecord>,
+  types: PullTypes,
+  always: readonly string[] = [],
+): void {
+  if (types === undefined) {
+    if (cursor !== seq) fail(`${label} is ${cursor}, the sequence ${seq}`);
+    return;
+  }
+  let last = 0;
+  for (const record of records.values()) {
+    if (pulls(types, record.entityType) || always.includes(record.entityType)) last = Math.max(last, record.seq);
+  }
+  if (cursor < last || cursor > seq) {
+    fail(`${label} is ${cursor}: it pulls [${types.join(',')}], whose last record is at ${last}, of sequence ${seq}`);
+  }
+}
+
 /** No todo of another user, on the server or on a device (titles carry the owner). */
 export function checkIsolation(where: string, user: string, titles: Iterable<unknown>): void {
   for (const title of titles) {
@@ -97,22 +130,26 @@ export function checkIsolation(where: string, user: string, titles: Iterable<unk
 
 /**
  * The device's committed cursor never goes back (except inside a flagged reset from a snapshot)
- * and never passes the server's sequence.
+ * and never passes the server's sequence. The cursor is the one of the types the running app
+ * pulls: the engine keeps one per set of types, and each is judged on its own.
  */
 export async function checkCursor(device: SimDevice, storage: ServerStorage): Promise<number> {
   const engine = device.engine ?? fail(`${device.name} is not running`);
+  const key = cursorKeyOf(device.pullTypes);
   const [raw, resetting] = await engine.driver.uncounted(() =>
-    Promise.all([engine.store.kv.getItem('ferry:cursor'), engine.store.kv.getItem('ferry:cursor:reset')]),
+    Promise.all([engine.store.kv.getItem(key), engine.store.kv.getItem(`${key}:reset`)]),
   );
   const cursor = raw === null ? 0 : Number(raw);
-  // The one way back: a reset after compaction (410) restarts from a snapshot, flagged until it ends.
-  if (cursor < device.cursorSeen && resetting === null) {
-    fail(`${device.name}'s cursor went back from ${device.cursorSeen} to ${cursor}`);
+  const seen = device.cursorsSeen.get(key) ?? 0;
+  // The one way back: a reset (after compaction, or the first pull under other types) restarts
+  // from a snapshot, flagged until it ends.
+  if (cursor < seen && resetting === null) {
+    fail(`${device.name}'s cursor ${key} went back from ${seen} to ${cursor}`);
   }
   const serverSeq = await storage.currentSeq(device.user);
   if (cursor > serverSeq)
     fail(`${device.name}'s cursor ${cursor} is past ${device.user}'s server sequence ${serverSeq}`);
-  device.cursorSeen = cursor;
+  device.cursorsSeen.set(key, cursor);
   return cursor;
 }
 

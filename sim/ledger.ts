@@ -113,6 +113,7 @@ interface SharedWrite {
   user: string;
   /** Where the entity lives: the user (a private contended entity) or a shared space id. */
   scope: string;
+  entityType: string;
   entityId: string;
   /** The write's title (titles are unique per write); null for a delete. */
   title: string | null;
@@ -122,6 +123,7 @@ interface SharedWrite {
 /** A change a device holds in its dead letters, as the lost-write check reads it. */
 export interface DeadWrite {
   device: string;
+  entityType: string;
   entityId: string;
   /** The change's title, or null for a delete. */
   title: string | null;
@@ -139,7 +141,7 @@ export interface DeadWrite {
 export class SharedWrites {
   #step = 0;
   readonly #writes: SharedWrite[] = [];
-  /** `device/entityId` → step of the latest conflict decision the device made on it. */
+  /** `device/entityType/entityId` → step of the latest conflict decision the device made on it. */
   readonly #decisions = new Map<string, number>();
 
   /** A point in the run's order of writes and decisions. */
@@ -153,8 +155,8 @@ export class SharedWrites {
   }
 
   /** A device decided a conflict on an entity (automatically or from its inbox). */
-  decided(device: string, entityId: string): void {
-    this.#decisions.set(`${device}/${entityId}`, this.tick());
+  decided(device: string, entityType: string, entityId: string): void {
+    this.#decisions.set(`${device}/${entityType}/${entityId}`, this.tick());
   }
 
   /**
@@ -169,28 +171,31 @@ export class SharedWrites {
     const titles = new Set<string>();
     const deleted = new Set<string>();
     for (const change of log) {
-      if (change.entityType !== 'todos') continue;
+      const entity = `${change.entityType}\u0000${change.entityId}`;
       const title = (change.data as { title?: unknown } | null)?.title;
-      if (typeof title === 'string') titles.add(`${change.entityId}\u0000${title}`);
-      if (change.operation === 'DELETE') deleted.add(change.entityId);
+      if (typeof title === 'string') titles.add(`${entity}\u0000${title}`);
+      if (change.operation === 'DELETE') deleted.add(entity);
     }
-    const refused = new Set(dead.map((write) => `${write.device}\u0000${write.entityId}\u0000${write.title}`));
+    const refused = new Set(
+      dead.map((write) => `${write.device}\u0000${write.entityType}\u0000${write.entityId}\u0000${write.title}`),
+    );
     const deletedLater = (write: SharedWrite) =>
       this.#writes.some(
         (other) =>
           other.title === null &&
           other.step > write.step &&
           other.device === write.device &&
+          other.entityType === write.entityType &&
           other.entityId === write.entityId,
       );
     return this.#writes.find((write) => {
       if (write.scope !== scope) return false;
-      const reached =
-        write.title === null ? deleted.has(write.entityId) : titles.has(`${write.entityId}\u0000${write.title}`);
+      const entity = `${write.entityType}\u0000${write.entityId}`;
+      const reached = write.title === null ? deleted.has(entity) : titles.has(`${entity}\u0000${write.title}`);
       return (
         !reached &&
-        !refused.has(`${write.device}\u0000${write.entityId}\u0000${write.title}`) &&
-        (this.#decisions.get(`${write.device}/${write.entityId}`) ?? 0) < write.step &&
+        !refused.has(`${write.device}\u0000${entity}\u0000${write.title}`) &&
+        (this.#decisions.get(`${write.device}/${write.entityType}/${write.entityId}`) ?? 0) < write.step &&
         !deletedLater(write)
       );
     });

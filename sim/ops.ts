@@ -1,9 +1,10 @@
 import { SyncError, SyncErrorCode } from '@ferry/client';
 import { PROTOCOL_VERSION, type RecordData } from '@ferry/protocol';
 import { resolveParked } from './conflictInbox.js';
-import { canonical, InvariantError } from './invariants.js';
+import { canonical, InvariantError, typeLabel } from './invariants.js';
+import type { SimType } from './partialSync.js';
 import type { SimDevice } from './simDevice.js';
-import type { World } from './world.js';
+import { modelKey, type World } from './world.js';
 
 const TODO_IDS = 4;
 
@@ -110,8 +111,10 @@ async function restWrite(world: World, user: string, op: number): Promise<void> 
   if (status >= 300) throw new InvariantError(`a REST write of ${user}/${id} answered ${status}`);
 }
 
-/** The todo a write goes to, and where its story is kept. */
+/** The record a write goes to, and where its story is kept. */
 export interface WriteTarget {
+  /** Todos unless named; `notes` only with the partial-sync regime on. */
+  type?: SimType;
   id: string;
   /** The shared space the todo lives in; absent for the private space. */
   space?: string;
@@ -119,17 +122,22 @@ export interface WriteTarget {
   scope: string | null;
 }
 
-/** A private todo: the device's own (one writer), or one every device of the user writes. */
+/**
+ * A private record: the device's own (one writer), or one every device of the user writes. The
+ * same ids serve every type: a record is its type and id.
+ */
 function privateTarget(world: World, device: SimDevice): WriteTarget {
   const { rng } = world;
   const shared = rng.chance(world.faults.contention);
   const id = shared ? `s${rng.int(0, TODO_IDS - 1)}` : `p-${device.name}-${rng.int(0, TODO_IDS - 1)}`;
-  return { id, scope: shared ? device.user : null };
+  // The partial-sync regime's own stream: with it off, the world draws what it always did.
+  const type = world.partial?.typeOfWrite() ?? 'todos';
+  return { type, id, scope: shared ? device.user : null };
 }
 
 /**
- * Inserts, updates or deletes one todo through the app, as its user would, and checks the app
- * reads back what it wrote. Returns whether the app saw the write committed.
+ * Inserts, updates or deletes one record (a todo, or a note) through the app, as its user would,
+ * and checks the app reads back what it wrote. Returns whether the app saw the write committed.
  */
 export async function write(
   world: World,
@@ -138,9 +146,9 @@ export async function write(
   target: WriteTarget = privateTarget(world, device),
 ): Promise<boolean> {
   const { rng } = world;
-  const engine = device.engine!;
-  const { id, space, scope } = target;
-  const before = await world.app(device, () => engine.todos.get(id));
+  const { type = 'todos', id, space, scope } = target;
+  const collection = device.collection(type);
+  const before = await world.app(device, () => collection.get(id));
   if (before.killed) return false;
   const { id: _id, ...current } = before.value ?? { id };
   const title = `${device.user}:${device.name}:${op}`;
@@ -151,19 +159,21 @@ export async function write(
   if (!before.value) {
     expected = { title, completed: rng.chance(0.5), order: rng.int(0, 99) };
     const data = expected;
-    call = () => engine.todos.insert({ id, ...data }, space ? { space } : {});
+    call = () => collection.insert({ id, ...data }, space ? { space } : {});
   } else if (rng.chance(0.2)) {
     expected = null;
-    call = () => engine.todos.delete(id);
+    call = () => collection.delete(id);
   } else {
     const patch: Todo = { title };
     if (rng.chance(0.5)) patch.completed = rng.chance(0.5);
     if (rng.chance(0.5)) patch.order = rng.int(0, 99);
     expected = { ...current, ...patch };
     patched = patch;
-    call = () => engine.todos.update(id, patch);
+    call = () => collection.update(id, patch);
   }
-  world.trace.add(`${device.name}: ${before.value ? (expected ? 'update' : 'delete') : 'insert'} ${id}`);
+  world.trace.add(
+    `${device.name}: ${before.value ? (expected ? 'update' : 'delete') : 'insert'} ${typeLabel(type)}${id}`,
+  );
   const step = world.shared.tick();
   let done: Awaited<ReturnType<typeof world.app>>;
   try {
@@ -173,10 +183,12 @@ export async function write(
     throw error;
   }
   if (done.killed) return false;
+  if (type === 'notes' && world.partial) world.partial.stats.notes++;
   if (scope !== null) {
-    world.shared.wrote({ device: device.name, user: device.user, scope, entityId: id, title: expected && title, step });
-  } else world.model.set(`${device.user}/${id}`, expected === null ? null : canonical(expected));
-  const after = await world.app(device, () => engine.todos.get(id));
+    const write = { device: device.name, user: device.user, scope, entityType: type, entityId: id, step };
+    world.shared.wrote({ ...write, title: expected && title });
+  } else world.model.set(modelKey(device.user, type, id), expected === null ? null : canonical(expected));
+  const after = await world.app(device, () => collection.get(id));
   if (after.killed) return true;
   const read = after.value ? (({ id: _, ...data }) => data)(after.value) : null;
   let want = expected === null ? null : canonical(expected);
@@ -188,7 +200,8 @@ export async function write(
     want = canonical({ ...read, ...patched });
   }
   const seen = read ? canonical(read) : null;
-  if (seen !== want) throw new InvariantError(`${device.name} wrote ${id} = ${want} but reads back ${seen}`);
+  if (seen !== want)
+    throw new InvariantError(`${device.name} wrote ${typeLabel(type)}${id} = ${want} but reads back ${seen}`);
   return true;
 }
 
@@ -205,13 +218,13 @@ async function pulledMeanwhile(
   existed: boolean,
   error: unknown,
 ): Promise<boolean> {
-  const engine = device.engine;
-  if (target.scope === null || !engine || !(error instanceof SyncError)) return false;
+  if (target.scope === null || !device.engine || !(error instanceof SyncError)) return false;
   if (error.code !== SyncErrorCode.VALIDATION_ERROR) return false;
-  const now = await world.app(device, () => engine.todos.get(target.id));
+  const collection = device.collection(target.type ?? 'todos');
+  const now = await world.app(device, () => collection.get(target.id));
   if (now.killed || Boolean(now.value) === existed) return false;
   world.trace.add(
-    `${device.name}: ${target.id} was ${existed ? 'deleted' : 'created'} by a pull meanwhile; nothing written`,
+    `${device.name}: ${typeLabel(target.type ?? 'todos')}${target.id} was ${existed ? 'deleted' : 'created'} by a pull meanwhile; nothing written`,
   );
   return true;
 }

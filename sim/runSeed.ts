@@ -3,18 +3,22 @@ import { parkedCount, resolveParked } from './conflictInbox.js';
 import { healed } from './faults.js';
 import {
   canonical,
+  checkCaughtUp,
   checkCursor,
   checkDrained,
   checkIsolation,
   checkServerLog,
-  deviceTodos,
+  deviceRecords,
   InvariantError,
   serverRecords,
+  typeLabel,
 } from './invariants.js';
 import { performOp } from './ops.js';
+import { changePullTypes, type PartialSyncStats, pulls, SIM_TYPES } from './partialSync.js';
 import { performSharingOp, type Sharing, type SharingStats } from './sharing.js';
 import { checkDeviceSpaces, checkRefusalsVisible, checkSpaceAuthorization, deadWrites } from './sharingInvariants.js';
-import { World, type WorldOptions } from './world.js';
+import type { SimDevice } from './simDevice.js';
+import { modelKey, World, type WorldOptions } from './world.js';
 
 /** The result of one seed. */
 export interface SeedOutcome {
@@ -44,6 +48,8 @@ export interface SeedOutcome {
     sharing?: SharingStats & { refusals: number };
     /** Request bursts (absent when off): the grid, and the server's group commits under them. */
     bursts?: { gridMs: number; commits: number; shared: number; largest: number };
+    /** What the partial-sync regime did (absent when it is off). */
+    types?: PartialSyncStats;
   };
 }
 
@@ -65,6 +71,8 @@ export async function runSeed(options: WorldOptions): Promise<SeedOutcome> {
       await performOp(world, op);
       // Sharing draws from a stream of its own: with it off, the world is the one it always was.
       if (world.sharing?.rng.chance(world.sharing.rate)) await performSharingOp(world, world.sharing, op);
+      // So does partial sync.
+      if (world.partial?.rng.chance(world.partial.changeRate)) await changePullTypes(world, world.partial);
       await world.clock.advance(world.rng.int(0, 2_000));
       // Every few ops is enough to catch a regression within a handful of steps, at a fifth of the cost.
       if (op % 5 === 4) await checkRunning(world);
@@ -94,6 +102,7 @@ export async function runSeed(options: WorldOptions): Promise<SeedOutcome> {
       inboxResolved: world?.inboxResolved ?? 0,
       ...(world?.sharing ? { sharing: { ...world.sharing.stats, refusals: world.ledger.refusalsHeard } } : {}),
       ...(world?.burstMs ? { bursts: { gridMs: world.burstMs, ...world.server.groups } } : {}),
+      ...(world?.partial ? { types: { ...world.partial.stats } } : {}),
     },
   };
   if (error !== undefined) {
@@ -104,6 +113,11 @@ export async function runSeed(options: WorldOptions): Promise<SeedOutcome> {
   return outcome;
 }
 
+/** The types the apps of a world write: notes only with the partial-sync regime on. */
+function typesOf(world: World): readonly string[] {
+  return world.partial ? SIM_TYPES : ['todos'];
+}
+
 /** Invariants that hold at every instant: cursors, own writes, isolation, no 5xx. */
 async function checkRunning(world: World): Promise<void> {
   world.checkServerErrors();
@@ -111,19 +125,30 @@ async function checkRunning(world: World): Promise<void> {
   for (const device of world.devices) {
     if (!device.engine || device.engine.driver.armed) continue;
     await checkCursor(device, world.server.storage);
-    const todos = await deviceTodos(device);
-    checkIsolation(
-      device.name,
-      device.user,
-      [...todos.values()].map((data) => JSON.parse(data).title),
-    );
-    for (const index of [0, 1, 2, 3]) {
-      const id = `p-${device.name}-${index}`;
-      const want = world.model.get(`${device.user}/${id}`);
-      if (want === undefined) continue;
-      const seen = todos.get(id) ?? null;
-      if (seen !== want) throw new InvariantError(`${device.name}'s own write ${id} = ${want} now reads ${seen}`);
+    for (const type of typesOf(world)) {
+      const records = await deviceRecords(device, type);
+      checkIsolation(
+        device.name,
+        device.user,
+        [...records.values()].map((data) => JSON.parse(data).title),
+      );
+      checkOwnWrites(world, device, type, records);
     }
+  }
+}
+
+/**
+ * The device's own records of `type` (ids only it writes) show its latest write, whatever it
+ * pulls: no pull, reset or change of `pullTypes` reverts or drops them.
+ */
+function checkOwnWrites(world: World, device: SimDevice, type: string, held: ReadonlyMap<string, string>): void {
+  for (const index of [0, 1, 2, 3]) {
+    const id = `p-${device.name}-${index}`;
+    const want = world.model.get(modelKey(device.user, type, id));
+    if (want === undefined) continue;
+    const seen = held.get(id) ?? null;
+    if (seen !== want)
+      throw new InvariantError(`${device.name}'s own write ${typeLabel(type)}${id} = ${want} now reads ${seen}`);
   }
 }
 
@@ -180,23 +205,30 @@ async function checkQuiescent(world: World): Promise<void> {
   for (const user of world.users) {
     const log = await checkServerLog(storage, user, world.ledger);
     const records = await serverRecords(storage, user);
-    const live = new Map<string, string>();
+    /** type → id → canonical data of the user's live records. */
+    const live = new Map<string, Map<string, string>>(typesOf(world).map((type) => [type, new Map()]));
     for (const record of records.values()) {
-      if (record.entityType !== 'todos' || record.deleted) continue;
+      const ofType = live.get(record.entityType);
+      if (!ofType || record.deleted) continue;
       // A REST create keeps `id` among the fields; an app sees the entity id there either way.
       const { id: _id, ...data } = record.data ?? {};
-      live.set(record.entityId, canonical(data));
+      ofType.set(record.entityId, canonical(data));
     }
-    checkIsolation(
-      'the server',
-      user,
-      [...live.values()].map((data) => JSON.parse(data).title),
-    );
-    for (const [key, want] of world.model) {
-      if (!key.startsWith(`${user}/`)) continue;
-      const id = key.slice(user.length + 1);
-      if ((live.get(id) ?? null) !== want) {
-        throw new InvariantError(`${user}'s write ${id} = ${want} was lost: the server holds ${live.get(id) ?? null}`);
+    for (const [type, ofType] of live) {
+      checkIsolation(
+        'the server',
+        user,
+        [...ofType.values()].map((data) => JSON.parse(data).title),
+      );
+      for (const [key, want] of world.model) {
+        const [owner, ofModel, id] = key.split('/') as [string, string, string];
+        if (owner !== user || ofModel !== type) continue;
+        const onServer = ofType.get(id) ?? null;
+        if (onServer !== want) {
+          throw new InvariantError(
+            `${user}'s write ${typeLabel(type)}${id} = ${want} was lost: the server holds ${onServer}`,
+          );
+        }
       }
     }
     const serverSeq = await storage.currentSeq(user);
@@ -205,14 +237,21 @@ async function checkQuiescent(world: World): Promise<void> {
       const parked = await parkedCount(device);
       if (parked > 0) throw new InvariantError(`${device.name} still has ${parked} parked conflicts after healing`);
       const cursor = await checkCursor(device, storage);
-      if (cursor !== serverSeq)
-        throw new InvariantError(`${device.name}'s cursor ${cursor} ≠ server sequence ${serverSeq}`);
-      const todos = await deviceTodos(device);
-      for (const id of new Set([...todos.keys(), ...live.keys()])) {
-        if (todos.get(id) !== live.get(id)) {
-          throw new InvariantError(
-            `${device.name} diverged on ${id}: device ${todos.get(id) ?? 'absent'}, server ${live.get(id) ?? 'absent'}`,
-          );
+      checkCaughtUp(`${device.name}'s cursor`, cursor, serverSeq, records, device.pullTypes);
+      for (const [type, ofType] of live) {
+        const held = await deviceRecords(device, type);
+        if (pulls(device.pullTypes, type)) {
+          // Exactly the server's live records of every type it pulls: none missing, none the server deleted.
+          for (const id of new Set([...held.keys(), ...ofType.keys()])) {
+            if (held.get(id) !== ofType.get(id)) {
+              throw new InvariantError(
+                `${device.name} diverged on ${typeLabel(type)}${id}: device ${held.get(id) ?? 'absent'}, server ${ofType.get(id) ?? 'absent'}`,
+              );
+            }
+          }
+        } else {
+          // A type it does not pull is never refreshed, but its own writes stay as it made them.
+          checkOwnWrites(world, device, type, held);
         }
       }
     }
@@ -220,7 +259,7 @@ async function checkQuiescent(world: World): Promise<void> {
     const lost = world.shared.lost(user, log, dead.writes);
     if (lost) {
       throw new InvariantError(
-        `${lost.device}'s write of ${lost.entityId} (${lost.title ?? 'delete'}) was lost: it never reached the server and no conflict decision on ${lost.device} replaced it`,
+        `${lost.device}'s write of ${typeLabel(lost.entityType)}${lost.entityId} (${lost.title ?? 'delete'}) was lost: it never reached the server and no conflict decision on ${lost.device} replaced it`,
       );
     }
   }
@@ -242,7 +281,7 @@ async function checkSharingQuiescent(
     const lost = world.shared.lost(space, log, dead.writes);
     if (lost) {
       throw new InvariantError(
-        `(d) ${lost.device}'s write of ${lost.entityId} in ${space} (${lost.title ?? 'delete'}) was lost: it is not on the server, not in ${lost.device}'s dead letters, and no conflict decision on ${lost.device} replaced it`,
+        `(d) ${lost.device}'s write of ${typeLabel(lost.entityType)}${lost.entityId} in ${space} (${lost.title ?? 'delete'}) was lost: it is not on the server, not in ${lost.device}'s dead letters, and no conflict decision on ${lost.device} replaced it`,
       );
     }
   }

@@ -1,4 +1,5 @@
 import { MEMBER_TYPE, memberUser, type Role, SPACE_TYPE } from '@ferry/protocol';
+import { typeLabel } from './invariants.js';
 import type { PushedChange } from './ledger.js';
 import { write } from './ops.js';
 import { Prng } from './prng.js';
@@ -145,10 +146,12 @@ export async function performSharingOp(world: World, sharing: Sharing, op: numbe
     // Mostly a space the user belongs to (viewers try too); now and then any space at all.
     const space = joined.length > 0 && rng.chance(0.8) ? rng.pick(joined) : rng.pick(sharing.spaces);
     const id = `t${rng.int(0, SPACE_TODO_IDS - 1)}-${space.slice(3, 11)}`;
+    // The partial-sync regime's own stream: with it off, the world draws what it always did.
+    const type = world.partial?.typeOfWrite() ?? 'todos';
     const role = sharing.roleOf(space, user);
     if (role !== 'owner' && role !== 'editor') sharing.stats.attempts++;
-    world.trace.add(`${device.name}: ${user} (${role ?? 'not a member'}) writes ${id} in ${space}`);
-    if (await write(world, device, op, { id, space, scope: space })) sharing.stats.writes++;
+    world.trace.add(`${device.name}: ${user} (${role ?? 'not a member'}) writes ${typeLabel(type)}${id} in ${space}`);
+    if (await write(world, device, op, { type, id, space, scope: space })) sharing.stats.writes++;
   }
 }
 

@@ -1,7 +1,8 @@
 import { MEMBER_TYPE, memberUser, type Role, SPACE_TYPE } from '@ferry/protocol';
 import type { LoggedChange, ServerStorage } from '@ferry/server';
-import { canonical, InvariantError, serverRecords } from './invariants.js';
+import { canonical, checkCaughtUp, InvariantError, serverRecords, typeLabel } from './invariants.js';
 import type { DeadWrite, Ledger } from './ledger.js';
+import { pulls, SIM_TYPES } from './partialSync.js';
 import type { Sharing } from './sharing.js';
 import type { SimDevice } from './simDevice.js';
 
@@ -90,7 +91,8 @@ export function checkSpaceAuthorization(
 /**
  * (c) and (a) at quiescence, for one device: its list of spaces is the server's (roles
  * included), it holds nothing of a space its user does not belong to, and for each space it
- * belongs to it holds exactly the server's live todos and the space's cursor.
+ * belongs to it holds exactly the server's live records of every type it pulls, and the space's
+ * cursor (with partial sync, a cursor past every record of those types and the space's own).
  */
 export async function checkDeviceSpaces(device: SimDevice, storage: ServerStorage, sharing: Sharing): Promise<void> {
   const engine = device.engine ?? fail(`${device.name} is not running`);
@@ -102,27 +104,38 @@ export async function checkDeviceSpaces(device: SimDevice, storage: ServerStorag
   for (const space of await heldSpaces(device)) {
     if (!mine.includes(space)) fail(`(a) ${device.name} still holds records of ${space} after healing`);
   }
-  const docs = await engine.driver.uncounted(() => engine.store.find('todos'));
+  const types = SIM_TYPES.filter((type) => pulls(device.pullTypes, type));
+  const docs = new Map<string, Awaited<ReturnType<typeof engine.store.find>>>();
+  for (const type of types) docs.set(type, await engine.driver.uncounted(() => engine.store.find(type)));
   for (const space of mine) {
-    const onDevice = new Map(
-      docs.filter((doc) => doc.space === space).map(({ id, ...data }) => [id as string, canonical(data)]),
-    );
-    const onServer = new Map<string, string>();
-    for (const record of (await serverRecords(storage, space)).values()) {
-      if (record.entityType === 'todos' && !record.deleted) onServer.set(record.entityId, canonical(record.data));
-    }
-    for (const id of new Set([...onDevice.keys(), ...onServer.keys()])) {
-      if (onDevice.get(id) !== onServer.get(id)) {
-        fail(
-          `(c) ${device.name} diverged on ${id} in ${space}: device ${onDevice.get(id) ?? 'absent'}, server ${onServer.get(id) ?? 'absent'}`,
-        );
+    const records = await serverRecords(storage, space);
+    for (const type of types) {
+      const onDevice = new Map(
+        docs
+          .get(type)!
+          .filter((doc) => doc.space === space)
+          .map(({ id, ...data }) => [id as string, canonical(data)]),
+      );
+      const onServer = new Map<string, string>();
+      for (const record of records.values()) {
+        if (record.entityType === type && !record.deleted) onServer.set(record.entityId, canonical(record.data));
+      }
+      for (const id of new Set([...onDevice.keys(), ...onServer.keys()])) {
+        if (onDevice.get(id) !== onServer.get(id)) {
+          fail(
+            `(c) ${device.name} diverged on ${typeLabel(type)}${id} in ${space}: device ${onDevice.get(id) ?? 'absent'}, server ${onServer.get(id) ?? 'absent'}`,
+          );
+        }
       }
     }
     const cursor = Number(
       (await engine.driver.uncounted(() => engine.store.kv.getItem(`ferry:space-cursor:${space}`))) ?? 0,
     );
     const seq = await storage.currentSeq(space);
-    if (cursor !== seq) fail(`(c) ${device.name}'s cursor of ${space} is ${cursor}, the space's sequence ${seq}`);
+    checkCaughtUp(`(c) ${device.name}'s cursor of ${space}`, cursor, seq, records, device.pullTypes, [
+      SPACE_TYPE,
+      MEMBER_TYPE,
+    ]);
   }
 }
 
@@ -138,6 +151,7 @@ export async function deadWrites(devices: readonly SimDevice[]): Promise<{ write
       const title = (change.data as { title?: unknown } | null)?.title;
       writes.push({
         device: device.name,
+        entityType: change.entityType,
         entityId: change.entityId,
         title: change.operation === 'DELETE' ? null : typeof title === 'string' ? title : '',
       });

@@ -14,6 +14,7 @@ import {
 import { createBetterSqliteDriver } from '@ferry/client/better-sqlite3';
 import { HybridLogicalClock } from '@ferry/protocol';
 import { KillableDriver } from './killableDriver.js';
+import type { PullTypes, SimType } from './partialSync.js';
 import type { Prng } from './prng.js';
 import { type LivePeer, SimLiveChannel } from './simLive.js';
 import type { Trace } from './trace.js';
@@ -26,6 +27,7 @@ export interface Engine {
   driver: KillableDriver;
   manager: SyncManager;
   todos: Collection;
+  notes: Collection;
   /** `sync.spaces`, as an app has it. */
   spaces: Spaces;
   online: Signal<boolean>;
@@ -48,8 +50,8 @@ export interface DeviceDeps {
   manual: boolean;
   /** Device clock skew in ms. */
   skew: number;
-  /** The engine decided a conflict on a todo (not a deferral to the inbox). */
-  onDecision: (entityId: string) => void;
+  /** The engine decided a conflict on a record (not a deferral to the inbox). */
+  onDecision: (entityType: string, entityId: string) => void;
   batchSize: number;
   pageSize: number;
   writeDebounceMs: number;
@@ -77,8 +79,6 @@ export class SimDevice implements NetworkPeer, LivePeer {
   generation = 0;
   engine: Engine | null = null;
   #online = true;
-  /** Highest cursor seen committed on this device (never allowed to go back). */
-  cursorSeen = 0;
   /** The token expired and the app has not refreshed it yet (it persists across app restarts). */
   tokenExpired = false;
   tokenRefreshes = 0;
@@ -86,12 +86,24 @@ export class SimDevice implements NetworkPeer, LivePeer {
   #finalPull: unknown;
   /** The generation of the app killed last, until the device is opened again. */
   #killed: number | undefined;
+  /** The `pullTypes` the next app opened on the device runs with (partial sync). */
+  pullTypes: PullTypes;
+  /** Highest private cursor seen committed, per cursor key (the engine keeps one per set of types). */
+  readonly cursorsSeen = new Map<string, number>();
 
-  constructor(name: string, user: string, dbPath: string, deps: DeviceDeps) {
+  constructor(name: string, user: string, dbPath: string, deps: DeviceDeps, pullTypes?: PullTypes) {
     this.name = name;
     this.user = user;
     this.dbPath = dbPath;
     this.#deps = deps;
+    this.pullTypes = pullTypes;
+  }
+
+  /** The app's collection of `type`. */
+  collection(type: SimType): Collection {
+    const engine = this.engine;
+    if (!engine) throw new Error(`${this.name} is not running`);
+    return type === 'notes' ? engine.notes : engine.todos;
   }
 
   isOnline(): boolean {
@@ -175,10 +187,13 @@ export class SimDevice implements NetworkPeer, LivePeer {
       writeDebounceMs: this.#deps.writeDebounceMs,
       batchSize: this.#deps.batchSize,
       pageSize: this.#deps.pageSize,
+      ...(this.pullTypes ? { pullTypes: this.pullTypes } : {}),
       ...(live ? { live } : {}),
     });
     const spaces = new Spaces(tracker, async () => this.user, rng.random);
-    this.engine = { store, driver, manager, todos: new Collection('todos', tracker), spaces, online, live };
+    const todos = new Collection('todos', tracker);
+    const notes = new Collection('notes', tracker);
+    this.engine = { store, driver, manager, todos, notes, spaces, online, live };
     this.#finalPull = undefined;
     const onSynced = this.#deps.onSynced;
     const generation = this.generation;
@@ -202,7 +217,7 @@ export class SimDevice implements NetworkPeer, LivePeer {
     return {
       resolve: async (conflict) => {
         const resolution = await inner.resolve(conflict);
-        if (resolution.winner !== 'deferred') this.#deps.onDecision(conflict.entityId);
+        if (resolution.winner !== 'deferred') this.#deps.onDecision(conflict.entityType, conflict.entityId);
         return resolution;
       },
     };

@@ -5,6 +5,7 @@ import { createDatabaseOn, dropDatabaseOn } from '../test/support/postgres.js';
 import { describeFaults, drawFaults, type FaultProfile } from './faults.js';
 import { InvariantError } from './invariants.js';
 import { Ledger, SharedWrites } from './ledger.js';
+import { describeTypes, PartialSync } from './partialSync.js';
 import { Prng } from './prng.js';
 import { Sharing } from './sharing.js';
 import { checkPurged } from './sharingInvariants.js';
@@ -68,8 +69,20 @@ export interface WorldOptions {
    * stream of its own.
    */
   bursts?: boolean;
+  /**
+   * Whether apps write `notes` beside `todos`, devices pull a drawn subset of the types, and apps
+   * restart with other `pullTypes` (partial sync). On by default; `FERRY_SIM_TYPES=0` turns it
+   * off, and the world is then exactly the one it was before. A world given its users (the model
+   * test's) runs it only when asked.
+   */
+  types?: boolean;
   /** Alters the world once built: tests plant a bug to prove the invariants catch it. */
   tamper?: (world: World) => void;
+}
+
+/** The key of a single-writer record in {@link World.model} (users, types and ids hold no `/`). */
+export function modelKey(user: string, type: string, id: string): string {
+  return `${user}/${type}/${id}`;
 }
 
 /** The outcome of an app call that may be cut short by a kill. */
@@ -101,7 +114,7 @@ export class World {
   readonly dir: string;
   readonly faults: FaultProfile;
   readonly devices: SimDevice[] = [];
-  /** Private todos (one writer): `user/id` → the last value the app saw committed (null: deleted). */
+  /** Private records (one writer): `user/type/id` → the last value the app saw committed (null: deleted). */
   readonly model = new Map<string, string | null>();
   /** Writes on shared todos and conflict decisions: none may vanish. */
   readonly shared = new SharedWrites();
@@ -117,6 +130,8 @@ export class World {
   inboxResolved = 0;
   /** The sharing regime, when on. */
   readonly sharing: Sharing | null;
+  /** The partial-sync regime, when on. */
+  readonly partial: PartialSync | null;
   /** The arrival grid of request bursts in virtual ms (0: off; always off on PostgreSQL). */
   readonly burstMs: number;
   /** The users the devices alternate between. */
@@ -141,6 +156,8 @@ export class World {
     const sharing = options.sharing ?? (options.users === undefined && regime('FERRY_SIM_SHARING'));
     this.sharing = sharing ? new Sharing(options.seed, clients) : null;
     this.users = options.users ?? this.sharing?.users ?? USERS;
+    const types = options.types ?? (options.users === undefined && regime('FERRY_SIM_TYPES'));
+    this.partial = types ? new PartialSync(options.seed) : null;
     // A stream apart from the world's: with bursts off, the world is the one it always was.
     // Never on PostgreSQL: concurrent requests on a real database finish in an order no seed
     // decides, so a replay would not be the same world (and it has no group commit of ours).
@@ -171,8 +188,11 @@ export class World {
       ? `; sharing among ${this.users.join(',')} at ${(this.sharing.rate * 100).toFixed(0)}% of ops`
       : '';
     const burstLine = this.burstMs > 0 ? `; requests arrive in bursts every ${this.burstMs} ms` : '';
+    const typesLine = this.partial
+      ? `; ${(this.partial.noteShare * 100).toFixed(0)}% of writes are notes, pullTypes change at ${(this.partial.changeRate * 100).toFixed(1)}% of ops`
+      : '';
     this.trace.add(
-      `seed ${this.seed}: ${this.faults.skews.length} devices; ${describeFaults(this.faults)}${sharingLine}${burstLine}`,
+      `seed ${this.seed}: ${this.faults.skews.length} devices; ${describeFaults(this.faults)}${sharingLine}${burstLine}${typesLine}`,
     );
     const postgres = this.options.postgres ?? process.env.FERRY_SIM_PG;
     if (postgres) {
@@ -219,25 +239,33 @@ export class World {
     }
     for (const [index, skew] of this.faults.skews.entries()) {
       const user = users[index % users.length]!;
-      const device = new SimDevice(`dev${index}`, user, join(this.dir, `dev${index}.db`), {
-        clock: this.clock,
-        network: this.network,
-        trace: this.trace,
-        rng: this.rng.fork(),
-        token: tokens.get(user)!,
-        expiredToken: expired.get(user)!,
-        live: this.rng.chance(this.faults.live),
-        manual: this.rng.chance(this.faults.manual) && (this.options.manual ?? regime('FERRY_SIM_MANUAL')),
-        skew,
-        onDecision: (entityId) => this.shared.decided(`dev${index}`, entityId),
-        // Mostly realistic sizes; sometimes tiny ones, to exercise paging and batching edges.
-        batchSize: this.rng.chance(0.2) ? this.rng.int(1, 3) : this.rng.int(10, 50),
-        pageSize: this.rng.chance(0.2) ? this.rng.int(1, 5) : this.rng.int(20, 200),
-        writeDebounceMs: this.rng.pick([300, 1000, 3000]),
-        ...(sharing ? { onSynced: (synced: SimDevice, served: unknown) => this.#afterSync(synced, served) } : {}),
-        onReopenedAfterKill: (reopened, generation, queued) =>
-          this.ledger.refusalsLostWith(reopened.name, generation, queued),
-      });
+      const pullTypes = this.partial?.initial();
+      if (pullTypes) this.trace.add(`dev${index}: pulls ${describeTypes(pullTypes)}`);
+      const device = new SimDevice(
+        `dev${index}`,
+        user,
+        join(this.dir, `dev${index}.db`),
+        {
+          clock: this.clock,
+          network: this.network,
+          trace: this.trace,
+          rng: this.rng.fork(),
+          token: tokens.get(user)!,
+          expiredToken: expired.get(user)!,
+          live: this.rng.chance(this.faults.live),
+          manual: this.rng.chance(this.faults.manual) && (this.options.manual ?? regime('FERRY_SIM_MANUAL')),
+          skew,
+          onDecision: (entityType, entityId) => this.shared.decided(`dev${index}`, entityType, entityId),
+          // Mostly realistic sizes; sometimes tiny ones, to exercise paging and batching edges.
+          batchSize: this.rng.chance(0.2) ? this.rng.int(1, 3) : this.rng.int(10, 50),
+          pageSize: this.rng.chance(0.2) ? this.rng.int(1, 5) : this.rng.int(20, 200),
+          writeDebounceMs: this.rng.pick([300, 1000, 3000]),
+          ...(sharing ? { onSynced: (synced: SimDevice, served: unknown) => this.#afterSync(synced, served) } : {}),
+          onReopenedAfterKill: (reopened, generation, queued) =>
+            this.ledger.refusalsLostWith(reopened.name, generation, queued),
+        },
+        pullTypes,
+      );
       this.devices.push(device);
       await this.clock.drive(device.open(), `${device.name} open`);
     }

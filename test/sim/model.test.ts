@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { healed } from '../../sim/faults.js';
-import { canonical, deviceTodos, serverRecords } from '../../sim/invariants.js';
+import { canonical, deviceRecords, serverRecords } from '../../sim/invariants.js';
 import type { SimDevice } from '../../sim/simDevice.js';
 import { World } from '../../sim/world.js';
 
@@ -23,7 +23,7 @@ interface Real {
 type Command = fc.AsyncCommand<Model, Real>;
 
 async function ownTodosMatch(model: Model, device: SimDevice): Promise<void> {
-  const local = await deviceTodos(device);
+  const local = await deviceRecords(device);
   for (const [id, want] of model.todos) {
     if (id.startsWith(`${device.name}-`)) expect(local.get(id) ?? null, `${device.name} reads ${id}`).toBe(want);
   }
@@ -124,7 +124,7 @@ describe('engine against a Map model', () => {
             expect(record && !record.deleted ? canonical(record.data) : null, `server ${id}`).toBe(want);
           }
           for (const d of world.devices) {
-            const local = await deviceTodos(d);
+            const local = await deviceRecords(d);
             const live = [...model.todos].filter(([, data]) => data !== null);
             expect(new Map(live)).toEqual(local);
           }

@@ -7,7 +7,7 @@ const EVERY_REGIME_OF_SHARING = { compaction: true, manual: true, serverWins: tr
 /**
  * Seeds that once failed, kept forever. Each replays exactly (`npm run sim -- --seed S
  * --clients C --ops M`, with `FERRY_SIM_COMPACTION`, `FERRY_SIM_MANUAL`,
- * `FERRY_SIM_SERVER_WINS`, `FERRY_SIM_SHARING` and `FERRY_SIM_BURSTS` set to 1 or 0 as the entry names them), so a regression shows up as
+ * `FERRY_SIM_SERVER_WINS`, `FERRY_SIM_SHARING`, `FERRY_SIM_BURSTS` and `FERRY_SIM_TYPES` set to 1 or 0 as the entry names them), so a regression shows up as
  * the same broken invariant.
  */
 const REGRESSIONS: ReadonlyArray<{
@@ -20,6 +20,7 @@ const REGRESSIONS: ReadonlyArray<{
   compaction?: boolean;
   sharing?: boolean;
   bursts?: boolean;
+  types?: boolean;
 }> = [
   {
     seed: 4,
@@ -237,10 +238,28 @@ const REGRESSIONS: ReadonlyArray<{
     bursts: true,
     why: "a pull deleted a shared todo between the app reading it and updating it: the app gets the collection's clear error and nothing is written",
   },
+  {
+    seed: 118,
+    clients: '3-8',
+    ops: 300,
+    ...EVERY_REGIME_OF_SHARING,
+    bursts: true,
+    types: true,
+    why: "a device changed pullTypes after a note it held was deleted and its tombstone compacted; without b73011d the private space's read from 0 under the new types kept the note for good",
+  },
+  {
+    seed: 70,
+    clients: '3-8',
+    ops: 300,
+    ...EVERY_REGIME_OF_SHARING,
+    bursts: true,
+    types: true,
+    why: "the same in a shared space: without b73011d the space's read from 0 under the new types kept a note the server had deleted and forgotten",
+  },
 ];
 
 describe('simulator regressions', () => {
-  for (const { seed, clients, ops, why, serverWins, manual, compaction, sharing, bursts } of REGRESSIONS) {
+  for (const { seed, clients, ops, why, serverWins, manual, compaction, sharing, bursts, types } of REGRESSIONS) {
     it(`seed ${seed}: ${why}`, async () => {
       const [min, max] = clients.split('-').map(Number) as [number, number];
       // Seeds kept before a regime existed keep the world they failed in: regimes off unless named.
@@ -253,6 +272,7 @@ describe('simulator regressions', () => {
         compaction: compaction ?? false,
         sharing: sharing ?? false,
         bursts: bursts ?? false,
+        types: types ?? false,
       });
       expect(outcome.error ?? 'ok', `npm run sim -- --seed ${seed} --clients ${clients} --ops ${ops}`).toBe('ok');
       expect(outcome.stats.requests).toBeGreaterThan(0);
