@@ -16,8 +16,17 @@ const SEEDS = 12;
 async function untilFailure(seeds: number, tamper: (world: World) => void): Promise<SeedOutcome[]> {
   const outcomes: SeedOutcome[] = [];
   for (let seed = 1; seed <= seeds; seed++) {
-    // Bursts off: each planted bug is shown to trip its own invariant in the worlds it was tried on.
-    const outcome = await runSeed({ seed, clients: [3, 6], ops: 150, sharing: true, bursts: false, tamper });
+    // Bursts and partial sync off: each planted bug is shown to trip its own invariant in the
+    // worlds it was tried on.
+    const outcome = await runSeed({
+      seed,
+      clients: [3, 6],
+      ops: 150,
+      sharing: true,
+      bursts: false,
+      types: false,
+      tamper,
+    });
     outcomes.push(outcome);
     if (!outcome.ok) break;
   }
