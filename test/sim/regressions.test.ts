@@ -256,6 +256,15 @@ const REGRESSIONS: ReadonlyArray<{
     types: true,
     why: "the same in a shared space: without b73011d the space's read from 0 under the new types kept a note the server had deleted and forgotten",
   },
+  {
+    seed: 641,
+    clients: '3-8',
+    ops: 300,
+    ...EVERY_REGIME_OF_SHARING,
+    bursts: true,
+    types: true,
+    why: "a background pull settled a parked conflict between the user's look at the inbox and their decision: the app gets the inbox's clear error and nothing is resolved",
+  },
 ];
 
 describe('simulator regressions', () => {
