@@ -120,6 +120,26 @@ describe('records per pull page', () => {
     expect(most(calls, 'limit')).toBe(2000);
   });
 
+  it('are 2,000 from the first request of a restarted app, which kept what its server said', async () => {
+    const writer = await written('alice', 10);
+    const calls: PullCall[] = [];
+    const reader = await h.device('reader', { wrapApi: recording(calls) });
+    await reader.system.syncManager.pullChanges();
+    const restarted = await reader.restart();
+    await writer.system.localStore.write(async (tx) => {
+      for (let i = 10; i < 2510; i++) {
+        await writer.system.changeTracker.trackChangeIn(tx, 'todos', `t${i}`, 'CREATE', { title: `todo ${i}` });
+      }
+    });
+    await writer.system.syncManager.pushChanges();
+    calls.length = 0;
+
+    const result = await restarted.system.syncManager.pullChanges();
+
+    expect(result.totalChanges).toBe(2500);
+    expect(calls[0]).toMatchObject({ route: 'POST', limit: 2000, records: 2000 });
+  });
+
   it('backfill a shared space in pages of 2,000 through POST /v1/pull', async () => {
     const owner = await h.device('alice-phone', { user: 'alice' });
     const { id: space } = await owner.system.spaces.create({ name: 'Big list' });
