@@ -33,6 +33,9 @@ type CompactPullResponse = Omit<PullResponse, 'changes'> & {
   changes: Array<PullResponse['changes'][number] | CompactServerRecord>;
 };
 
+/** How a stored-JSON pull answer begins. */
+const CHANGES_HEAD = Buffer.from('{"changes":[');
+
 /** The body of `GET /v1/config`: what a client learns on connect. Needs no token. */
 export function serverConfig(ctx: RouteContext): ServerConfig {
   return {
@@ -79,7 +82,7 @@ export function registerSyncRoutes(app: FastifyInstance, ctx: RouteContext): voi
   app.post('/pull', async (request) => multiPull(ctx, requestSpaceAccess(request, ctx), request.body));
 
   // The private space only: what protocol v1 clients have always used.
-  app.get('/pull', async (request, reply): Promise<CompactPullResponse | string> => {
+  app.get('/pull', async (request, reply): Promise<CompactPullResponse | Buffer> => {
     const scope = privateScope(request);
     const query = fastPullQuery(request.query) ?? parseInput(PullQuerySchema, request.query);
     const cursor = Number(query.cursor);
@@ -103,9 +106,12 @@ export function registerSyncRoutes(app: FastifyInstance, ctx: RouteContext): voi
     const compact = request.headers[RECORDS_HEADER] === COMPACT_RECORDS;
     const json = snapshot ? undefined : ctx.storage.pullJson?.(scope, { cursor, limit, types, compact });
     if (json) {
-      notePulled(request, json.count, json.lastSeq ?? cursor);
-      reply.type('application/json');
-      return `{"changes":[${json.records}],"cursor":${json.lastSeq ?? cursor},"hasMore":${json.hasMore},"serverTime":${ctx.now()}}`;
+      const next = json.lastSeq ?? cursor;
+      notePulled(request, json.count, next);
+      // The header the object path's serialiser sets, so both paths answer alike.
+      reply.type('application/json; charset=utf-8');
+      const tail = `],"cursor":${next},"hasMore":${json.hasMore},"serverTime":${ctx.now()}}`;
+      return Buffer.concat([CHANGES_HEAD, json.records, Buffer.from(tail)]);
     }
     const page = await ctx.storage.pull(scope, { cursor, limit, types, snapshot });
     const last = page.items.at(-1);

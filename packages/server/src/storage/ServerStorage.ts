@@ -220,7 +220,8 @@ export interface ServerStorage {
 
 /** A page of {@link ServerStorage.pullJson}: the records as comma-separated JSON objects. */
 export interface PullJsonPage {
-  records: string;
+  /** UTF-8 bytes: the socket takes them as they are, with no second encoding of the page. */
+  records: Buffer;
   count: number;
   /** Seq of the last record, undefined when the page is empty. */
   lastSeq: number | undefined;

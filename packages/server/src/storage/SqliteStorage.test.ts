@@ -124,7 +124,7 @@ describe('SqliteStorage', () => {
     expect(compactAll.map((record: object) => 'fieldHlcs' in record)).toEqual([false, true, false, true]);
     expect(all.items[3]?.fieldHlcs).toEqual({ title: all.items[3]?.hlc, nested: hlc });
     expect(storage.pullJson('bob', { cursor: 0, limit: 10 })).toEqual({
-      records: '',
+      records: Buffer.alloc(0),
       count: 0,
       lastSeq: undefined,
       hasMore: false,

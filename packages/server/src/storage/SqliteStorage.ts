@@ -1,12 +1,4 @@
-import {
-  type Change,
-  type ChangeResult,
-  fieldHlcsTextOmittable,
-  MEMBER_TYPE,
-  memberUser,
-  type Role,
-  type ServerRecord,
-} from '@ferry/protocol';
+import { type Change, type ChangeResult, MEMBER_TYPE, memberUser, type Role, type ServerRecord } from '@ferry/protocol';
 import Database from 'better-sqlite3';
 import { DEFAULT_MAX_GROUP_ITEMS, GroupCommit, type Settled } from './GroupCommit.js';
 import {
@@ -34,6 +26,7 @@ import {
   inspectSqlite,
   pullHorizon,
 } from './SqliteStorageCompact.js';
+import { type PullJsonOptions, type PullJsonStatements, preparePullJson, pullJsonPage } from './sqlitePullJson.js';
 import { MIGRATIONS, page, prepareStatements, recordKey, type Statements, toRecord } from './sqliteStatements.js';
 
 /** A push waiting for its group commit. */
@@ -99,6 +92,7 @@ export class SqliteStorage implements ServerStorage {
   readonly path: string;
   #db: Database.Database;
   #statements: Statements;
+  #pullJson: PullJsonStatements;
   readonly #group: GroupCommit<QueuedPush, ApplyOutcome>;
   readonly #commitListeners = new Set<(scope: string, seq: number) => void>();
   readonly #now: () => number;
@@ -114,6 +108,7 @@ export class SqliteStorage implements ServerStorage {
     this.#db.pragma('foreign_keys = ON');
     this.#migrate();
     this.#statements = prepareStatements(this.#db);
+    this.#pullJson = preparePullJson(this.#db);
     // Called inside the group's transaction, better-sqlite3 runs each push as a SAVEPOINT: a
     // push that throws is rolled back alone, and the group goes on.
     const applyOne = this.#db.transaction((push: QueuedPush) => this.#applySync(push));
@@ -343,46 +338,17 @@ export class SqliteStorage implements ServerStorage {
   }
 
   /**
-   * {@link pull} (without `snapshot`) as response JSON: each record's JSON is assembled from
-   * its stored columns, the JSON columns spliced in exactly as stored, so nothing is parsed and
-   * serialised again. The same rows, order and horizon check as `pull`; the text is what
-   * `JSON.stringify` of `pull`'s records would give (same keys, same order).
+   * {@link pull} (without `snapshot`) as response JSON, built by SQLite from the stored columns
+   * (`sqlitePullJson.ts`): the JSON columns spliced in exactly as stored, nothing parsed and
+   * serialised again. The same rows, order and horizon check as `pull`; the bytes are those of
+   * `JSON.stringify` of `pull`'s records (same keys, same order).
    */
-  pullJson(scope: string, options: Omit<PullOptions, 'snapshot'> & { compact?: boolean }): PullJsonPage | undefined {
+  pullJson(scope: string, options: PullJsonOptions): PullJsonPage | undefined {
     // A `pull` replaced on the instance (fault injection) must be honoured: this path would skip it.
     if (this.pull !== SqliteStorage.prototype.pull) return undefined;
-    const { cursor, limit, types, compact = false } = options;
-    const rows =
-      types === undefined
-        ? this.#statements.pullRaw.all(scope, cursor, limit + 1)
-        : this.#statements.pullTypesRaw.all(scope, cursor, JSON.stringify(types), limit + 1);
-    if (cursor > 0) checkHorizon(this.#db, scope, cursor, 'pull');
-    const hasMore = rows.length > limit;
-    const count = hasMore ? limit : rows.length;
-    const parts: string[] = new Array(count);
-    let lastSeq: number | undefined;
-    for (let index = 0; index < count; index++) {
-      const [type, id, data, deleted, version, vector, hlc, fieldHlcs, seq, clientId, changeId] = rows[index] as [
-        string,
-        string,
-        string | null,
-        number,
-        number,
-        string,
-        string,
-        string,
-        number,
-        string,
-        string,
-      ];
-      lastSeq = seq;
-      const stamps = compact && fieldHlcsTextOmittable(data, fieldHlcs, hlc) ? '' : `"fieldHlcs":${fieldHlcs},`;
-      parts[index] =
-        `{"entityType":${JSON.stringify(type)},"entityId":${JSON.stringify(id)},"data":${data ?? 'null'},` +
-        `"deleted":${deleted === 1},"version":${version},"vector":${vector},"hlc":${JSON.stringify(hlc)},` +
-        `${stamps}"seq":${seq},"clientId":${JSON.stringify(clientId)},"changeId":${JSON.stringify(changeId)}}`;
-    }
-    return { records: parts.join(','), count, lastSeq, hasMore };
+    const page = pullJsonPage(this.#pullJson, scope, options);
+    if (options.cursor > 0) checkHorizon(this.#db, scope, options.cursor, 'pull');
+    return page;
   }
 
   async changesSince(scope: string, options: { since: number; limit: number }): Promise<Page<LoggedChange>> {

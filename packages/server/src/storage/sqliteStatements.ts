@@ -145,11 +145,6 @@ function prepare<P extends unknown[] = unknown[], R = unknown>(db: Database.Data
   return db.prepare<P, R>(sql);
 }
 
-/** A statement whose rows are arrays of column values (no per-row object). */
-function prepareRaw<P extends unknown[]>(db: Database.Database, sql: string): Statement<P, unknown[]> {
-  return db.prepare<P, unknown[]>(sql).raw(true);
-}
-
 /**
  * The row limit of a page query. The unary plus keeps SQLite's planner from reading the bound
  * value: a plain `LIMIT ?` is a parameter the plan depends on, so SQLite re-prepares the
@@ -216,17 +211,6 @@ export function prepareStatements(db: Database.Database) {
       `SELECT ${RECORD_COLUMNS} FROM records
        WHERE scope = ? AND seq > ? AND entity_type IN (SELECT value FROM json_each(?))
        ORDER BY seq ${LIMIT}`,
-    ),
-    // The same rows as `pull`, as arrays (no per-row object), for the JSON response path.
-    pullRaw: prepareRaw<[string, number, number]>(
-      db,
-      `SELECT ${RECORD_COLUMNS} FROM records WHERE scope = ? AND seq > ? ORDER BY seq ${LIMIT}`,
-    ),
-    pullTypesRaw: prepareRaw<[string, number, string, number]>(
-      db,
-      `SELECT ${RECORD_COLUMNS} FROM records
-         WHERE scope = ? AND seq > ? AND entity_type IN (SELECT value FROM json_each(?))
-         ORDER BY seq ${LIMIT}`,
     ),
     changesSince: prepare<[string, number, number], { seq: number; change: string }>(
       db,
