@@ -183,6 +183,31 @@ describe('sharing through spaces', () => {
     expect(await titles(reopened, null)).toEqual(['bob other']);
   });
 
+  it('a space read again from 0 keeps no record written into it since it was dropped that the server deleted and forgot', async () => {
+    const { alice, bob, space } = await sharedList();
+    // Bob, made a viewer, edits: the refusal drops the space on his phone, to be read again from 0.
+    await alice.system.spaces.addMember(space, 'bob', 'viewer');
+    await alice.system.forceSync();
+    const [milk] = await todos(bob).find({ space });
+    await todos(bob).update(milk!.id, { title: 'candy' });
+    await bob.system.syncManager.pushChanges();
+    expect((await bob.system.listDeadLetters()).map((letter) => letter.error.code)).toEqual(['FORBIDDEN']);
+    // An editor again, he writes into the space before his phone reads it again.
+    await alice.system.spaces.addMember(space, 'bob', 'editor');
+    await alice.system.forceSync();
+    const { id: bread } = await todos(bob).insert({ title: 'bread', completed: false }, { space });
+    await bob.system.syncManager.pushChanges();
+    // Alice deletes it, and compaction forgets the tombstone before Bob's phone pulls.
+    await alice.system.forceSync();
+    expect(await titles(alice, space)).toEqual(['bread', 'milk']);
+    await todos(alice).delete(bread);
+    await alice.system.forceSync();
+    await h.server.storage.compact({ tombstonesBefore: Date.now() + 1 });
+    // The read from 0 does not name bread: it must not stay on the phone for good.
+    await bob.system.forceSync();
+    expect(await titles(bob, space)).toEqual(['milk']);
+  });
+
   it('a device that stops pulling a type still pushes the writes it queued to it, private and shared, and keeps them', async () => {
     const { alice, bob, space } = await sharedList();
     const notes = (device: Device) => device.system.collection<{ text: string }>('notes');

@@ -159,7 +159,11 @@ export async function pullSpaces(
       progressed ||= page.cursor !== before || page.changes.length > 0;
       // A snapshot longer than a page (from 0) is continued as one until its last page.
       const snapshot = page.hasMore && (before === 0 || began !== undefined) ? (began ?? page.horizon ?? 0) : null;
-      const conflicts = await applySpacePage(tracker, space, page.changes, page.cursor, snapshot);
+      // A read from 0 starts by dropping what the device holds of the space: records written into
+      // it since it was last dropped (the device's own pushes) are not named by the snapshot when
+      // the server has deleted them and compaction removed the tombstones before it began.
+      const fresh = before === 0 && began === undefined;
+      const conflicts = await applySpacePage(tracker, space, page.changes, page.cursor, snapshot, fresh);
       result.pages++;
       result.totalChanges += page.changes.length;
       result.conflicts += conflicts.length;
@@ -213,9 +217,12 @@ async function applySpacePage(
   cursor: number,
   /** The horizon a snapshot still going on began under; null once none is. */
   snapshot: number | null,
+  /** The first page of a read from 0: the space's records without queued changes go first. */
+  fresh: boolean,
 ): Promise<DetectedConflict[]> {
   const conflicts: DetectedConflict[] = [];
   await tracker.store.write(async (tx) => {
+    if (fresh) await dropSpaceRecords(tx, space, tracker.clientId);
     await tracker.restoreClock(tx);
     const keys = JSON.stringify(changes.map((record) => [record.entityType, record.entityId]));
     const elsewhere = new Set<string>();
