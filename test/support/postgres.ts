@@ -49,6 +49,35 @@ export interface PostgresCluster {
   stop(): Promise<void>;
 }
 
+/** How long `stop()` waits for `pg_ctl stop` before killing the postmaster. */
+const STOP_DEADLINE_MS = 25_000;
+
+/** Rejects when `promise` has not settled after `ms` (execFile's own timeout can wait on a grandchild's pipes). */
+async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** SIGKILLs the cluster's postmaster (its backends exit on their own once it is gone). */
+function killPostmaster(data: string): void {
+  const pidFile = join(data, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+
 /** initdb and postgres refuse to run as root; as root, run them as the `postgres` user. */
 async function runAsOwner(asRoot: boolean, file: string, args: string[]): Promise<void> {
   const [command, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', file, ...args]] : [file, args];
@@ -140,7 +169,15 @@ export async function startPostgres(): Promise<PostgresCluster> {
     stop() {
       stopped ??= (async () => {
         try {
-          await runAsOwner(asRoot, pgCtl, ['-D', data, '-m', 'immediate', '-w', '-t', '30', 'stop']);
+          await withDeadline(
+            runAsOwner(asRoot, pgCtl, ['-D', data, '-m', 'immediate', '-w', '-t', '20', 'stop']),
+            STOP_DEADLINE_MS,
+          );
+        } catch (error) {
+          // A throwaway cluster: one that does not stop in time (seen on a heavily loaded
+          // machine) is killed, so a test file's cleanup never outlives its hook's timeout.
+          console.warn(`pg_ctl stop failed (${(error as Error).message}); killing the postmaster`);
+          killPostmaster(data);
         } finally {
           rmSync(dir, { recursive: true, force: true });
         }
