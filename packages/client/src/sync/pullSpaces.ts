@@ -95,7 +95,7 @@ export async function pullSpaces(
   const pageSize = options.pageSize ?? LIMITS.defaultPullLimit;
   const result: SpacesPullResult = { pages: 0, totalChanges: 0, conflicts: 0, membership: [], purged: [] };
   const types = options.types ? [...options.types].sort() : undefined;
-  await store.write((tx) => alignCursorsWithTypes(tx, types, tracker.clientId));
+  await store.write((tx) => alignCursorsWithTypes(tx, types));
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const [cursors, snapshots] = await store.read(async (tx) =>
       Promise.all([readSpaceCursors(tx), readNumbers(tx, SNAPSHOT_PREFIX)]),
@@ -184,19 +184,14 @@ export async function pullSpaces(
 
 /**
  * Starts every space over when its cursor was pulled with other types than `types`: records of
- * a type just added to `pullTypes` lie behind those cursors, so each space is read again from 0,
- * as after a reset (its unqueued records go first): a record the server deleted since the old
- * cursor, its tombstone compacted, is not named by that read and would otherwise stay for good.
+ * a type just added to `pullTypes` lie behind those cursors, so each space is read again from 0.
+ * Like every read from 0, its first page drops the space's unqueued records first (a record the
+ * server deleted since the old cursor, its tombstone compacted, is not named by that read).
  */
-async function alignCursorsWithTypes(
-  tx: StoreTx,
-  types: readonly string[] | undefined,
-  clientId: string,
-): Promise<void> {
+async function alignCursorsWithTypes(tx: StoreTx, types: readonly string[] | undefined): Promise<void> {
   const wanted = types ? types.join(',') : '';
   const saved = (await tx.getKv(SPACE_TYPES_KEY)) ?? '';
   if (saved === wanted) return;
-  for (const space of Object.keys(await readSpaceCursors(tx))) await dropSpaceRecords(tx, space, clientId);
   await tx.execute('DELETE FROM ferry_kv WHERE key LIKE ? OR key LIKE ?', [
     `${SPACE_CURSOR_PREFIX}%`,
     `${SNAPSHOT_PREFIX}%`,
